@@ -1,0 +1,230 @@
+"""Ingest: inputs → parse → validate and lift → store each version once → index.
+
+Atomicity: each input file is one transaction. A file that turns out to be
+unreadable half-way (malformed JSON, not UTF-8, too large) leaves the store as
+it was before that file; an invalid *object* is rejected with its id, property
+and reason while the rest of its file is stored. With ``strict`` the whole
+input (every file) is one transaction and one invalid object rejects it all.
+Reruns are idempotent: a version already stored is a duplicate, not a copy.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from accord.exceptions import InputError, InvalidObject, StrictImportFailed, UnknownCollection
+from accord.service import _readers
+from accord.service.node import Node
+from accord.stix import Record, prepare
+from accord.store import Collection, Conflict, Writer
+
+# Details kept per kind of problem; counts are always exact.
+MAX_DETAILS = 1000
+
+Progress = Callable[[int, int], None]  # (objects read so far, inputs finished)
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """An object refused by validation, and where it was."""
+
+    source: str
+    position: str
+    error: InvalidObject
+
+    def __str__(self) -> str:
+        return f"{self.source} ({self.position}): {self.error}"
+
+
+@dataclass(slots=True)
+class ImportReport:
+    """What an import did; counts are exact, detail lists keep the first MAX_DETAILS."""
+
+    inputs: int = 0
+    read: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    lifted: int = 0
+    invalid_count: int = 0
+    invalid: list[Rejected] = field(default_factory=list)
+    conflict_count: int = 0
+    conflicts: list[tuple[str, Conflict]] = field(default_factory=list)
+    bad_records: list[InputError] = field(default_factory=list)
+    failed_inputs: list[InputError] = field(default_factory=list)
+    collection: Collection | None = None
+    created_collection: bool = False
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """Nothing was refused."""
+        return not (self.invalid_count or self.conflict_count or self.bad_records or self.failed_inputs)
+
+    def summary(self) -> str:
+        rate = self.read / self.seconds if self.seconds > 0 else 0.0
+        parts = [
+            f"{self.read:,} objects read from {self.inputs} input(s)",
+            f"{self.stored:,} stored",
+            f"{self.duplicates:,} already stored",
+        ]
+        if self.lifted:
+            parts.append(f"{self.lifted:,} lifted from STIX 2.0")
+        if self.invalid_count:
+            parts.append(f"{self.invalid_count:,} invalid")
+        if self.conflict_count:
+            parts.append(f"{self.conflict_count:,} conflicting")
+        if self.bad_records:
+            parts.append(f"{len(self.bad_records):,} malformed lines")
+        if self.failed_inputs:
+            parts.append(f"{len(self.failed_inputs)} input(s) failed and were rolled back")
+        return ", ".join(parts) + f" in {self.seconds:.2f} s ({rate:,.0f} objects/s)"
+
+
+class _Run:
+    """One import run: the batch loop shared by the strict and per-file modes."""
+
+    def __init__(self, node: Node, report: ImportReport, collection_pks: list[int], strict: bool,
+                 progress: Progress | None) -> None:
+        self.node = node
+        self.report = report
+        self.collection_pks = collection_pks
+        self.strict = strict
+        self.progress = progress
+        self.strict_errors: list[InvalidObject] = []
+
+    def on_bad(self, err: InputError) -> None:
+        if self.strict:
+            raise err
+        if len(self.report.bad_records) < MAX_DETAILS:
+            self.report.bad_records.append(err)
+
+    def items(self, inp: _readers.Input) -> Iterator[_readers.Item]:
+        settings = self.node.settings
+        return _readers.read_items(
+            inp,
+            stream_threshold=settings.stream_threshold_bytes,
+            max_object=settings.max_object_bytes,
+            on_bad=self.on_bad,
+        )
+
+    def load(self, writer: Writer, inp: _readers.Input, source_pk: int) -> None:
+        report = self.report
+        batch_size = self.node.settings.batch_size
+        batch: list[Record] = []
+        where = "line" if inp.lines else "object"
+        for obj, hint, position in self.items(inp):
+            report.read += 1
+            try:
+                rec = prepare(obj, bundle_spec_version=hint)
+            except InvalidObject as err:
+                report.invalid_count += 1
+                if self.strict:
+                    self.strict_errors.append(err)
+                elif len(report.invalid) < MAX_DETAILS:
+                    report.invalid.append(Rejected(inp.name, f"{where} {position}", err))
+                continue
+            if rec.notes:
+                report.lifted += 1
+            batch.append(rec)
+            if len(batch) >= batch_size:
+                self.flush(writer, batch, source_pk, inp.name)
+                batch = []
+        self.flush(writer, batch, source_pk, inp.name)
+
+    def flush(self, writer: Writer, batch: list[Record], source_pk: int, name: str) -> None:
+        if not batch:
+            return
+        result = writer.add(batch, source_pk=source_pk, collection_pks=self.collection_pks)
+        report = self.report
+        report.stored += result.stored
+        report.duplicates += result.duplicates
+        report.conflict_count += len(result.conflicts)
+        room = MAX_DETAILS - len(report.conflicts)
+        report.conflicts.extend((name, c) for c in result.conflicts[:room])
+        if self.progress:
+            self.progress(report.read, report.inputs)
+
+
+def _source(inp: _readers.Input) -> tuple[str, str]:
+    if inp.name == "<stdin>":
+        return "stdin", "<stdin>"
+    return "file", str(inp.path.resolve())
+
+
+def resolve_collection(node: Node, ref: str | None, report: ImportReport) -> list[int]:
+    """The collection to import into, created when no collection has that id or title."""
+    if ref is None:
+        return []
+    try:
+        collection = node.store.collection(ref)
+    except UnknownCollection:
+        collection = node.store.create_collection(ref)
+        report.created_collection = True
+    report.collection = collection
+    return [collection.pk]
+
+
+def import_paths(
+    node: Node,
+    paths: list[str],
+    *,
+    collection: str | None = None,
+    strict: bool = False,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Import files, directories and ``-`` (stdin) into the node's store.
+
+    Args:
+        node: the open node.
+        paths: what to import.
+        collection: id or title of the collection to add every stored version to
+            (created if no collection has that id or title).
+        strict: any invalid object or malformed line rejects the whole input.
+        progress: called after each written batch and each finished input.
+
+    Raises:
+        InputError: a path does not exist; in strict mode, any unreadable input.
+        StrictImportFailed: in strict mode, when any object was invalid.
+    """
+    started = time.perf_counter()
+    report = ImportReport()
+    with tempfile.TemporaryDirectory(prefix="accord-import-") as spool:
+        inputs = _readers.expand(paths, Path(spool))
+        collection_pks = resolve_collection(node, collection, report)
+        run = _Run(node, report, collection_pks, strict, progress)
+        store = node.store
+        if strict:
+            # Sources first: they are written outside the import's one transaction.
+            source_pks = [store.ensure_source(*_source(inp)) for inp in inputs]
+            with store.writer() as writer:
+                for inp, source_pk in zip(inputs, source_pks, strict=True):
+                    run.load(writer, inp, source_pk)
+                    report.inputs += 1
+                if run.strict_errors:
+                    # Raising inside the writer rolls the whole input back.
+                    raise StrictImportFailed(run.strict_errors[:MAX_DETAILS])
+        else:
+            for inp in inputs:
+                source_pk = store.ensure_source(*_source(inp))
+                snapshot = (report.read, report.stored, report.duplicates, report.lifted,
+                            report.invalid_count, len(report.invalid), report.conflict_count,
+                            len(report.conflicts))
+                try:
+                    with store.writer() as writer:
+                        run.load(writer, inp, source_pk)
+                except InputError as err:
+                    # The file's transaction was rolled back: so are its counts.
+                    (report.read, report.stored, report.duplicates, report.lifted,
+                     report.invalid_count, n_invalid, report.conflict_count, n_conflicts) = snapshot
+                    del report.invalid[n_invalid:]
+                    del report.conflicts[n_conflicts:]
+                    report.failed_inputs.append(err)
+                report.inputs += 1
+                if progress:
+                    progress(report.read, report.inputs)
+    report.seconds = time.perf_counter() - started
+    return report

@@ -1,0 +1,76 @@
+"""Persistence: one `Store` interface, SQLite and PostgreSQL backends beside it."""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+from accord.exceptions import ConfigError, SchemaOutOfDate, StoreError
+from accord.store import _migrate
+from accord.store._base import (
+    BatchResult,
+    Collection,
+    Conflict,
+    Provenance,
+    Query,
+    Stats,
+    Store,
+    StoredObject,
+    Writer,
+)
+from accord.store._postgres import PostgresStore
+from accord.store._sql import SqlStore, now_us
+from accord.store._sqlite import SqliteStore
+
+__all__ = [
+    "BatchResult",
+    "Collection",
+    "Conflict",
+    "PostgresStore",
+    "Provenance",
+    "Query",
+    "SqlStore",
+    "SqliteStore",
+    "Stats",
+    "Store",
+    "StoredObject",
+    "Writer",
+    "now_us",
+    "open_store",
+]
+
+
+def open_store(url: str, *, migrate: bool = True) -> SqlStore:
+    """Open the store at a SQLAlchemy URL, bringing its schema to the head migration.
+
+    Args:
+        url: ``sqlite:///PATH`` or ``postgresql+psycopg://...``.
+        migrate: run pending migrations; when False, refuse a database not at head.
+
+    Raises:
+        ConfigError: the URL names no backend Accord has.
+        StoreError: the database cannot be reached or migrated.
+    """
+    try:
+        backend = make_url(url).get_backend_name()
+    except ArgumentError as exc:
+        raise ConfigError("ACCORD_DATABASE_URL", f"{url!r} is not a database URL") from exc
+    store: SqlStore
+    if backend == "sqlite":
+        store = SqliteStore(url)
+    elif backend == "postgresql":
+        store = PostgresStore(url)
+    else:
+        raise ConfigError("ACCORD_DATABASE_URL", f"backend {backend!r}: use sqlite or postgresql")
+    try:
+        if migrate:
+            _migrate.upgrade(store.engine)
+        else:
+            _migrate.check(store.engine)
+    except SchemaOutOfDate:
+        store.close()
+        raise
+    except SQLAlchemyError as exc:
+        store.close()
+        raise StoreError(f"cannot open the store at {store.url}: {exc}") from exc
+    return store

@@ -1,0 +1,104 @@
+"""The database schema, as SQLAlchemy Core tables.
+
+The tables here are the reference the Alembic migrations must build (a test
+compares them); the schema itself only ever changes through a migration.
+
+Time is kept as integer microseconds since the Unix epoch. ``objects.added`` is
+the version's primary key *and* its ``date_added``: every write takes the next
+value of ``max(now, last + 1)`` under the writer lock, so the order is strict
+(no two versions share a ``date_added``) and pagination can never tie.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+node = Table(
+    "node",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+sources = Table(
+    "sources",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    # file, stdin, peer, taxii, feed
+    Column("kind", String(32), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("created", BigInteger, nullable=False),
+    UniqueConstraint("kind", "name", name="uq_sources_kind_name"),
+)
+
+objects = Table(
+    "objects",
+    metadata,
+    # date_added in microseconds; strictly increasing, unique.
+    Column("added", BigInteger, primary_key=True, autoincrement=False),
+    Column("id", String(300), nullable=False),
+    Column("type", String(250), nullable=False),
+    # The version key: `modified` at fixed width (accord.stix.version_key).
+    Column("version", String(40), nullable=False),
+    Column("spec_version", String(8), nullable=False),
+    Column("revoked", Boolean(create_constraint=False), nullable=False),
+    Column("source_pk", Integer, ForeignKey("sources.pk"), nullable=False),
+    # Canonical JSON bytes, served as they are.
+    Column("data", LargeBinary, nullable=False),
+    UniqueConstraint("id", "version", name="uq_objects_id_version"),
+)
+Index("ix_objects_type", objects.c.type)
+
+provenance = Table(
+    "provenance",
+    metadata,
+    # Further sources of a version already stored (the first is objects.source_pk).
+    Column("object_added", BigInteger, ForeignKey("objects.added"), primary_key=True),
+    Column("source_pk", Integer, ForeignKey("sources.pk"), primary_key=True),
+    Column("seen", BigInteger, nullable=False),
+)
+
+observables = Table(
+    "observables",
+    metadata,
+    Column("value", Text, primary_key=True),
+    Column("object_added", BigInteger, primary_key=True),
+    Column("kind", String(64), nullable=False),
+    sqlite_with_rowid=False,
+)
+
+collections = Table(
+    "collections",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("id", String(36), nullable=False, unique=True),
+    Column("title", Text, nullable=False, unique=True),
+    Column("description", Text, nullable=False),
+    Column("created", BigInteger, nullable=False),
+)
+
+collection_objects = Table(
+    "collection_objects",
+    metadata,
+    Column("collection_pk", Integer, ForeignKey("collections.pk"), primary_key=True),
+    # date_added of the version in this collection (same clock as objects.added).
+    Column("added", BigInteger, primary_key=True),
+    Column("object_added", BigInteger, ForeignKey("objects.added"), nullable=False),
+    UniqueConstraint("collection_pk", "object_added", name="uq_collection_objects_version"),
+    sqlite_with_rowid=False,
+)

@@ -1,0 +1,351 @@
+"""The store on SQLAlchemy Core, shared by the SQLite and PostgreSQL backends.
+
+Reads are built with SQLAlchemy Core. The ingest hot path sends driver-level
+``executemany`` statements (one round per table per batch): the per-row cost of
+SQLAlchemy's parameter processing would otherwise dominate a million-object
+import. The backends supply the few statements that differ by dialect.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from abc import abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Select,
+    and_,
+    exists,
+    func,
+    insert,
+    select,
+)
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from accord.exceptions import StoreError, UnknownCollection
+from accord.stix import Record
+from accord.store import _schema as s
+from accord.store._base import (
+    BatchResult,
+    Collection,
+    Conflict,
+    Provenance,
+    Query,
+    Stats,
+    Store,
+    StoredObject,
+    Writer,
+)
+
+
+def now_us() -> int:
+    """Wall-clock time in microseconds since the epoch."""
+    return time.time_ns() // 1000
+
+
+class SqlWriter(Writer):
+    """A write transaction; ``added`` values come from one strictly increasing clock."""
+
+    def __init__(self, store: SqlStore, conn: Connection) -> None:
+        self._store = store
+        self._conn = conn
+        last_object = conn.execute(select(func.max(s.objects.c.added))).scalar()
+        last_member = conn.execute(select(func.max(s.collection_objects.c.added))).scalar()
+        self._last = max(last_object or 0, last_member or 0)
+
+    def _tick(self) -> int:
+        # date_added: max(now, last + 1) keeps the order strict even when the
+        # clock steps back or many versions arrive in one microsecond.
+        now = now_us()
+        self._last = now if now > self._last else self._last + 1
+        return self._last
+
+    def add(
+        self, records: Sequence[Record], *, source_pk: int, collection_pks: Sequence[int] = ()
+    ) -> BatchResult:
+        result = BatchResult()
+        if not records:
+            return result
+        store = self._store
+        existing = store._existing(self._conn, {r.id for r in records})
+        new_rows: list[tuple[Any, ...]] = []
+        obs_rows: list[tuple[str, int, str]] = []
+        members: list[tuple[int, int, int]] = []
+        late_members: list[tuple[int, int, int]] = []
+        extra_sources: list[tuple[int, int, int]] = []
+        tick = self._tick
+        for rec in records:
+            key = (rec.id, rec.version)
+            hit = existing.get(key)
+            if hit is None:
+                added = tick()
+                existing[key] = (added, source_pk, rec.data)
+                new_rows.append(
+                    (
+                        added,
+                        rec.id,
+                        rec.type,
+                        rec.version,
+                        rec.spec_version,
+                        rec.revoked,
+                        source_pk,
+                        rec.data,
+                    )
+                )
+                for kind, value in rec.observables:
+                    obs_rows.append((value, added, kind))
+                for cpk in collection_pks:
+                    members.append((cpk, added, added))
+                result.stored += 1
+                continue
+            stored_added, stored_source, stored_data = hit
+            if stored_data != rec.data:
+                result.conflicts.append(Conflict(rec.id, rec.version, stored_added))
+                continue
+            result.duplicates += 1
+            if stored_source != source_pk:
+                extra_sources.append((stored_added, source_pk, now_us()))
+            for cpk in collection_pks:
+                late_members.append((cpk, tick(), stored_added))
+        conn = self._conn
+        try:
+            if new_rows:
+                conn.exec_driver_sql(store._sql_insert_objects, new_rows)
+            if obs_rows:
+                conn.exec_driver_sql(store._sql_insert_observables, obs_rows)
+            if members:
+                conn.exec_driver_sql(store._sql_insert_members, members)
+            if late_members:
+                conn.exec_driver_sql(store._sql_insert_members_ignore, late_members)
+            if extra_sources:
+                conn.exec_driver_sql(store._sql_insert_provenance_ignore, extra_sources)
+        except SQLAlchemyError as exc:
+            raise StoreError(f"writing a batch of {len(records)} objects failed: {exc}") from exc
+        return result
+
+
+class SqlStore(Store):
+    """Shared SQLAlchemy implementation; subclasses give the dialect's statements."""
+
+    _sql_insert_objects: str
+    _sql_insert_observables: str
+    _sql_insert_members: str
+    _sql_insert_members_ignore: str
+    _sql_insert_provenance_ignore: str
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.url = engine.url.render_as_string(hide_password=True)
+
+    # -- dialect hooks -------------------------------------------------------
+
+    @abstractmethod
+    def _write_connection(self) -> Iterator[Connection]:
+        """Open a connection in a transaction that holds the single write lock."""
+
+    @abstractmethod
+    def _existing(
+        self, conn: Connection, ids: set[str]
+    ) -> dict[tuple[str, str], tuple[int, int, bytes]]:
+        """Stored versions of these ids: (id, version) → (added, source_pk, data)."""
+
+    @abstractmethod
+    def _json_text(self, key: str) -> ColumnElement[Any]:
+        """The top-level string property ``key`` of objects.data, as SQL text."""
+
+    @abstractmethod
+    def _has_label(self, label: str) -> ColumnElement[bool]:
+        """objects.data carries ``label`` in its ``labels`` list."""
+
+    @abstractmethod
+    def database_bytes(self) -> int | None:
+        """Size of the database on disk, where the backend can tell."""
+
+    # -- writes --------------------------------------------------------------
+
+    @contextmanager
+    def writer(self) -> Iterator[Writer]:
+        with contextmanager(self._write_connection)() as conn:
+            yield SqlWriter(self, conn)
+
+    def ensure_source(self, kind: str, name: str) -> int:
+        t = s.sources
+        with self.engine.begin() as conn:
+            pk = conn.execute(select(t.c.pk).where(t.c.kind == kind, t.c.name == name)).scalar()
+            if pk is not None:
+                return int(pk)
+            try:
+                row = conn.execute(
+                    insert(t).values(kind=kind, name=name, created=now_us()).returning(t.c.pk)
+                ).scalar_one()
+            except IntegrityError:  # another process made it first
+                conn.rollback()
+                row = conn.execute(
+                    select(t.c.pk).where(t.c.kind == kind, t.c.name == name)
+                ).scalar_one()
+            return int(row)
+
+    def create_collection(
+        self, title: str, description: str = "", collection_id: str | None = None
+    ) -> Collection:
+        cid = str(uuid.UUID(collection_id)) if collection_id else str(uuid.uuid4())
+        t = s.collections
+        created = now_us()
+        try:
+            with self.engine.begin() as conn:
+                pk = conn.execute(
+                    insert(t)
+                    .values(id=cid, title=title, description=description, created=created)
+                    .returning(t.c.pk)
+                ).scalar_one()
+        except IntegrityError as exc:
+            raise StoreError(f"a collection with id {cid} or title {title!r} exists") from exc
+        return Collection(int(pk), cid, title, description, created)
+
+    # -- reads ---------------------------------------------------------------
+
+    def collections(self) -> list[Collection]:
+        t = s.collections
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(t).order_by(t.c.pk)).all()
+        return [Collection(r.pk, r.id, r.title, r.description, r.created) for r in rows]
+
+    def collection(self, ref: str) -> Collection:
+        for c in self.collections():
+            if ref in (c.id, c.title):
+                return c
+        raise UnknownCollection(ref)
+
+    def collection_sizes(self) -> dict[int, int]:
+        t = s.collection_objects
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(t.c.collection_pk, func.count()).group_by(t.c.collection_pk)
+            ).all()
+        return {int(pk): int(n) for pk, n in rows}
+
+    def _select(self, q: Query) -> Select[Any]:
+        o = s.objects
+        stmt = select(
+            o.c.added, o.c.id, o.c.type, o.c.version, o.c.spec_version, o.c.revoked, o.c.data
+        )
+        if q.value is not None:
+            ob = s.observables
+            stmt = stmt.where(o.c.added.in_(select(ob.c.object_added).where(ob.c.value == q.value)))
+        if q.collection_pk is not None:
+            co = s.collection_objects
+            stmt = stmt.where(
+                o.c.added.in_(
+                    select(co.c.object_added).where(co.c.collection_pk == q.collection_pk)
+                )
+            )
+        if q.ids:
+            stmt = stmt.where(o.c.id.in_(q.ids))
+        if q.types:
+            stmt = stmt.where(o.c.type.in_(q.types))
+        if q.modified_since is not None:
+            stmt = stmt.where(o.c.version >= q.modified_since)
+        if q.modified_until is not None:
+            stmt = stmt.where(o.c.version <= q.modified_until)
+        if q.added_after is not None:
+            stmt = stmt.where(o.c.added > q.added_after)
+        if not q.all_versions:
+            # "Current" is the latest version of each id (STIX 2.1 §3.6).
+            newer = o.alias("newer")
+            stmt = stmt.where(
+                ~exists().where(and_(newer.c.id == o.c.id, newer.c.version > o.c.version))
+            )
+            if not q.include_revoked:
+                stmt = stmt.where(o.c.revoked.is_(False))
+        for label in q.labels:
+            stmt = stmt.where(self._has_label(label))
+        if q.text:
+            needle = f"%{q.text.lower()}%"
+            stmt = stmt.where(
+                func.lower(self._json_text("name")).like(needle)
+                | func.lower(self._json_text("description")).like(needle)
+            )
+        stmt = stmt.order_by(o.c.added)
+        if q.limit is not None:
+            stmt = stmt.limit(q.limit)
+        return stmt
+
+    def query(self, query: Query) -> Iterator[StoredObject]:
+        stmt = self._select(query)
+        with self.engine.connect() as conn:
+            result = conn.execution_options(stream_results=True, yield_per=2000).execute(stmt)
+            for r in result:
+                yield StoredObject(
+                    r.added,
+                    r.id,
+                    r.type,
+                    r.version,
+                    r.spec_version,
+                    bool(r.revoked),
+                    bytes(r.data),
+                )
+
+    def provenance(self, added: int) -> list[Provenance]:
+        o, p, src = s.objects, s.provenance, s.sources
+        with self.engine.connect() as conn:
+            first = conn.execute(
+                select(src.c.kind, src.c.name, o.c.added)
+                .join(src, src.c.pk == o.c.source_pk)
+                .where(o.c.added == added)
+            ).all()
+            more = conn.execute(
+                select(src.c.kind, src.c.name, p.c.seen)
+                .join(src, src.c.pk == p.c.source_pk)
+                .where(p.c.object_added == added)
+                .order_by(p.c.seen)
+            ).all()
+        return [Provenance(k, n, int(w)) for k, n, w in [*first, *more]]
+
+    def stats(self) -> Stats:
+        o = s.objects
+        newer = o.alias("newer")
+        current = ~exists().where(and_(newer.c.id == o.c.id, newer.c.version > o.c.version))
+        with self.engine.connect() as conn:
+            versions = conn.execute(select(func.count()).select_from(o)).scalar_one()
+            by_type = conn.execute(
+                select(o.c.type, func.count()).where(current).group_by(o.c.type)
+            ).all()
+            revoked = conn.execute(
+                select(func.count()).select_from(o).where(current, o.c.revoked.is_(True))
+            ).scalar_one()
+            observables = conn.execute(select(func.count()).select_from(s.observables)).scalar_one()
+            sources = conn.execute(select(func.count()).select_from(s.sources)).scalar_one()
+        sizes = self.collection_sizes()
+        counts = {c.title: sizes.get(c.pk, 0) for c in self.collections()}
+        current_by_type = {str(t): int(n) for t, n in sorted(by_type)}
+        return Stats(
+            versions=int(versions),
+            objects=sum(current_by_type.values()),
+            current_by_type=current_by_type,
+            revoked=int(revoked),
+            observables=int(observables),
+            sources=int(sources),
+            collections=counts,
+            database_bytes=self.database_bytes(),
+        )
+
+    def get_meta(self, key: str) -> str | None:
+        t = s.node
+        with self.engine.connect() as conn:
+            value = conn.execute(select(t.c.value).where(t.c.key == key)).scalar()
+        return None if value is None else str(value)
+
+    def set_meta(self, key: str, value: str) -> None:
+        t = s.node
+        with self.engine.begin() as conn:
+            conn.execute(t.delete().where(t.c.key == key))
+            conn.execute(insert(t).values(key=key, value=value))
+
+    def close(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,124 @@
+"""SQLite backend: the embedded default, WAL journal, one writer at a time.
+
+The driver's own transaction handling is switched off and Accord issues
+``BEGIN`` itself: ``BEGIN IMMEDIATE`` for writers, so that two processes
+importing at once queue on SQLite's write lock (with a busy timeout) instead of
+failing half-way with "database is locked".
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, Text, cast, create_engine, event, func, literal
+from sqlalchemy import column as sql_column
+from sqlalchemy import exists as sql_exists
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from accord.exceptions import StoreError
+from accord.store import _schema as s
+from accord.store._sql import SqlStore
+
+_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    # NORMAL in WAL mode: a power loss may lose the last commits, never corrupt.
+    "PRAGMA synchronous=NORMAL",
+    "PRAGMA busy_timeout=60000",
+    "PRAGMA cache_size=-65536",
+    "PRAGMA temp_store=MEMORY",
+)
+
+# Maximum host parameters per statement in SQLite >= 3.32 is 32766.
+_IN_CHUNK = 30000
+
+
+def sqlite_engine(url: str) -> Engine:
+    """An engine whose connections use WAL and let Accord issue BEGIN."""
+    engine = create_engine(url)
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn: sqlite3.Connection, record: ConnectionPoolEntry) -> None:
+        dbapi_conn.isolation_level = None
+        for pragma in _PRAGMAS:
+            dbapi_conn.execute(pragma)
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        write = conn.get_execution_options().get("accord_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine
+
+
+class SqliteStore(SqlStore):
+    """The embedded store in one SQLite file."""
+
+    _sql_insert_objects = (
+        "INSERT INTO objects (added, id, type, version, spec_version, revoked, source_pk, data)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    )
+    _sql_insert_observables = (
+        "INSERT OR IGNORE INTO observables (value, object_added, kind) VALUES (?, ?, ?)"
+    )
+    _sql_insert_members = (
+        "INSERT INTO collection_objects (collection_pk, added, object_added) VALUES (?, ?, ?)"
+    )
+    _sql_insert_members_ignore = (
+        "INSERT OR IGNORE INTO collection_objects (collection_pk, added, object_added)"
+        " VALUES (?, ?, ?)"
+    )
+    _sql_insert_provenance_ignore = (
+        "INSERT OR IGNORE INTO provenance (object_added, source_pk, seen) VALUES (?, ?, ?)"
+    )
+
+    def __init__(self, url: str) -> None:
+        super().__init__(sqlite_engine(url))
+        database = self.engine.url.database
+        self.path = Path(database) if database and database != ":memory:" else None
+
+    def _write_connection(self) -> Iterator[Connection]:
+        try:
+            with self.engine.connect() as conn:
+                conn = conn.execution_options(accord_write=True)
+                with conn.begin():
+                    yield conn
+        except SQLAlchemyError as exc:
+            raise StoreError(f"SQLite write failed: {exc}") from exc
+
+    def _existing(
+        self, conn: Connection, ids: set[str]
+    ) -> dict[tuple[str, str], tuple[int, int, bytes]]:
+        found: dict[tuple[str, str], tuple[int, int, bytes]] = {}
+        id_list = list(ids)
+        for start in range(0, len(id_list), _IN_CHUNK):
+            chunk = id_list[start : start + _IN_CHUNK]
+            marks = ",".join("?" * len(chunk))
+            rows = conn.exec_driver_sql(
+                f"SELECT id, version, added, source_pk, data FROM objects WHERE id IN ({marks})",
+                tuple(chunk),
+            )
+            for oid, version, added, source_pk, data in rows:
+                found[(oid, version)] = (added, source_pk, data)
+        return found
+
+    def _json_text(self, key: str) -> ColumnElement[Any]:
+        # SQLite < 3.45 refuses BLOBs in json functions: read the bytes as text.
+        return func.json_extract(cast(s.objects.c.data, Text), literal(f"$.{key}"))
+
+    def _has_label(self, label: str) -> ColumnElement[bool]:
+        each = func.json_each(cast(s.objects.c.data, Text), literal("$.labels")).table_valued(
+            "value"
+        )
+        return sql_exists().select_from(each).where(sql_column("value") == label)
+
+    def database_bytes(self) -> int | None:
+        if self.path is None or not self.path.exists():
+            return None
+        total = self.path.stat().st_size
+        wal = self.path.with_name(self.path.name + "-wal")
+        return total + (wal.stat().st_size if wal.exists() else 0)

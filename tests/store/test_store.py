@@ -1,0 +1,227 @@
+"""The Store interface, run identically on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+
+import orjson
+import pytest
+from sqlalchemy import create_engine
+
+from accord.exceptions import StoreError, UnknownCollection
+from accord.stix import Record
+from accord.store import Query, SqlStore, open_store
+from accord.store import _migrate
+from accord.store._schema import metadata
+
+
+def rec(
+    n: int,
+    *,
+    version: str = "2024-01-01T00:00:00.000000000Z",
+    type_: str = "indicator",
+    revoked: bool = False,
+    body: str = "",
+    observables: tuple[tuple[str, str], ...] = (),
+    name: str | None = None,
+    labels: tuple[str, ...] = (),
+) -> Record:
+    oid = f"{type_}--{uuid.UUID(int=n, version=4)}"
+    obj: dict[str, object] = {"type": type_, "id": oid, "modified": version, "x_body": body}
+    if name is not None:
+        obj["name"] = name
+    if labels:
+        obj["labels"] = list(labels)
+    data = orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
+    return Record(oid, type_, version, "2.1", revoked, data, observables, ())
+
+
+@pytest.fixture
+def store(backend: str) -> SqlStore:
+    s = open_store(backend)
+    yield s  # type: ignore[misc]
+    s.close()
+
+
+def test_migrations_build_exactly_the_schema(backend: str) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    store = open_store(backend)
+    try:
+        with store.engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn), metadata)
+        assert diff == []
+        assert _migrate.current_revision(store.engine) == _migrate.head_revision()
+    finally:
+        store.close()
+
+
+def test_open_without_migrate_refuses_an_empty_database(tmp_path: object) -> None:
+    from accord.exceptions import SchemaOutOfDate
+
+    with pytest.raises(SchemaOutOfDate, match="needs"):
+        open_store(f"sqlite:///{tmp_path}/empty.db", migrate=False)
+
+
+def test_each_version_is_stored_once(store: SqlStore) -> None:
+    src = store.ensure_source("file", "a.json")
+    with store.writer() as w:
+        first = w.add([rec(1), rec(2)], source_pk=src)
+    with store.writer() as w:
+        again = w.add([rec(1), rec(2)], source_pk=src)
+    assert (first.stored, first.duplicates) == (2, 0)
+    assert (again.stored, again.duplicates) == (0, 2)
+    assert store.stats().versions == 2
+
+
+def test_duplicates_inside_one_batch_are_stored_once(store: SqlStore) -> None:
+    src = store.ensure_source("file", "a.json")
+    with store.writer() as w:
+        result = w.add([rec(1), rec(1), rec(1, body="other")], source_pk=src)
+    assert (result.stored, result.duplicates, len(result.conflicts)) == (1, 1, 1)
+
+
+def test_conflicting_content_keeps_the_first(store: SqlStore) -> None:
+    src = store.ensure_source("file", "a.json")
+    with store.writer() as w:
+        w.add([rec(1, body="first")], source_pk=src)
+    with store.writer() as w:
+        result = w.add([rec(1, body="second")], source_pk=src)
+    assert [c.id for c in result.conflicts] == [rec(1).id]
+    (kept,) = store.query(Query(ids=(rec(1).id,)))
+    assert orjson.loads(kept.data)["x_body"] == "first"
+
+
+def test_current_is_the_latest_version_and_revoked_is_honoured(store: SqlStore) -> None:
+    src = store.ensure_source("file", "a.json")
+    v1, v2 = "2024-01-01T00:00:00.000000000Z", "2024-06-01T00:00:00.000000000Z"
+    with store.writer() as w:
+        w.add([rec(1, version=v2), rec(1, version=v1), rec(2)], source_pk=src)
+    current = list(store.query(Query(ids=(rec(1).id,))))
+    assert [o.version for o in current] == [v2]
+    assert len(list(store.query(Query(ids=(rec(1).id,), all_versions=True)))) == 2
+    with store.writer() as w:
+        w.add([rec(2, version=v2, revoked=True)], source_pk=src)
+    assert list(store.query(Query(ids=(rec(2).id,)))) == []
+    (revoked,) = store.query(Query(ids=(rec(2).id,), include_revoked=True))
+    assert revoked.revoked and revoked.version == v2
+    assert store.stats().revoked == 1
+
+
+def test_date_added_is_strictly_increasing(store: SqlStore) -> None:
+    src = store.ensure_source("file", "a.json")
+    with store.writer() as w:
+        w.add([rec(i) for i in range(1, 500)], source_pk=src)
+    with store.writer() as w:
+        w.add([rec(i) for i in range(500, 600)], source_pk=src)
+    added = [o.added for o in store.query(Query())]
+    assert len(added) == 599
+    assert all(a < b for a, b in zip(added, added[1:], strict=False))
+
+
+def test_a_failed_transaction_leaves_the_store_as_it_was(store: SqlStore) -> None:
+    src = store.ensure_source("file", "a.json")
+    with store.writer() as w:
+        w.add([rec(1)], source_pk=src)
+    with pytest.raises(RuntimeError, match="boom"), store.writer() as w:
+        w.add([rec(2), rec(3)], source_pk=src)
+        raise RuntimeError("boom")
+    assert [o.id for o in store.query(Query())] == [rec(1).id]
+
+
+def test_value_index_finds_objects(store: SqlStore) -> None:
+    src = store.ensure_source("file", "a.json")
+    with store.writer() as w:
+        w.add(
+            [
+                rec(1, observables=(("ipv4-addr", "203.0.113.5"),)),
+                rec(2, observables=(("domain-name", "evil.example"), ("ipv4-addr", "203.0.113.5"))),
+                rec(3, observables=(("ipv4-addr", "203.0.113.6"),)),
+            ],
+            source_pk=src,
+        )
+    hits = {o.id for o in store.query(Query(value="203.0.113.5"))}
+    assert hits == {rec(1).id, rec(2).id}
+    assert store.stats().observables == 4
+
+
+def test_collections_hold_versions_and_one_version_can_be_in_several(store: SqlStore) -> None:
+    src = store.ensure_source("file", "a.json")
+    red = store.create_collection("red", "first")
+    blue = store.create_collection("blue")
+    with store.writer() as w:
+        w.add([rec(1), rec(2)], source_pk=src, collection_pks=[red.pk])
+    with store.writer() as w:
+        w.add([rec(2), rec(3)], source_pk=src, collection_pks=[blue.pk])
+    assert {o.id for o in store.query(Query(collection_pk=red.pk))} == {rec(1).id, rec(2).id}
+    assert {o.id for o in store.query(Query(collection_pk=blue.pk))} == {rec(2).id, rec(3).id}
+    assert store.collection_sizes() == {red.pk: 2, blue.pk: 2}
+    assert store.collection("red") == red
+    assert store.collection(blue.id) == blue
+    with pytest.raises(UnknownCollection):
+        store.collection("green")
+    with pytest.raises(StoreError, match="exists"):
+        store.create_collection("red")
+
+
+def test_provenance_records_every_source_once(store: SqlStore) -> None:
+    a = store.ensure_source("file", "a.json")
+    b = store.ensure_source("peer", "partner-b")
+    assert store.ensure_source("file", "a.json") == a
+    with store.writer() as w:
+        w.add([rec(1)], source_pk=a)
+    for _ in range(2):
+        with store.writer() as w:
+            w.add([rec(1)], source_pk=b)
+    (obj,) = store.query(Query())
+    sources = [(p.kind, p.name) for p in store.provenance(obj.added)]
+    assert sources == [("file", "a.json"), ("peer", "partner-b")]
+
+
+def test_filters_by_type_time_label_and_text(store: SqlStore) -> None:
+    src = store.ensure_source("file", "a.json")
+    with store.writer() as w:
+        w.add(
+            [
+                rec(1, type_="malware", name="Black Basta", labels=("ransomware",)),
+                rec(2, name="C2 of Emotet", version="2023-05-01T00:00:00.000000000Z"),
+                rec(3, name="quiet", labels=("ransomware", "tlp-clear")),
+            ],
+            source_pk=src,
+        )
+    ids = lambda q: {o.id for o in store.query(q)}  # noqa: E731
+    assert ids(Query(types=("malware",))) == {rec(1, type_="malware").id}
+    assert ids(Query(labels=("ransomware",))) == {rec(1, type_="malware").id, rec(3).id}
+    assert ids(Query(labels=("ransomware", "tlp-clear"))) == {rec(3).id}
+    assert ids(Query(text="emotet")) == {rec(2).id}
+    assert ids(Query(text="BASTA")) == {rec(1, type_="malware").id}
+    assert ids(Query(modified_until="2023-12-31T00:00:00.000000000Z")) == {rec(2).id}
+    assert ids(Query(modified_since="2024-01-01T00:00:00.000000000Z")) == {
+        rec(1, type_="malware").id,
+        rec(3).id,
+    }
+    assert len(list(store.query(Query(limit=2)))) == 2
+
+
+def test_meta_values(store: SqlStore) -> None:
+    store.set_meta("node_name", "a")
+    store.set_meta("node_name", "b")
+    assert store.get_meta("node_name") == "b"
+    assert store.get_meta("missing") is None
+
+
+def test_unknown_backend_is_a_config_error() -> None:
+    from accord.exceptions import ConfigError
+
+    with pytest.raises(ConfigError, match="use sqlite or postgresql"):
+        open_store("mysql://x@localhost/db")
+
+
+def test_sqlite_uses_wal(tmp_path: object) -> None:
+    store = open_store(f"sqlite:///{tmp_path}/wal.db")
+    try:
+        with store.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    finally:
+        store.close()

@@ -1,0 +1,142 @@
+"""The accord command, end to end through Typer's CliRunner."""
+
+from __future__ import annotations
+
+import os
+import stat
+import uuid
+from pathlib import Path
+
+import orjson
+import pytest
+from typer.testing import CliRunner
+
+from accord.cli import app
+
+runner = CliRunner()
+TS = "2024-03-01T10:00:00.000Z"
+
+
+def _indicator(n: int, value: str) -> dict[str, object]:
+    return {
+        "type": "indicator", "spec_version": "2.1",
+        "id": f"indicator--{uuid.UUID(int=n + (7 << 90), version=4)}",
+        "created": TS, "modified": TS, "name": f"C2 {value}", "labels": ["c2"],
+        "pattern": f"[ipv4-addr:value = '{value}']", "pattern_type": "stix", "valid_from": TS,
+    }
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    h = tmp_path / "node"
+    result = runner.invoke(app, ["init", str(h), "--name", "cert-test"])
+    assert result.exit_code == 0, result.output
+    return h
+
+
+def run(home: Path, *args: str, input: str | bytes | None = None) -> tuple[int, str, str]:
+    result = runner.invoke(app, ["--home", str(home), *args], input=input)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_init_creates_identity_key_0600_and_refuses_twice(home: Path) -> None:
+    key = home / "identity.key"
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    assert key.read_bytes().startswith(b"-----BEGIN PRIVATE KEY-----")
+    assert 'name = "cert-test"' in (home / "node.toml").read_text()
+    assert (home / "accord.db").exists()
+    result = runner.invoke(app, ["init", str(home)])
+    assert result.exit_code == 1
+    assert "already holds an Accord node" in result.stderr
+
+
+def test_commands_without_a_node_say_so(tmp_path: Path) -> None:
+    code, _, err = run(tmp_path / "nowhere", "stats")
+    assert code == 1
+    assert err.startswith("error: no Accord node at")
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_import_search_show_export_stats(home: Path, tmp_path: Path) -> None:
+    src = tmp_path / "b.json"
+    objs = [_indicator(1, "203.0.113.5"), _indicator(2, "203.0.113.6")]
+    src.write_bytes(orjson.dumps({"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": objs}))
+    code, out, err = run(home, "import", str(src), "--collection", "feeds")
+    assert code == 0, err
+    assert "2 stored" in out and "created collection 'feeds'" in err
+
+    code, out, _ = run(home, "search", "203.0.113.5")
+    assert code == 0
+    assert objs[0]["id"] in out and objs[1]["id"] not in out
+
+    code, out, _ = run(home, "search", "203.0.113.5/32", "--json")
+    assert [orjson.loads(line)["id"] for line in out.splitlines()] == [objs[0]["id"]]
+
+    code, out, _ = run(home, "search", "--label", "c2", "--type", "indicator", "--json")
+    assert len(out.splitlines()) == 2
+
+    code, out, _ = run(home, "show", str(objs[1]["id"]))
+    assert code == 0 and f"from file {src.resolve()}" in out
+
+    target = tmp_path / "out.json"
+    code, _, err = run(home, "export", "--collection", "feeds", "-o", str(target))
+    assert code == 0 and "exported 2 object(s)" in err
+    exported = orjson.loads(target.read_bytes())
+    assert exported["type"] == "bundle"
+    assert sorted(o["id"] for o in exported["objects"]) == sorted(o["id"] for o in objs)
+
+    code, out, _ = run(home, "export", "--format", "jsonl", "--value", "203.0.113.6")
+    assert [orjson.loads(line)["id"] for line in out.splitlines()] == [objs[1]["id"]]
+
+    code, out, _ = run(home, "stats", "--json")
+    stats = orjson.loads(out)
+    assert stats["objects"] == 2 and stats["collections"] == {"feeds": 2}
+    assert stats["current_by_type"] == {"indicator": 2}
+
+
+def test_import_from_stdin(home: Path) -> None:
+    line = orjson.dumps(_indicator(3, "192.0.2.1")).decode()
+    code, out, err = run(home, "import", "-", input=line + "\n")
+    assert code == 0, err
+    assert "1 stored" in out
+    code, out, _ = run(home, "show", str(_indicator(3, "x")["id"]))
+    assert "from stdin <stdin>" in out
+
+
+def test_user_errors_are_one_line(home: Path, tmp_path: Path) -> None:
+    code, _, err = run(home, "import", str(tmp_path / "missing.json"))
+    assert code == 1 and err == f"error: {tmp_path / 'missing.json'}: no such file or directory\n"
+    code, _, err = run(home, "search", "--since", "yesterday")
+    assert code == 1 and err.startswith("error: --since 'yesterday'")
+    code, _, err = run(home, "export", "--collection", "nope")
+    assert code == 1 and "no collection with id or title 'nope'" in err
+    broken = tmp_path / "broken.json"
+    broken.write_bytes(b'{"type": "bundle", "objects": [}')
+    code, out, err = run(home, "import", str(broken))
+    assert code == 1 and "byte 31" in err
+
+
+def test_collection_create_and_list(home: Path) -> None:
+    cid = str(uuid.uuid4())
+    code, out, _ = run(home, "collection", "create", "shared", "--description", "for partners", "--id", cid)
+    assert code == 0 and cid in out
+    code, out, _ = run(home, "collection", "list")
+    assert "shared" in out and "for partners" in out and cid in out
+
+
+def test_every_command_has_help_and_is_in_the_readme() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    commands = ["init", "import", "search", "show", "export", "stats", "settings",
+                "collection create", "collection list"]
+    for command in commands:
+        result = runner.invoke(app, [*command.split(), "--help"])
+        assert result.exit_code == 0, result.output
+        assert f"accord {command}" in readme, f"README lacks `accord {command}`"
+
+
+def test_every_setting_is_in_the_readme() -> None:
+    from accord.settings import SETTINGS
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    for s in SETTINGS:
+        assert f"`{s.name}`" in readme, s.name
