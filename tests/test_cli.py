@@ -127,7 +127,9 @@ def test_collection_create_and_list(home: Path) -> None:
 def test_every_command_has_help_and_is_in_the_readme() -> None:
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     commands = ["init", "import", "search", "show", "export", "stats", "settings",
-                "collection create", "collection list"]
+                "collection create", "collection list", "collection grant",
+                "collection revoke", "collection anonymous", "member add", "member list",
+                "token create", "token list", "token revoke"]
     for command in commands:
         result = runner.invoke(app, [*command.split(), "--help"])
         assert result.exit_code == 0, result.output
@@ -140,3 +142,30 @@ def test_every_setting_is_in_the_readme() -> None:
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     for s in SETTINGS:
         assert f"`{s.name}`" in readme, s.name
+
+
+def test_members_tokens_and_grants(home: Path) -> None:
+    assert run(home, "collection", "create", "shared")[0] == 0
+    code, out, _ = run(home, "member", "add", "cert-b", "--contact", "soc@b.example")
+    assert code == 0 and "identity--" in out
+    code, secret, err = run(home, "token", "create", "--member", "cert-b")
+    secret = secret.strip()
+    assert code == 0 and secret.startswith("acc_") and "not shown again" in err
+    code, out, _ = run(home, "token", "list")
+    assert secret[:10] in out and secret not in out
+    code, out, _ = run(home, "collection", "grant", "shared", "--member", "cert-b", "--read")
+    assert code == 0 and "cert-b may read 'shared'" in out
+    code, out, _ = run(home, "member", "list")
+    assert "shared (r)" in out
+    code, _, err = run(home, "collection", "grant", "shared", "--member", "nobody", "--read")
+    assert code == 1 and "no member named 'nobody'" in err
+    code, out, _ = run(home, "token", "revoke", secret[:10])
+    assert code == 0 and "revoked 1 token(s)" in out
+    code, out, _ = run(home, "token", "revoke", secret[:10])
+    assert code != 0
+    from accord.service.node import open_node
+    from tests.conftest import settings_for
+
+    with open_node(settings_for(home)) as node:
+        assert node.store.member_for_token(secret) is None
+        assert node.store.grants()[0].can_read is True

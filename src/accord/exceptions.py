@@ -14,7 +14,8 @@
     ├── StrictImportFailed                   --strict and at least one object was invalid
     ├── StoreError                           the database refused or failed
     │   ├── SchemaOutOfDate                  database older/newer than this Accord
-    │   └── UnknownCollection (KeyError)     no collection with that id or title
+    │   ├── UnknownCollection (KeyError)     no collection with that id or title
+    │   └── UnknownMember (KeyError)         no member with that name
     └── NotFound (LookupError)               no object with that id
 
 Errors carry fields, not only a message, so that edges (CLI, TAXII, web) can
@@ -149,6 +150,17 @@ class UnknownCollection(StoreError, KeyError):
 
     def __str__(self) -> str:
         return f"no collection with id or title {self.ref!r}: see `accord collection list`"
+
+
+class UnknownMember(StoreError, KeyError):
+    """No member has that name."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(name)
+
+    def __str__(self) -> str:
+        return f"no member named {self.name!r}: see `accord member list`"
 
 
 class NotFound(AccordError, LookupError):

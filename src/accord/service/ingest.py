@@ -62,7 +62,9 @@ class ImportReport:
     @property
     def ok(self) -> bool:
         """Nothing was refused."""
-        return not (self.invalid_count or self.conflict_count or self.bad_records or self.failed_inputs)
+        return not (
+            self.invalid_count or self.conflict_count or self.bad_records or self.failed_inputs
+        )
 
     def summary(self) -> str:
         rate = self.read / self.seconds if self.seconds > 0 else 0.0
@@ -87,8 +89,14 @@ class ImportReport:
 class _Run:
     """One import run: the batch loop shared by the strict and per-file modes."""
 
-    def __init__(self, node: Node, report: ImportReport, collection_pks: list[int], strict: bool,
-                 progress: Progress | None) -> None:
+    def __init__(
+        self,
+        node: Node,
+        report: ImportReport,
+        collection_pks: list[int],
+        strict: bool,
+        progress: Progress | None,
+    ) -> None:
         self.node = node
         self.report = report
         self.collection_pks = collection_pks
@@ -210,16 +218,31 @@ def import_paths(
         else:
             for inp in inputs:
                 source_pk = store.ensure_source(*_source(inp))
-                snapshot = (report.read, report.stored, report.duplicates, report.lifted,
-                            report.invalid_count, len(report.invalid), report.conflict_count,
-                            len(report.conflicts))
+                snapshot = (
+                    report.read,
+                    report.stored,
+                    report.duplicates,
+                    report.lifted,
+                    report.invalid_count,
+                    len(report.invalid),
+                    report.conflict_count,
+                    len(report.conflicts),
+                )
                 try:
                     with store.writer() as writer:
                         run.load(writer, inp, source_pk)
                 except InputError as err:
                     # The file's transaction was rolled back: so are its counts.
-                    (report.read, report.stored, report.duplicates, report.lifted,
-                     report.invalid_count, n_invalid, report.conflict_count, n_conflicts) = snapshot
+                    (
+                        report.read,
+                        report.stored,
+                        report.duplicates,
+                        report.lifted,
+                        report.invalid_count,
+                        n_invalid,
+                        report.conflict_count,
+                        n_conflicts,
+                    ) = snapshot
                     del report.invalid[n_invalid:]
                     del report.conflicts[n_conflicts:]
                     report.failed_inputs.append(err)
@@ -228,3 +251,63 @@ def import_paths(
                     progress(report.read, report.inputs)
     report.seconds = time.perf_counter() - started
     return report
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What became of one object handed to `ingest_objects` (a TAXII status entry)."""
+
+    id: str | None
+    version: str | None  # the object's `modified` (or `created`) as given
+    ok: bool
+    message: str
+
+
+def _given_version(obj: object) -> str | None:
+    if isinstance(obj, dict):
+        v = obj.get("modified", obj.get("created"))
+        return v if isinstance(v, str) else None
+    return None
+
+
+def ingest_objects(
+    node: Node,
+    objects: list[object],
+    *,
+    source: tuple[str, str],
+    collection_pks: list[int],
+) -> list[Outcome]:
+    """Store already-parsed objects (a TAXII envelope) in one transaction, on the CLI's path.
+
+    Invalid objects and conflicting versions fail one by one; the valid ones
+    are stored (a version already stored counts as a success, TAXII 2.1 §5.4).
+
+    Returns:
+        One outcome per object, in order.
+    """
+    outcomes: list[Outcome | None] = [None] * len(objects)
+    records: list[tuple[int, Record]] = []
+    for i, obj in enumerate(objects):
+        try:
+            records.append((i, prepare(obj)))
+        except InvalidObject as err:
+            oid = obj.get("id") if isinstance(obj, dict) else None
+            outcomes[i] = Outcome(
+                oid if isinstance(oid, str) else None, _given_version(obj), False, str(err)
+            )
+    source_pk = node.store.ensure_source(*source)
+    batch_size = node.settings.batch_size
+    with node.store.writer() as writer:
+        conflicts: set[tuple[str, str]] = set()
+        for start in range(0, len(records), batch_size):
+            chunk = [rec for _, rec in records[start : start + batch_size]]
+            result = writer.add(chunk, source_pk=source_pk, collection_pks=collection_pks)
+            conflicts.update((c.id, c.version) for c in result.conflicts)
+    for i, rec in records:
+        given = _given_version(objects[i])
+        if (rec.id, rec.version) in conflicts:
+            message = "a different object with this id and version is already stored"
+            outcomes[i] = Outcome(rec.id, given, False, message)
+        else:
+            outcomes[i] = Outcome(rec.id, given, True, "stored")
+    return [o for o in outcomes if o is not None]

@@ -18,14 +18,18 @@ from accord.store._base import (
     StoredObject,
     Writer,
 )
+from accord.store._clock import now_us
+from accord.store._members import Grant, Member, TokenInfo
 from accord.store._postgres import PostgresStore
-from accord.store._sql import SqlStore, now_us
+from accord.store._sql import SqlStore
 from accord.store._sqlite import SqliteStore
 
 __all__ = [
     "BatchResult",
     "Collection",
     "Conflict",
+    "Grant",
+    "Member",
     "PostgresStore",
     "Provenance",
     "Query",
@@ -34,6 +38,7 @@ __all__ = [
     "Stats",
     "Store",
     "StoredObject",
+    "TokenInfo",
     "Writer",
     "now_us",
     "open_store",

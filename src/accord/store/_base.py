@@ -19,6 +19,7 @@ class Collection:
     title: str
     description: str
     created: int  # microseconds since the epoch
+    anonymous_read: bool = False
 
 
 @dataclass(frozen=True, slots=True)

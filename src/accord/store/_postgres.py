@@ -27,7 +27,7 @@ class PostgresStore(SqlStore):
 
     _sql_insert_objects = (
         "INSERT INTO objects (added, id, type, version, spec_version, revoked, source_pk, data)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (id, version) DO NOTHING"
     )
     _sql_insert_observables = (
         "INSERT INTO observables (value, object_added, kind) VALUES (%s, %s, %s)"
@@ -61,6 +61,10 @@ class PostgresStore(SqlStore):
             (list(ids),),
         )
         return {(oid, v): (added, src, bytes(data)) for oid, v, added, src, data in rows}
+
+    def _present(self, conn: Connection, added: list[int]) -> set[int]:
+        rows = conn.exec_driver_sql("SELECT added FROM objects WHERE added = ANY(%s)", (added,))
+        return {a for (a,) in rows}
 
     def _jsonb(self) -> ColumnElement[Any]:
         return func.convert_from(s.objects.c.data, literal("UTF8")).cast(JSONB)

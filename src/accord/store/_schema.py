@@ -102,3 +102,54 @@ collection_objects = Table(
     UniqueConstraint("collection_pk", "object_added", name="uq_collection_objects_version"),
     sqlite_with_rowid=False,
 )
+
+# -- members, tokens, permissions, statuses (migration 0002) -------------------
+
+# The column added to collections by 0002: anonymous (unauthenticated) read.
+collections.append_column(
+    Column("anonymous_read", Boolean(create_constraint=False), nullable=False, server_default="0")
+)
+
+members = Table(
+    "members",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("name", Text, nullable=False, unique=True),
+    # The partner organisation as a STIX identity id.
+    Column("identity_id", String(300), nullable=False),
+    Column("contact", Text, nullable=False),
+    Column("created", BigInteger, nullable=False),
+)
+
+tokens = Table(
+    "tokens",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("member_pk", Integer, ForeignKey("members.pk"), nullable=False),
+    # SHA-256 of the token: the token itself is shown once and never stored.
+    Column("digest", String(64), nullable=False, unique=True),
+    # The first characters, to name a token in lists and revocations.
+    Column("prefix", String(16), nullable=False),
+    Column("created", BigInteger, nullable=False),
+    Column("revoked", BigInteger, nullable=True),
+)
+
+grants = Table(
+    "grants",
+    metadata,
+    Column("collection_pk", Integer, ForeignKey("collections.pk"), primary_key=True),
+    Column("member_pk", Integer, ForeignKey("members.pk"), primary_key=True),
+    Column("can_read", Boolean(create_constraint=False), nullable=False),
+    Column("can_write", Boolean(create_constraint=False), nullable=False),
+)
+
+statuses = Table(
+    "statuses",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("member_pk", Integer, ForeignKey("members.pk"), nullable=True),
+    Column("collection_pk", Integer, ForeignKey("collections.pk"), nullable=False),
+    Column("created", BigInteger, nullable=False),
+    # The TAXII 2.1 status resource (§4.3.1) as JSON bytes.
+    Column("body", LargeBinary, nullable=False),
+)

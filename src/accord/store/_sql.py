@@ -8,11 +8,10 @@ import. The backends supply the few statements that differ by dialect.
 
 from __future__ import annotations
 
-import time
 import uuid
 from abc import abstractmethod
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from sqlalchemy import (
@@ -26,7 +25,7 @@ from sqlalchemy import (
     insert,
     select,
 )
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
 from accord.exceptions import StoreError, UnknownCollection
 from accord.stix import Record
@@ -42,11 +41,9 @@ from accord.store._base import (
     StoredObject,
     Writer,
 )
-
-
-def now_us() -> int:
-    """Wall-clock time in microseconds since the epoch."""
-    return time.time_ns() // 1000
+from accord.store._clock import now_us
+from accord.store._members import MemberStore
+from accord.store._pages import PageStore
 
 
 class SqlWriter(Writer):
@@ -72,39 +69,71 @@ class SqlWriter(Writer):
         result = BatchResult()
         if not records:
             return result
-        store = self._store
-        existing = store._existing(self._conn, {r.id for r in records})
-        new_rows: list[tuple[Any, ...]] = []
-        obs_rows: list[tuple[str, int, str]] = []
-        members: list[tuple[int, int, int]] = []
-        late_members: list[tuple[int, int, int]] = []
-        extra_sources: list[tuple[int, int, int]] = []
-        tick = self._tick
+        store, conn, tick = self._store, self._conn, self._tick
+        # Optimistic: insert every version not seen earlier in this batch with
+        # "ignore on (id, version) conflict". New data, the common case, then
+        # costs no lookup; only when some rows were ignored are they sorted
+        # into duplicates and conflicts against what is stored.
+        batch: dict[tuple[str, str], tuple[int, Record]] = {}
+        rows: list[tuple[Any, ...]] = []
         for rec in records:
             key = (rec.id, rec.version)
-            hit = existing.get(key)
-            if hit is None:
-                added = tick()
-                existing[key] = (added, source_pk, rec.data)
-                new_rows.append(
-                    (
-                        added,
-                        rec.id,
-                        rec.type,
-                        rec.version,
-                        rec.spec_version,
-                        rec.revoked,
-                        source_pk,
-                        rec.data,
-                    )
-                )
-                for kind, value in rec.observables:
-                    obs_rows.append((value, added, kind))
-                for cpk in collection_pks:
-                    members.append((cpk, added, added))
-                result.stored += 1
+            first = batch.get(key)
+            if first is not None:
+                if first[1].data == rec.data:
+                    result.duplicates += 1
+                else:
+                    result.conflicts.append(Conflict(rec.id, rec.version, first[0]))
                 continue
-            stored_added, stored_source, stored_data = hit
+            added = tick()
+            batch[key] = (added, rec)
+            rows.append(
+                (
+                    added,
+                    rec.id,
+                    rec.type,
+                    rec.version,
+                    rec.spec_version,
+                    rec.revoked,
+                    source_pk,
+                    rec.data,
+                )
+            )
+        try:
+            inserted = conn.exec_driver_sql(store._sql_insert_objects, rows).rowcount
+            new = list(batch.values())
+            if inserted != len(rows):
+                new = self._sort_out(new, source_pk, collection_pks, result)
+            result.stored = len(new)
+            obs_rows = [
+                (value, added, kind) for added, rec in new for kind, value in rec.observables
+            ]
+            if obs_rows:
+                conn.exec_driver_sql(store._sql_insert_observables, obs_rows)
+            members = [(cpk, added, added) for added, _ in new for cpk in collection_pks]
+            if members:
+                conn.exec_driver_sql(store._sql_insert_members, members)
+        except SQLAlchemyError as exc:
+            raise StoreError(f"writing a batch of {len(records)} objects failed: {exc}") from exc
+        return result
+
+    def _sort_out(
+        self,
+        tried: list[tuple[int, Record]],
+        source_pk: int,
+        collection_pks: Sequence[int],
+        result: BatchResult,
+    ) -> list[tuple[int, Record]]:
+        """Split the rows of an insert that ignored some: the new ones are returned."""
+        store, conn, tick = self._store, self._conn, self._tick
+        kept = store._present(conn, [added for added, _ in tried])
+        new = [(added, rec) for added, rec in tried if added in kept]
+        old = [rec for added, rec in tried if added not in kept]
+        existing = store._existing(conn, {rec.id for rec in old})
+        late_members: list[tuple[int, int, int]] = []
+        extra_sources: list[tuple[int, int, int]] = []
+        for rec in old:
+            stored_added, stored_source, stored_data = existing[(rec.id, rec.version)]
             if stored_data != rec.data:
                 result.conflicts.append(Conflict(rec.id, rec.version, stored_added))
                 continue
@@ -113,24 +142,14 @@ class SqlWriter(Writer):
                 extra_sources.append((stored_added, source_pk, now_us()))
             for cpk in collection_pks:
                 late_members.append((cpk, tick(), stored_added))
-        conn = self._conn
-        try:
-            if new_rows:
-                conn.exec_driver_sql(store._sql_insert_objects, new_rows)
-            if obs_rows:
-                conn.exec_driver_sql(store._sql_insert_observables, obs_rows)
-            if members:
-                conn.exec_driver_sql(store._sql_insert_members, members)
-            if late_members:
-                conn.exec_driver_sql(store._sql_insert_members_ignore, late_members)
-            if extra_sources:
-                conn.exec_driver_sql(store._sql_insert_provenance_ignore, extra_sources)
-        except SQLAlchemyError as exc:
-            raise StoreError(f"writing a batch of {len(records)} objects failed: {exc}") from exc
-        return result
+        if late_members:
+            conn.exec_driver_sql(store._sql_insert_members_ignore, late_members)
+        if extra_sources:
+            conn.exec_driver_sql(store._sql_insert_provenance_ignore, extra_sources)
+        return new
 
 
-class SqlStore(Store):
+class SqlStore(MemberStore, PageStore, Store):
     """Shared SQLAlchemy implementation; subclasses give the dialect's statements."""
 
     _sql_insert_objects: str
@@ -156,6 +175,10 @@ class SqlStore(Store):
         """Stored versions of these ids: (id, version) → (added, source_pk, data)."""
 
     @abstractmethod
+    def _present(self, conn: Connection, added: list[int]) -> set[int]:
+        """Which of these ``added`` keys exist in objects."""
+
+    @abstractmethod
     def _json_text(self, key: str) -> ColumnElement[Any]:
         """The top-level string property ``key`` of objects.data, as SQL text."""
 
@@ -169,6 +192,10 @@ class SqlStore(Store):
 
     # -- writes --------------------------------------------------------------
 
+    def write_tx(self) -> AbstractContextManager[Connection]:
+        """A transaction holding the store's single write lock."""
+        return contextmanager(self._write_connection)()
+
     @contextmanager
     def writer(self) -> Iterator[Writer]:
         with contextmanager(self._write_connection)() as conn:
@@ -176,37 +203,41 @@ class SqlStore(Store):
 
     def ensure_source(self, kind: str, name: str) -> int:
         t = s.sources
-        with self.engine.begin() as conn:
+        with self.write_tx() as conn:
             pk = conn.execute(select(t.c.pk).where(t.c.kind == kind, t.c.name == name)).scalar()
-            if pk is not None:
-                return int(pk)
-            try:
-                row = conn.execute(
+            if pk is None:  # the write lock is held: nobody can make it meanwhile
+                pk = conn.execute(
                     insert(t).values(kind=kind, name=name, created=now_us()).returning(t.c.pk)
                 ).scalar_one()
-            except IntegrityError:  # another process made it first
-                conn.rollback()
-                row = conn.execute(
-                    select(t.c.pk).where(t.c.kind == kind, t.c.name == name)
-                ).scalar_one()
-            return int(row)
+            return int(pk)
 
     def create_collection(
         self, title: str, description: str = "", collection_id: str | None = None
     ) -> Collection:
-        cid = str(uuid.UUID(collection_id)) if collection_id else str(uuid.uuid4())
+        try:
+            cid = str(uuid.UUID(collection_id)) if collection_id else str(uuid.uuid4())
+        except ValueError as exc:
+            raise StoreError(f"collection id {collection_id!r} is not a UUID") from exc
         t = s.collections
         created = now_us()
-        try:
-            with self.engine.begin() as conn:
-                pk = conn.execute(
-                    insert(t)
-                    .values(id=cid, title=title, description=description, created=created)
-                    .returning(t.c.pk)
-                ).scalar_one()
-        except IntegrityError as exc:
-            raise StoreError(f"a collection with id {cid} or title {title!r} exists") from exc
-        return Collection(int(pk), cid, title, description, created)
+        with self.write_tx() as conn:
+            clash = conn.execute(
+                select(t.c.pk).where((t.c.id == cid) | (t.c.title == title))
+            ).first()
+            if clash is not None:
+                raise StoreError(f"a collection with id {cid} or title {title!r} exists")
+            pk = conn.execute(
+                insert(t)
+                .values(
+                    id=cid,
+                    title=title,
+                    description=description,
+                    created=created,
+                    anonymous_read=False,
+                )
+                .returning(t.c.pk)
+            ).scalar_one()
+        return Collection(int(pk), cid, title, description, created, False)
 
     # -- reads ---------------------------------------------------------------
 
@@ -214,7 +245,10 @@ class SqlStore(Store):
         t = s.collections
         with self.engine.connect() as conn:
             rows = conn.execute(select(t).order_by(t.c.pk)).all()
-        return [Collection(r.pk, r.id, r.title, r.description, r.created) for r in rows]
+        return [
+            Collection(r.pk, r.id, r.title, r.description, r.created, bool(r.anonymous_read))
+            for r in rows
+        ]
 
     def collection(self, ref: str) -> Collection:
         for c in self.collections():
@@ -343,7 +377,7 @@ class SqlStore(Store):
 
     def set_meta(self, key: str, value: str) -> None:
         t = s.node
-        with self.engine.begin() as conn:
+        with self.write_tx() as conn:
             conn.execute(t.delete().where(t.c.key == key))
             conn.execute(insert(t).values(key=key, value=value))
 

@@ -59,7 +59,8 @@ class SqliteStore(SqlStore):
     """The embedded store in one SQLite file."""
 
     _sql_insert_objects = (
-        "INSERT INTO objects (added, id, type, version, spec_version, revoked, source_pk, data)"
+        "INSERT OR IGNORE INTO objects"
+        " (added, id, type, version, spec_version, revoked, source_pk, data)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
     )
     _sql_insert_observables = (
@@ -104,6 +105,17 @@ class SqliteStore(SqlStore):
             )
             for oid, version, added, source_pk, data in rows:
                 found[(oid, version)] = (added, source_pk, data)
+        return found
+
+    def _present(self, conn: Connection, added: list[int]) -> set[int]:
+        found: set[int] = set()
+        for start in range(0, len(added), _IN_CHUNK):
+            chunk = added[start : start + _IN_CHUNK]
+            marks = ",".join("?" * len(chunk))
+            rows = conn.exec_driver_sql(
+                f"SELECT added FROM objects WHERE added IN ({marks})", tuple(chunk)
+            )
+            found.update(a for (a,) in rows)
         return found
 
     def _json_text(self, key: str) -> ColumnElement[Any]:

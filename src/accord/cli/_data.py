@@ -1,88 +1,31 @@
-"""The ``accord`` command: a thin edge over the services.
-
-User errors are one line on stderr (``error: ...``) and exit code 1; long work
-shows progress on stderr and ends with a one-line summary on stdout.
-"""
+"""Commands over the node's data: init, import, search, show, export, stats, collections."""
 
 from __future__ import annotations
 
-import functools
+import os
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import Annotated
 
 import orjson
 import typer
-from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from accord.exceptions import AccordError, StrictImportFailed
-from accord.service import ingest, query
-from accord.service.node import Node, init_node, open_node
-from accord.settings import SETTINGS, Settings, load_settings
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-app = typer.Typer(
-    name="accord",
-    help="Accord: a sovereign threat-intelligence exchange node (STIX 2.1, TAXII 2.1).",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
+from accord.cli._common import (
+    app,
+    cli_node,
+    err,
+    fail,
+    out,
+    state,
+    user_errors,
+    when,
 )
-collection_app = typer.Typer(help="Create and list collections.", no_args_is_help=True)
-app.add_typer(collection_app, name="collection")
-
-# Piped output is not cut to 80 columns: ids must stay whole for scripts.
-out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 250)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-
-_state: dict[str, Any] = {"home": None}
-
-
-def _settings() -> Settings:
-    return load_settings(home=_state["home"])
-
-
-@contextmanager
-def _node() -> Iterator[Node]:
-    node = open_node(_settings())
-    try:
-        yield node
-    finally:
-        node.close()
-
-
-def _fail(message: str) -> typer.Exit:
-    err.print(f"error: {message}", markup=False)
-    return typer.Exit(1)
-
-
-def user_errors(fn: Callable[P, R]) -> Callable[P, R]:
-    """Turn Accord's errors into one line on stderr and exit code 1."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return fn(*args, **kwargs)
-        except StrictImportFailed as exc:
-            for e in exc.errors[:20]:
-                err.print(f"invalid: {e}", markup=False)
-            raise _fail(str(exc)) from exc
-        except (AccordError, ValueError, OSError) as exc:
-            raise _fail(str(exc)) from exc
-
-    return wrapper
-
-
-def _when(us: int) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(us / 1e6)) + f".{us % 1_000_000:06d}Z"
+from accord.service import ingest, query
+from accord.service.node import init_node
+from accord.settings import SETTINGS, load_settings
 
 
 @app.callback()
@@ -93,17 +36,19 @@ def main_callback(
     ] = None,
 ) -> None:
     """Accord: a sovereign threat-intelligence exchange node."""
-    _state["home"] = home
+    state["home"] = home
 
 
 @app.command("init")
 @user_errors
 def init_cmd(
-    path: Annotated[Path | None, typer.Argument(help="Node directory (default: ACCORD_HOME).")] = None,
+    path: Annotated[
+        Path | None, typer.Argument(help="Node directory (default: ACCORD_HOME).")
+    ] = None,
     name: Annotated[str | None, typer.Option(help="Node name (default: directory name).")] = None,
 ) -> None:
     """Create a node: directory, Ed25519 identity key, node id and database."""
-    settings = load_settings(home=path or _state["home"])
+    settings = load_settings(home=path or state["home"])
     info = init_node(settings, name)
     out.print(f"initialised node {info.name!r} ({info.id}) in {settings.home}", markup=False)
 
@@ -132,16 +77,20 @@ def import_cmd(
         disable=not err.is_terminal,
     )
     started = time.perf_counter()
-    with _node() as node, progress:
+    with cli_node() as node, progress:
         task = progress.add_task("importing", objects=0, rate=0.0)
 
         def tick(read: int, inputs: int) -> None:
             rate = read / max(time.perf_counter() - started, 1e-9)
             progress.update(task, objects=read, rate=rate, description=f"{inputs} input(s) done")
 
-        report = ingest.import_paths(node, paths, collection=collection, strict=strict, progress=tick)
+        report = ingest.import_paths(
+            node, paths, collection=collection, strict=strict, progress=tick
+        )
     if report.created_collection and report.collection:
-        err.print(f"created collection {report.collection.title!r} ({report.collection.id})", markup=False)
+        err.print(
+            f"created collection {report.collection.title!r} ({report.collection.id})", markup=False
+        )
     for rejected in report.invalid[:20]:
         err.print(f"invalid: {rejected}", markup=False)
     for bad in report.bad_records[:20]:
@@ -162,14 +111,24 @@ def import_cmd(
         raise typer.Exit(1)
 
 
-ValueArg = Annotated[str | None, typer.Argument(help="An observable value: IP, domain, URL, hash, e-mail.")]
+ValueArg = Annotated[
+    str | None, typer.Argument(help="An observable value: IP, domain, URL, hash, e-mail.")
+]
 TypeOpt = Annotated[list[str] | None, typer.Option("--type", "-t", help="STIX type (repeatable).")]
-LabelOpt = Annotated[list[str] | None, typer.Option("--label", "-l", help="Required label (repeatable).")]
+LabelOpt = Annotated[
+    list[str] | None, typer.Option("--label", "-l", help="Required label (repeatable).")
+]
 TextOpt = Annotated[str | None, typer.Option("--text", help="Substring of name or description.")]
-SinceOpt = Annotated[str | None, typer.Option("--since", help="modified at or after (timestamp or date).")]
-UntilOpt = Annotated[str | None, typer.Option("--until", help="modified at or before (timestamp or date).")]
+SinceOpt = Annotated[
+    str | None, typer.Option("--since", help="modified at or after (timestamp or date).")
+]
+UntilOpt = Annotated[
+    str | None, typer.Option("--until", help="modified at or before (timestamp or date).")
+]
 CollOpt = Annotated[str | None, typer.Option("--collection", "-c", help="Collection id or title.")]
-AllOpt = Annotated[bool, typer.Option("--all-versions", help="Every version, not only the current.")]
+AllOpt = Annotated[
+    bool, typer.Option("--all-versions", help="Every version, not only the current.")
+]
 RevOpt = Annotated[bool, typer.Option("--include-revoked", help="Keep revoked objects.")]
 
 
@@ -186,14 +145,24 @@ def search_cmd(
     all_versions: AllOpt = False,
     include_revoked: RevOpt = False,
     limit: Annotated[int, typer.Option(help="At most this many results (0: no limit).")] = 50,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the objects as JSON lines.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the objects as JSON lines.")
+    ] = False,
 ) -> None:
     """Find objects by observable value, type, label, time range or text."""
-    with _node() as node:
+    with cli_node() as node:
         q = query.build_query(
-            node, value=value, types=type_ or (), labels=label or (), text=text, since=since,
-            until=until, collection=collection, all_versions=all_versions,
-            include_revoked=include_revoked, limit=limit or None,
+            node,
+            value=value,
+            types=type_ or (),
+            labels=label or (),
+            text=text,
+            since=since,
+            until=until,
+            collection=collection,
+            all_versions=all_versions,
+            include_revoked=include_revoked,
+            limit=limit or None,
         )
         found = list(query.search(node, q))
     if as_json:
@@ -218,19 +187,21 @@ def search_cmd(
 @user_errors
 def show_cmd(
     object_id: Annotated[str, typer.Argument(help="A STIX id.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print the versions as JSON lines.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the versions as JSON lines.")
+    ] = False,
 ) -> None:
     """Every stored version of one object, with its provenance."""
-    with _node() as node:
+    with cli_node() as node:
         history = query.show(node, object_id)
     for obj, sources in history.versions:
         if as_json:
             sys.stdout.buffer.write(obj.data + b"\n")
             continue
         state = " (revoked)" if obj.revoked else ""
-        out.print(f"version {obj.version}{state}, date_added {_when(obj.added)}", markup=False)
+        out.print(f"version {obj.version}{state}, date_added {when(obj.added)}", markup=False)
         for p in sources:
-            out.print(f"  from {p.kind} {p.name} at {_when(p.when)}", markup=False)
+            out.print(f"  from {p.kind} {p.name} at {when(p.when)}", markup=False)
     if not as_json:
         out.print_json(history.versions[-1][0].data.decode())
 
@@ -238,10 +209,14 @@ def show_cmd(
 @app.command("export")
 @user_errors
 def export_cmd(
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="File (default: stdout).")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File (default: stdout).")
+    ] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="bundle or jsonl.")] = "bundle",
     collection: CollOpt = None,
-    value: Annotated[str | None, typer.Option("--value", help="Observable value mentioned.")] = None,
+    value: Annotated[
+        str | None, typer.Option("--value", help="Observable value mentioned.")
+    ] = None,
     type_: TypeOpt = None,
     label: LabelOpt = None,
     text: TextOpt = None,
@@ -252,11 +227,18 @@ def export_cmd(
 ) -> None:
     """Export a collection or a query as a STIX 2.1 bundle or JSON lines."""
     if fmt not in ("bundle", "jsonl"):
-        raise _fail(f"--format {fmt!r}: use bundle or jsonl")
-    with _node() as node:
+        raise fail(f"--format {fmt!r}: use bundle or jsonl")
+    with cli_node() as node:
         q = query.build_query(
-            node, value=value, types=type_ or (), labels=label or (), text=text, since=since,
-            until=until, collection=collection, all_versions=all_versions,
+            node,
+            value=value,
+            types=type_ or (),
+            labels=label or (),
+            text=text,
+            since=since,
+            until=until,
+            collection=collection,
+            all_versions=all_versions,
             include_revoked=include_revoked,
         )
         objects = query.search(node, q)
@@ -276,7 +258,7 @@ def stats_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
 ) -> None:
     """Counts of objects, versions, observables and collections."""
-    with _node() as node:
+    with cli_node() as node:
         st = node.store.stats()
         info = node.info
         url = node.store.url
@@ -310,49 +292,10 @@ def stats_cmd(
         out.print(f"collection {title!r}: {n:,} versions", markup=False)
 
 
-@collection_app.command("create")
-@user_errors
-def collection_create(
-    title: Annotated[str, typer.Argument(help="Unique title.")],
-    description: Annotated[str, typer.Option(help="What the collection holds.")] = "",
-    collection_id: Annotated[str | None, typer.Option("--id", help="UUID (default: new).")] = None,
-) -> None:
-    """Create a collection."""
-    with _node() as node:
-        c = node.store.create_collection(title, description, collection_id)
-    out.print(f"created collection {c.title!r} ({c.id})", markup=False)
-
-
-@collection_app.command("list")
-@user_errors
-def collection_list() -> None:
-    """List collections with their sizes."""
-    with _node() as node:
-        sizes = node.store.collection_sizes()
-        cols = node.store.collections()
-    table = Table(box=None, pad_edge=False)
-    table.add_column("id", no_wrap=True)
-    table.add_column("title", overflow="fold")
-    table.add_column("versions", justify="right", no_wrap=True)
-    table.add_column("created", no_wrap=True)
-    table.add_column("description", overflow="fold")
-    for c in cols:
-        table.add_row(c.id, c.title, f"{sizes.get(c.pk, 0):,}", _when(c.created), c.description)
-    out.print(table)
-
-
 @app.command("settings")
 def settings_cmd() -> None:
     """Every ACCORD_ setting with its current value and help."""
-    import os
-
     for s in SETTINGS:
         value = os.environ.get(s.name, s.default)
         out.print(f"{s.name}={value}", markup=False)
         out.print(f"    {s.help}", markup=False)
-
-
-def main() -> None:
-    """Entry point of the ``accord`` command."""
-    app()
-

@@ -1,0 +1,20 @@
+"""The ``accord`` command: a thin edge over the services.
+
+User errors are one line on stderr (``error: ...``) and exit code 1; long work
+shows progress on stderr and ends with a one-line summary on stdout. The
+commands live in modules by subject; importing them registers them on `app`.
+"""
+
+from __future__ import annotations
+
+from accord.cli import _data, _members
+from accord.cli._common import app
+
+__all__ = ["app", "main"]
+
+_COMMAND_MODULES = (_data, _members)
+
+
+def main() -> None:
+    """Entry point of the ``accord`` command."""
+    app()

@@ -1,0 +1,181 @@
+"""Commands over who may reach the node: collections and their grants, members, tokens."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from accord.cli._common import (
+    cli_node,
+    collection_app,
+    err,
+    member_app,
+    out,
+    token_app,
+    user_errors,
+    when,
+)
+
+MemberOpt = Annotated[str, typer.Option("--member", "-m", help="Member name.")]
+
+
+@collection_app.command("create")
+@user_errors
+def collection_create(
+    title: Annotated[str, typer.Argument(help="Unique title.")],
+    description: Annotated[str, typer.Option(help="What the collection holds.")] = "",
+    collection_id: Annotated[str | None, typer.Option("--id", help="UUID (default: new).")] = None,
+    anonymous_read: Annotated[
+        bool, typer.Option("--anonymous-read", help="Anyone may read it, without a token.")
+    ] = False,
+) -> None:
+    """Create a collection."""
+    with cli_node() as node:
+        c = node.store.create_collection(title, description, collection_id)
+        if anonymous_read:
+            node.store.set_anonymous_read(c.pk, True)
+    out.print(f"created collection {c.title!r} ({c.id})", markup=False)
+
+
+@collection_app.command("list")
+@user_errors
+def collection_list() -> None:
+    """List collections with their sizes."""
+    with cli_node() as node:
+        sizes = node.store.collection_sizes()
+        cols = node.store.collections()
+    table = Table(box=None, pad_edge=False)
+    table.add_column("id", no_wrap=True)
+    table.add_column("title", overflow="fold")
+    table.add_column("versions", justify="right", no_wrap=True)
+    table.add_column("created", no_wrap=True)
+    table.add_column("description", overflow="fold")
+    for c in cols:
+        table.add_row(c.id, c.title, f"{sizes.get(c.pk, 0):,}", when(c.created), c.description)
+    out.print(table)
+
+
+@collection_app.command("grant")
+@user_errors
+def collection_grant(
+    collection: Annotated[str, typer.Argument(help="Collection id or title.")],
+    member: MemberOpt,
+    read: Annotated[bool, typer.Option("--read", help="May read objects.")] = False,
+    write: Annotated[bool, typer.Option("--write", help="May add objects.")] = False,
+) -> None:
+    """Give a member read and/or write access to a collection (replaces its grant)."""
+    if not (read or write):
+        raise typer.BadParameter("give --read, --write or both", param_hint="--read/--write")
+    with cli_node() as node:
+        c = node.store.collection(collection)
+        m = node.store.member(member)
+        node.store.set_grant(c.pk, m.pk, read, write)
+    rights = " and ".join(r for r, on in (("read", read), ("write", write)) if on)
+    out.print(f"{m.name} may {rights} {c.title!r}", markup=False)
+
+
+@collection_app.command("revoke")
+@user_errors
+def collection_revoke(
+    collection: Annotated[str, typer.Argument(help="Collection id or title.")],
+    member: MemberOpt,
+) -> None:
+    """Take all of a member's access to a collection away."""
+    with cli_node() as node:
+        c = node.store.collection(collection)
+        m = node.store.member(member)
+        node.store.set_grant(c.pk, m.pk, False, False)
+    out.print(f"{m.name} has no access to {c.title!r}", markup=False)
+
+
+@collection_app.command("anonymous")
+@user_errors
+def collection_anonymous(
+    collection: Annotated[str, typer.Argument(help="Collection id or title.")],
+    allow: Annotated[
+        bool, typer.Option("--allow/--deny", help="Allow or deny reads without a token.")
+    ],
+) -> None:
+    """Allow or deny reading a collection without authentication."""
+    with cli_node() as node:
+        c = node.store.collection(collection)
+        node.store.set_anonymous_read(c.pk, allow)
+    out.print(f"anonymous read of {c.title!r}: {'allowed' if allow else 'denied'}", markup=False)
+
+
+@member_app.command("add")
+@user_errors
+def member_add(
+    name: Annotated[str, typer.Argument(help="Unique member name (used as the Basic auth user).")],
+    contact: Annotated[str, typer.Option(help="Contact: e-mail, phone, team.")] = "",
+    identity_id: Annotated[
+        str | None, typer.Option("--identity-id", help="The member's STIX identity id.")
+    ] = None,
+) -> None:
+    """Add a partner organisation."""
+    with cli_node() as node:
+        m = node.store.create_member(name, contact, identity_id)
+    out.print(f"added member {m.name!r} ({m.identity_id})", markup=False)
+
+
+@member_app.command("list")
+@user_errors
+def member_list() -> None:
+    """List members with their grants."""
+    with cli_node() as node:
+        members = node.store.members()
+        titles = {c.pk: c.title for c in node.store.collections()}
+        grants = node.store.grants()
+    table = Table(box=None, pad_edge=False)
+    for column in ("name", "identity", "contact", "collections"):
+        table.add_column(column, no_wrap=column == "identity")
+    for m in members:
+        rights = [
+            f"{titles[g.collection_pk]} ({'r' if g.can_read else ''}{'w' if g.can_write else ''})"
+            for g in grants
+            if g.member_pk == m.pk
+        ]
+        table.add_row(m.name, m.identity_id, m.contact, ", ".join(rights))
+    out.print(table)
+
+
+@token_app.command("create")
+@user_errors
+def token_create(member: MemberOpt) -> None:
+    """Make a token for a member; it is printed once and only its hash is kept."""
+    with cli_node() as node:
+        m = node.store.member(member)
+        secret, info = node.store.create_token(m.pk)
+    err.print(
+        f"token {info.prefix}… for {m.name}: copy it now, it is not shown again", markup=False
+    )
+    out.print(secret, markup=False)
+
+
+@token_app.command("list")
+@user_errors
+def token_list() -> None:
+    """List tokens by prefix (never the secrets)."""
+    with cli_node() as node:
+        tokens = node.store.tokens()
+    table = Table("prefix", "member", "created", "revoked", box=None, pad_edge=False)
+    for t in tokens:
+        table.add_row(t.prefix, t.member, when(t.created), when(t.revoked) if t.revoked else "")
+    out.print(table)
+
+
+@token_app.command("revoke")
+@user_errors
+def token_revoke(
+    token: Annotated[
+        str, typer.Argument(help="The token's prefix (see `token list`) or the token.")
+    ],
+) -> None:
+    """Revoke a token: it stops working at once."""
+    with cli_node() as node:
+        n = node.store.revoke_token(token)
+    if n == 0:
+        raise typer.BadParameter(f"no live token matches {token!r}", param_hint="TOKEN")
+    out.print(f"revoked {n} token(s)", markup=False)

@@ -1,0 +1,213 @@
+"""Members, their tokens and their per-collection grants; TAXII status resources.
+
+Tokens are random (256 bits), shown once by ``accord token create`` and kept
+only as their SHA-256 digest, so a copy of the database gives no credential.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, Engine, insert, select, update
+
+from accord.exceptions import StoreError, UnknownMember
+from accord.store import _schema as s
+from accord.store._clock import now_us
+
+TOKEN_PREFIX = "acc_"
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """A partner organisation that reaches this node."""
+
+    pk: int
+    name: str
+    identity_id: str
+    contact: str
+    created: int
+
+
+@dataclass(frozen=True, slots=True)
+class TokenInfo:
+    """A token as listed: never the secret itself."""
+
+    pk: int
+    member: str
+    prefix: str
+    created: int
+    revoked: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """What one member may do with one collection."""
+
+    collection_pk: int
+    member_pk: int
+    can_read: bool
+    can_write: bool
+
+
+def token_digest(token: str) -> str:
+    """The stored form of a token."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+class MemberStore:
+    """Members, tokens, grants and statuses on a SQLAlchemy engine (a mixin of SqlStore)."""
+
+    engine: Engine
+
+    def write_tx(self) -> AbstractContextManager[Connection]:
+        raise NotImplementedError  # provided by SqlStore
+
+    def create_member(self, name: str, contact: str = "", identity_id: str | None = None) -> Member:
+        """Add a member; its name must be unused."""
+        ident = identity_id or f"identity--{uuid.uuid4()}"
+        created = now_us()
+        with self.write_tx() as conn:
+            if conn.execute(select(s.members.c.pk).where(s.members.c.name == name)).first():
+                raise StoreError(f"a member named {name!r} exists")
+            pk = conn.execute(
+                insert(s.members)
+                .values(name=name, identity_id=ident, contact=contact, created=created)
+                .returning(s.members.c.pk)
+            ).scalar_one()
+        return Member(int(pk), name, ident, contact, created)
+
+    def members(self) -> list[Member]:
+        """All members, oldest first."""
+        t = s.members
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(t).order_by(t.c.pk)).all()
+        return [Member(r.pk, r.name, r.identity_id, r.contact, r.created) for r in rows]
+
+    def member(self, name: str) -> Member:
+        """The member with this name (raises UnknownMember)."""
+        for m in self.members():
+            if m.name == name:
+                return m
+        raise UnknownMember(name)
+
+    def create_token(self, member_pk: int) -> tuple[str, TokenInfo]:
+        """A new token for a member: the secret (to show once) and its listing."""
+        secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        prefix = secret[: len(TOKEN_PREFIX) + 6]
+        created = now_us()
+        with self.write_tx() as conn:
+            pk = conn.execute(
+                insert(s.tokens)
+                .values(
+                    member_pk=member_pk,
+                    digest=token_digest(secret),
+                    prefix=prefix,
+                    created=created,
+                    revoked=None,
+                )
+                .returning(s.tokens.c.pk)
+            ).scalar_one()
+            name = conn.execute(
+                select(s.members.c.name).where(s.members.c.pk == member_pk)
+            ).scalar_one()
+        return secret, TokenInfo(int(pk), str(name), prefix, created, None)
+
+    def tokens(self) -> list[TokenInfo]:
+        """Every token, revoked ones included."""
+        t, m = s.tokens, s.members
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(t.c.pk, m.c.name, t.c.prefix, t.c.created, t.c.revoked)
+                .join(m, m.c.pk == t.c.member_pk)
+                .order_by(t.c.pk)
+            ).all()
+        return [TokenInfo(r.pk, r.name, r.prefix, r.created, r.revoked) for r in rows]
+
+    def revoke_token(self, prefix_or_token: str) -> int:
+        """Revoke the tokens named by their prefix (or by the whole secret); returns how many."""
+        t = s.tokens
+        if prefix_or_token.startswith(TOKEN_PREFIX) and len(prefix_or_token) > 20:
+            match = t.c.digest == token_digest(prefix_or_token)
+        else:
+            match = t.c.prefix == prefix_or_token
+        with self.write_tx() as conn:
+            result = conn.execute(
+                update(t).where(match, t.c.revoked.is_(None)).values(revoked=now_us())
+            )
+        return int(result.rowcount)
+
+    def member_for_token(self, token: str) -> Member | None:
+        """The member a live token belongs to, or None (unknown or revoked)."""
+        t, m = s.tokens, s.members
+        with self.engine.connect() as conn:
+            r = conn.execute(
+                select(m)
+                .join(t, t.c.member_pk == m.c.pk)
+                .where(t.c.digest == token_digest(token), t.c.revoked.is_(None))
+            ).first()
+        return None if r is None else Member(r.pk, r.name, r.identity_id, r.contact, r.created)
+
+    def set_grant(
+        self, collection_pk: int, member_pk: int, can_read: bool, can_write: bool
+    ) -> None:
+        """Give (or, with both False, take away) a member's rights on a collection."""
+        g = s.grants
+        with self.write_tx() as conn:
+            conn.execute(
+                g.delete().where(g.c.collection_pk == collection_pk, g.c.member_pk == member_pk)
+            )
+            if can_read or can_write:
+                conn.execute(
+                    insert(g).values(
+                        collection_pk=collection_pk,
+                        member_pk=member_pk,
+                        can_read=can_read,
+                        can_write=can_write,
+                    )
+                )
+
+    def grants(self, member_pk: int | None = None) -> list[Grant]:
+        """Grants, of one member or of all."""
+        g = s.grants
+        stmt = select(g).order_by(g.c.collection_pk, g.c.member_pk)
+        if member_pk is not None:
+            stmt = stmt.where(g.c.member_pk == member_pk)
+        with self.engine.connect() as conn:
+            rows = conn.execute(stmt).all()
+        return [
+            Grant(r.collection_pk, r.member_pk, bool(r.can_read), bool(r.can_write)) for r in rows
+        ]
+
+    def set_anonymous_read(self, collection_pk: int, allowed: bool) -> None:
+        """Let unauthenticated clients read a collection, or stop them."""
+        c = s.collections
+        with self.write_tx() as conn:
+            conn.execute(update(c).where(c.c.pk == collection_pk).values(anonymous_read=allowed))
+
+    def save_status(
+        self, status_id: str, collection_pk: int, member_pk: int | None, body: bytes
+    ) -> None:
+        """Keep (or replace) a TAXII status resource."""
+        t = s.statuses
+        with self.write_tx() as conn:
+            conn.execute(t.delete().where(t.c.id == status_id))
+            conn.execute(
+                insert(t).values(
+                    id=status_id,
+                    collection_pk=collection_pk,
+                    member_pk=member_pk,
+                    created=now_us(),
+                    body=body,
+                )
+            )
+
+    def status(self, status_id: str) -> tuple[int | None, bytes] | None:
+        """A status resource: (member pk that asked, body), or None."""
+        t = s.statuses
+        with self.engine.connect() as conn:
+            r = conn.execute(select(t.c.member_pk, t.c.body).where(t.c.id == status_id)).first()
+        return None if r is None else (r.member_pk, bytes(r.body))
