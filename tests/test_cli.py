@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import stat
 import uuid
 from pathlib import Path
@@ -17,12 +16,18 @@ runner = CliRunner()
 TS = "2024-03-01T10:00:00.000Z"
 
 
-def _indicator(n: int, value: str) -> dict[str, object]:
+def _indicator(n: int, value: str) -> dict[str, str | list[str]]:
     return {
-        "type": "indicator", "spec_version": "2.1",
+        "type": "indicator",
+        "spec_version": "2.1",
         "id": f"indicator--{uuid.UUID(int=n + (7 << 90), version=4)}",
-        "created": TS, "modified": TS, "name": f"C2 {value}", "labels": ["c2"],
-        "pattern": f"[ipv4-addr:value = '{value}']", "pattern_type": "stix", "valid_from": TS,
+        "created": TS,
+        "modified": TS,
+        "name": f"C2 {value}",
+        "labels": ["c2"],
+        "pattern": f"[ipv4-addr:value = '{value}']",
+        "pattern_type": "stix",
+        "valid_from": TS,
     }
 
 
@@ -60,14 +65,16 @@ def test_commands_without_a_node_say_so(tmp_path: Path) -> None:
 def test_import_search_show_export_stats(home: Path, tmp_path: Path) -> None:
     src = tmp_path / "b.json"
     objs = [_indicator(1, "203.0.113.5"), _indicator(2, "203.0.113.6")]
-    src.write_bytes(orjson.dumps({"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": objs}))
+    src.write_bytes(
+        orjson.dumps({"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": objs})
+    )
     code, out, err = run(home, "import", str(src), "--collection", "feeds")
     assert code == 0, err
     assert "2 stored" in out and "created collection 'feeds'" in err
 
     code, out, _ = run(home, "search", "203.0.113.5")
     assert code == 0
-    assert objs[0]["id"] in out and objs[1]["id"] not in out
+    assert str(objs[0]["id"]) in out and str(objs[1]["id"]) not in out
 
     code, out, _ = run(home, "search", "203.0.113.5/32", "--json")
     assert [orjson.loads(line)["id"] for line in out.splitlines()] == [objs[0]["id"]]
@@ -112,13 +119,15 @@ def test_user_errors_are_one_line(home: Path, tmp_path: Path) -> None:
     assert code == 1 and "no collection with id or title 'nope'" in err
     broken = tmp_path / "broken.json"
     broken.write_bytes(b'{"type": "bundle", "objects": [}')
-    code, out, err = run(home, "import", str(broken))
+    code, _, err = run(home, "import", str(broken))
     assert code == 1 and "byte 31" in err
 
 
 def test_collection_create_and_list(home: Path) -> None:
     cid = str(uuid.uuid4())
-    code, out, _ = run(home, "collection", "create", "shared", "--description", "for partners", "--id", cid)
+    code, out, _ = run(
+        home, "collection", "create", "shared", "--description", "for partners", "--id", cid
+    )
     assert code == 0 and cid in out
     code, out, _ = run(home, "collection", "list")
     assert "shared" in out and "for partners" in out and cid in out
@@ -126,10 +135,25 @@ def test_collection_create_and_list(home: Path) -> None:
 
 def test_every_command_has_help_and_is_in_the_readme() -> None:
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    commands = ["init", "import", "search", "show", "export", "stats", "settings",
-                "collection create", "collection list", "collection grant",
-                "collection revoke", "collection anonymous", "member add", "member list",
-                "token create", "token list", "token revoke"]
+    commands = [
+        "init",
+        "import",
+        "search",
+        "show",
+        "export",
+        "stats",
+        "settings",
+        "collection create",
+        "collection list",
+        "collection grant",
+        "collection revoke",
+        "collection anonymous",
+        "member add",
+        "member list",
+        "token create",
+        "token list",
+        "token revoke",
+    ]
     for command in commands:
         result = runner.invoke(app, [*command.split(), "--help"])
         assert result.exit_code == 0, result.output

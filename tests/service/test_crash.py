@@ -1,4 +1,7 @@
-"""A process killed in the middle of an import: the store is as before that file; a rerun completes it."""
+"""A process killed in the middle of an import.
+
+The store is as it was before the file in progress; a rerun completes it.
+"""
 
 from __future__ import annotations
 
@@ -28,12 +31,21 @@ def _write_inputs(d: Path) -> None:
         with (d / f"part-{f}.jsonl").open("wb") as out:
             for i in range(PER_FILE):
                 n = f * PER_FILE + i
-                out.write(orjson.dumps({
-                    "type": "indicator", "spec_version": "2.1",
-                    "id": f"indicator--{uuid.UUID(int=n + (3 << 96), version=4)}",
-                    "created": TS, "modified": TS, "pattern_type": "stix", "valid_from": TS,
-                    "pattern": f"[domain-name:value = 'host{n}.crash.example']",
-                }) + b"\n")
+                out.write(
+                    orjson.dumps(
+                        {
+                            "type": "indicator",
+                            "spec_version": "2.1",
+                            "id": f"indicator--{uuid.UUID(int=n + (3 << 96), version=4)}",
+                            "created": TS,
+                            "modified": TS,
+                            "pattern_type": "stix",
+                            "valid_from": TS,
+                            "pattern": f"[domain-name:value = 'host{n}.crash.example']",
+                        }
+                    )
+                    + b"\n"
+                )
 
 
 def _accord() -> list[str]:
@@ -48,8 +60,12 @@ def test_sigkill_mid_import_then_rerun(tmp_path: Path) -> None:
     _write_inputs(inputs)
     env = {**os.environ, "ACCORD_HOME": str(home), "ACCORD_BATCH_SIZE": "1000"}
     subprocess.run([*_accord(), "init"], env=env, check=True, capture_output=True)
-    proc = subprocess.Popen([*_accord(), "import", str(inputs), "-c", "crash"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [*_accord(), "import", str(inputs), "-c", "crash"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     settings = settings_for(home)
     # Kill it once some files are committed and others not yet.
     deadline = time.monotonic() + 120
@@ -65,10 +81,17 @@ def test_sigkill_mid_import_then_rerun(tmp_path: Path) -> None:
         stored = node.store.stats().versions
         in_collection = sum(node.store.collection_sizes().values())
     assert stored % PER_FILE == 0, "a file was half-written"
-    assert stored < FILES * PER_FILE, "the import finished before it was killed: test proves nothing"
+    assert stored < FILES * PER_FILE, (
+        "the import finished before it was killed: test proves nothing"
+    )
     assert in_collection == stored
-    rerun = subprocess.run([*_accord(), "import", str(inputs), "-c", "crash"], env=env,
-                           capture_output=True, text=True, check=True)
+    rerun = subprocess.run(
+        [*_accord(), "import", str(inputs), "-c", "crash"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert f"{FILES * PER_FILE - stored:,} stored" in rerun.stdout
     with open_node(settings) as node:
         assert node.store.stats().versions == FILES * PER_FILE

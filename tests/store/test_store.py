@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterator
 import uuid
 
 import orjson
 import pytest
-from sqlalchemy import create_engine
 
 from accord.exceptions import StoreError, UnknownCollection
 from accord.stix import Record
-from accord.store import Query, SqlStore, open_store
-from accord.store import _migrate
+from accord.store import Query, SqlStore, _migrate, open_store
 from accord.store._schema import metadata
 
 
@@ -37,9 +37,9 @@ def rec(
 
 
 @pytest.fixture
-def store(backend: str) -> SqlStore:
+def store(backend: str) -> Iterator[SqlStore]:
     s = open_store(backend)
-    yield s  # type: ignore[misc]
+    yield s
     s.close()
 
 
@@ -117,16 +117,21 @@ def test_date_added_is_strictly_increasing(store: SqlStore) -> None:
         w.add([rec(i) for i in range(500, 600)], source_pk=src)
     added = [o.added for o in store.query(Query())]
     assert len(added) == 599
-    assert all(a < b for a, b in zip(added, added[1:], strict=False))
+    assert all(a < b for a, b in itertools.pairwise(added))
 
 
 def test_a_failed_transaction_leaves_the_store_as_it_was(store: SqlStore) -> None:
     src = store.ensure_source("file", "a.json")
     with store.writer() as w:
         w.add([rec(1)], source_pk=src)
-    with pytest.raises(RuntimeError, match="boom"), store.writer() as w:
-        w.add([rec(2), rec(3)], source_pk=src)
-        raise RuntimeError("boom")
+
+    def failing_import() -> None:
+        with store.writer() as w:
+            w.add([rec(2), rec(3)], source_pk=src)
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        failing_import()
     assert [o.id for o in store.query(Query())] == [rec(1).id]
 
 
@@ -190,7 +195,10 @@ def test_filters_by_type_time_label_and_text(store: SqlStore) -> None:
             ],
             source_pk=src,
         )
-    ids = lambda q: {o.id for o in store.query(q)}  # noqa: E731
+
+    def ids(q: Query) -> set[str]:
+        return {o.id for o in store.query(q)}
+
     assert ids(Query(types=("malware",))) == {rec(1, type_="malware").id}
     assert ids(Query(labels=("ransomware",))) == {rec(1, type_="malware").id, rec(3).id}
     assert ids(Query(labels=("ransomware", "tlp-clear"))) == {rec(3).id}

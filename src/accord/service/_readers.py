@@ -63,7 +63,7 @@ class Input:
 
     def open(self) -> IO[bytes]:
         if self.is_gzip():
-            return gzip.open(self.path, "rb")
+            return gzip.GzipFile(self.path, "rb")  # type: ignore[return-value]
         return self.path.open("rb")
 
 
@@ -203,7 +203,7 @@ def _looks_like_lines(inp: Input) -> bool:
     return isinstance(doc, dict) and doc.get("type") != "bundle"
 
 
-def _malformed(name: str, data: bytes, exc: orjson.JSONDecodeError) -> MalformedJSON:
+def _malformed(name: str, data: bytes, exc: orjson.JSONDecodeError) -> InputError:
     """A MalformedJSON with the byte offset (orjson reports a character offset)."""
     try:
         text = data.decode("utf-8")
@@ -273,6 +273,11 @@ class _Stream:
         return c
 
 
+def _too_large(name: str, max_object: int, offset: int) -> InputTooLarge:
+    reason = f"an object is larger than {max_object} bytes (ACCORD_MAX_OBJECT_BYTES)"
+    return InputTooLarge(name, reason, offset=offset)
+
+
 def _iter_big_bundle(inp: Input, max_object: int) -> Iterator[Item]:
     """Stream the objects of a bundle too big to parse whole."""
     decoder = json.JSONDecoder()
@@ -293,11 +298,7 @@ def _iter_big_bundle(inp: Input, max_object: int) -> Iterator[Item]:
                     )
                     if truncated and not st.eof:
                         if len(st.buf) - st.pos > max_object:
-                            raise InputTooLarge(
-                                inp.name,
-                                f"an object is larger than {max_object} bytes (ACCORD_MAX_OBJECT_BYTES)",
-                                offset=st.byte_offset(start),
-                            ) from exc
+                            raise _too_large(inp.name, max_object, st.byte_offset(start)) from exc
                         # Grow geometrically: a 50 MB object costs a few re-parses.
                         st.fill(len(st.buf) - st.pos)
                         continue
@@ -311,11 +312,7 @@ def _iter_big_bundle(inp: Input, max_object: int) -> Iterator[Item]:
                     st.fill()
                     continue
                 if end - start > max_object:
-                    raise InputTooLarge(
-                        inp.name,
-                        f"an object is larger than {max_object} bytes (ACCORD_MAX_OBJECT_BYTES)",
-                        offset=st.byte_offset(start),
-                    )
+                    raise _too_large(inp.name, max_object, st.byte_offset(start))
                 st.pos = end
                 return obj
 

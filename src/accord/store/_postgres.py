@@ -70,7 +70,8 @@ class PostgresStore(SqlStore):
         return func.convert_from(s.objects.c.data, literal("UTF8")).cast(JSONB)
 
     def _json_text(self, key: str) -> ColumnElement[Any]:
-        return self._jsonb()[key].astext
+        text: ColumnElement[Any] = self._jsonb()[key].astext
+        return text
 
     def _has_label(self, label: str) -> ColumnElement[bool]:
         return self._jsonb()["labels"].contains([label])

@@ -63,19 +63,28 @@ class SqlWriter(Writer):
         self._last = now if now > self._last else self._last + 1
         return self._last
 
+    def _reserve(self, n: int) -> int:
+        """Reserve n consecutive date_added values; returns the one before the first."""
+        first = self._tick()
+        self._last = first + n - 1
+        return first - 1
+
     def add(
         self, records: Sequence[Record], *, source_pk: int, collection_pks: Sequence[int] = ()
     ) -> BatchResult:
         result = BatchResult()
         if not records:
             return result
-        store, conn, tick = self._store, self._conn, self._tick
+        store, conn = self._store, self._conn
         # Optimistic: insert every version not seen earlier in this batch with
         # "ignore on (id, version) conflict". New data, the common case, then
         # costs no lookup; only when some rows were ignored are they sorted
         # into duplicates and conflicts against what is stored.
         batch: dict[tuple[str, str], tuple[int, Record]] = {}
         rows: list[tuple[Any, ...]] = []
+        # One clock reading per batch: added = base, base + 1, ... stays unique,
+        # increasing and not ahead of real time by more than the batch size in µs.
+        added = self._reserve(len(records))
         for rec in records:
             key = (rec.id, rec.version)
             first = batch.get(key)
@@ -85,7 +94,7 @@ class SqlWriter(Writer):
                 else:
                     result.conflicts.append(Conflict(rec.id, rec.version, first[0]))
                 continue
-            added = tick()
+            added += 1
             batch[key] = (added, rec)
             rows.append(
                 (

@@ -1,0 +1,83 @@
+"""The shape of the stix and patterns packages: public API, purity, import order."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import accord.patterns
+import accord.stix
+
+_SRC = Path(__file__).resolve().parents[2] / "src" / "accord"
+# The pure core may import the standard library, orjson, and itself.
+_ALLOWED = ("accord.stix", "accord.patterns", "accord.exceptions", "orjson")
+
+
+def test_public_api() -> None:
+    assert sorted(accord.stix.__all__) == [
+        "Record",
+        "STIX_TYPES",
+        "is_identifier",
+        "is_type_name",
+        "normalize_query",
+        "parse_timestamp",
+        "prepare",
+        "version_key",
+    ]
+    assert accord.patterns.__all__ == ["pattern_observables"]
+    for module in (accord.stix, accord.patterns):
+        for name in module.__all__:
+            value = getattr(module, name)
+            if callable(value) and name not in ("Record", "is_type_name"):
+                assert value.__doc__
+                assert "Args:" in value.__doc__, name
+    assert accord.stix.Record._fields == (
+        "id",
+        "type",
+        "version",
+        "spec_version",
+        "revoked",
+        "data",
+        "observables",
+        "notes",
+    )
+
+
+@pytest.mark.parametrize("package", ["stix", "patterns"])
+def test_pure_core_imports_nothing_outer(package: str) -> None:
+    stdlib = sys.stdlib_module_names
+    for path in sorted((_SRC / package).glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                top = name.split(".")[0]
+                assert top in stdlib or name.startswith(_ALLOWED), f"{path.name} imports {name}"
+
+
+@pytest.mark.parametrize("first", ["accord.patterns", "accord.stix", "accord.patterns._keys"])
+def test_imports_in_any_order(first: str) -> None:
+    """stix uses patterns for indicator keys and patterns uses stix's normalisation."""
+    code = (
+        f"import {first}; from accord.stix import prepare;"
+        " from accord.patterns import pattern_observables"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    "path", sorted((_SRC / "stix").glob("*.py")) + sorted((_SRC / "patterns").glob("*.py"))
+)
+def test_modules_stay_small(path: Path) -> None:
+    assert len(path.read_text(encoding="utf-8").splitlines()) <= 600
