@@ -16,7 +16,20 @@
     │   ├── SchemaOutOfDate                  database older/newer than this Accord
     │   ├── UnknownCollection (KeyError)     no collection with that id or title
     │   └── UnknownMember (KeyError)         no member with that name
-    └── NotFound (LookupError)               no object with that id
+    ├── NotFound (LookupError)               no object with that id
+    └── TaxiiError                           a TAXII request refused; carries its HTTP
+        │                                    status (TAXII 2.1 §3.6), rendered as the
+        │                                    TAXII error message resource
+        ├── TaxiiBadRequest (ValueError)     400: body not JSON; bad filter, limit, next
+        ├── TaxiiUnauthorized (PermissionError) 401: no, wrong or revoked credentials
+        ├── TaxiiForbidden (PermissionError) 403: sees the collection, may not do this
+        ├── TaxiiNotFound (LookupError)      404: no such resource, or not visible
+        ├── TaxiiMethodNotAllowed            405: the resource has no such method
+        ├── TaxiiNotAcceptable               406: Accept names no TAXII 2.1 media type
+        ├── TaxiiTooLarge                    413: body over max_content_length
+        ├── TaxiiUnsupportedMediaType        415: Content-Type is not TAXII 2.1
+        ├── TaxiiUnprocessable (ValueError)  422: JSON, but not a TAXII envelope
+        └── TaxiiServerError                 500: the server failed (details stay in its log)
 
 Errors carry fields, not only a message, so that edges (CLI, TAXII, web) can
 render them in their own shape without parsing strings.
@@ -25,8 +38,27 @@ render them in their own shape without parsing strings.
 from __future__ import annotations
 
 
+def _rebuild(cls: type[AccordError], args: tuple[object, ...], kwargs: dict[str, object]) -> object:
+    return cls(*args, **kwargs)
+
+
 class AccordError(Exception):
-    """Base of every error Accord raises on purpose."""
+    """Base of every error Accord raises on purpose.
+
+    Errors cross process boundaries (the import's parser process), so each
+    class names the fields its constructor takes: ``_fields`` positionally,
+    ``_keywords`` by keyword; pickling rebuilds the error from them.
+    """
+
+    _fields: tuple[str, ...] = ()
+    _keywords: tuple[str, ...] = ()
+
+    def __reduce__(self) -> str | tuple[object, ...]:
+        if not self._fields:
+            return super().__reduce__()
+        args = tuple(getattr(self, f) for f in self._fields)
+        kwargs = {k: getattr(self, k) for k in self._keywords}
+        return (_rebuild, (type(self), args, kwargs))
 
 
 class ConfigError(AccordError, ValueError):
@@ -37,6 +69,8 @@ class ConfigError(AccordError, ValueError):
         reason: what is wrong with it.
     """
 
+    _fields = ("name", "reason")
+
     def __init__(self, name: str, reason: str) -> None:
         self.name = name
         self.reason = reason
@@ -45,6 +79,8 @@ class ConfigError(AccordError, ValueError):
 
 class NodeNotFound(AccordError, FileNotFoundError):
     """There is no initialised node where one was expected."""
+
+    _fields = ("home",)
 
     def __init__(self, home: str) -> None:
         self.home = home
@@ -60,6 +96,9 @@ class InputError(AccordError, ValueError):
         offset: byte offset in the (decompressed) input, where known.
         line: 1-based line number, where known (JSON lines).
     """
+
+    _fields = ("source", "reason")
+    _keywords = ("offset", "line")
 
     def __init__(
         self,
@@ -102,6 +141,8 @@ class InvalidObject(AccordError, ValueError):
         reason: what is wrong, citing the specification where useful.
     """
 
+    _fields = ("object_id", "prop", "reason")
+
     def __init__(self, object_id: str | None, prop: str | None, reason: str) -> None:
         self.object_id = object_id
         self.prop = prop
@@ -119,6 +160,8 @@ class StrictImportFailed(AccordError):
         errors: the invalid objects (all of them found before stopping).
     """
 
+    _fields = ("errors",)
+
     def __init__(self, errors: list[InvalidObject]) -> None:
         self.errors = errors
         first = errors[0] if errors else None
@@ -135,6 +178,8 @@ class StoreError(AccordError):
 class SchemaOutOfDate(StoreError):
     """The database schema is not at this Accord's migration head."""
 
+    _fields = ("current", "head")
+
     def __init__(self, current: str | None, head: str) -> None:
         self.current = current
         self.head = head
@@ -143,6 +188,8 @@ class SchemaOutOfDate(StoreError):
 
 class UnknownCollection(StoreError, KeyError):
     """No collection has that id or title."""
+
+    _fields = ("ref",)
 
     def __init__(self, ref: str) -> None:
         self.ref = ref
@@ -155,6 +202,8 @@ class UnknownCollection(StoreError, KeyError):
 class UnknownMember(StoreError, KeyError):
     """No member has that name."""
 
+    _fields = ("name",)
+
     def __init__(self, name: str) -> None:
         self.name = name
         super().__init__(name)
@@ -166,6 +215,106 @@ class UnknownMember(StoreError, KeyError):
 class NotFound(AccordError, LookupError):
     """No stored object has that id."""
 
+    _fields = ("object_id",)
+
     def __init__(self, object_id: str) -> None:
         self.object_id = object_id
         super().__init__(f"no object with id {object_id}")
+
+
+class TaxiiError(AccordError):
+    """A TAXII request refused, with the HTTP status that says why (TAXII 2.1 §3.6).
+
+    Args:
+        description: what went wrong, for a human; never a secret.
+        details: machine-readable specifics (the filter, the object id, ...).
+        headers: HTTP headers the answer must carry (``Allow`` for 405).
+    """
+
+    _fields = ("description",)
+    _keywords = ("details", "headers")
+
+    status = 500
+    title = "Internal Server Error"
+
+    def __init__(
+        self,
+        description: str,
+        *,
+        details: dict[str, object] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self.description = description
+        self.details = details or {}
+        self.headers = headers or {}
+        super().__init__(f"{self.status} {self.title}: {description}")
+
+
+class TaxiiBadRequest(TaxiiError, ValueError):
+    """400: the request cannot be understood (body, envelope, filters, limit, next)."""
+
+    status = 400
+    title = "Bad Request"
+
+
+class TaxiiUnauthorized(TaxiiError, PermissionError):
+    """401: the request needs credentials, or the ones given are wrong or revoked."""
+
+    status = 401
+    title = "Unauthorized"
+
+
+class TaxiiForbidden(TaxiiError, PermissionError):
+    """403: the requester sees the collection but may not do this with it."""
+
+    status = 403
+    title = "Forbidden"
+
+
+class TaxiiNotFound(TaxiiError, LookupError):
+    """404: no such resource, or one the requester may not see."""
+
+    status = 404
+    title = "Not Found"
+
+
+class TaxiiMethodNotAllowed(TaxiiError):
+    """405: the resource exists but has no such method."""
+
+    status = 405
+    title = "Method Not Allowed"
+
+
+class TaxiiNotAcceptable(TaxiiError):
+    """406: the Accept header names no media type this server answers with."""
+
+    status = 406
+    title = "Not Acceptable"
+
+
+class TaxiiTooLarge(TaxiiError):
+    """413: the request body is over the API root's max_content_length."""
+
+    status = 413
+    title = "Payload Too Large"
+
+
+class TaxiiUnsupportedMediaType(TaxiiError):
+    """415: the request body's Content-Type is not one this server reads."""
+
+    status = 415
+    title = "Unsupported Media Type"
+
+
+class TaxiiUnprocessable(TaxiiError, ValueError):
+    """422: the body is JSON but cannot be processed as a TAXII envelope (§5.5)."""
+
+    status = 422
+    title = "Unprocessable Content"
+
+
+class TaxiiServerError(TaxiiError):
+    """500: the server failed; the cause is in its log, not in the answer."""
+
+    status = 500
+    title = "Internal Server Error"

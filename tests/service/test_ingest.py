@@ -13,6 +13,7 @@ from accord.exceptions import InputTooLarge, MalformedJSON, StrictImportFailed
 from accord.service.ingest import import_paths
 from accord.service.node import Node
 from accord.store import Query
+from tests.conftest import NodeFactory
 
 TS = "2024-03-01T10:00:00.000Z"
 
@@ -233,3 +234,36 @@ def test_lifted_stix20_counts(node: Node, tmp_path: Path) -> None:
     assert data["spec_version"] == "2.1"
     assert data["indicator_types"] == ["malicious-activity"]
     assert data["pattern_type"] == "stix"
+
+
+def test_parser_process_gives_the_same_report_and_store(
+    make_node: NodeFactory, tmp_path: Path
+) -> None:
+    bad = indicator(5)
+    del bad["pattern"]
+    f = tmp_path / "feed.jsonl"
+    lines = [orjson.dumps(indicator(i)) for i in range(40)]
+    lines[7] = b"{not json"
+    lines[9] = orjson.dumps(bad)
+    f.write_bytes(b"\n".join(lines) + b"\n")
+    inline = make_node(parser_process_bytes=0, batch_size=8)
+    parallel = make_node(parser_process_bytes=1, batch_size=8)
+    a = import_paths(inline, [str(f)])
+    b = import_paths(parallel, [str(f)])
+    assert (a.read, a.stored, a.invalid_count, len(a.bad_records)) == (39, 38, 1, 1)
+    assert (b.read, b.stored, b.invalid_count, len(b.bad_records)) == (39, 38, 1, 1)
+    assert [str(r) for r in a.invalid] == [str(r) for r in b.invalid]
+    assert [str(e) for e in a.bad_records] == [str(e) for e in b.bad_records]
+    assert [o.data for o in inline.store.query(Query())] == [
+        o.data for o in parallel.store.query(Query())
+    ]
+
+
+def test_parser_process_reports_a_malformed_file(make_node: NodeFactory, tmp_path: Path) -> None:
+    f = tmp_path / "broken.json"
+    f.write_bytes(bundle([indicator(1)])[:-3])
+    parallel = make_node(parser_process_bytes=1)
+    (failed,) = import_paths(parallel, [str(f)]).failed_inputs
+    assert isinstance(failed, MalformedJSON)
+    assert failed.offset is not None
+    assert count(parallel) == 0

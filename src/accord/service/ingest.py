@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from accord.exceptions import InputError, InvalidObject, StrictImportFailed, UnknownCollection
-from accord.service import _readers
+from accord.service import _prepare, _readers
 from accord.service.node import Node
 from accord.stix import Record, prepare
 from accord.store import Collection, Conflict, Writer
@@ -104,44 +104,33 @@ class _Run:
         self.progress = progress
         self.strict_errors: list[InvalidObject] = []
 
-    def on_bad(self, err: InputError) -> None:
-        if self.strict:
-            raise err
-        if len(self.report.bad_records) < MAX_DETAILS:
-            self.report.bad_records.append(err)
-
-    def items(self, inp: _readers.Input) -> Iterator[_readers.Item]:
+    def batches(self, inp: _readers.Input) -> Iterator[_prepare.Prepared]:
         settings = self.node.settings
-        return _readers.read_items(
-            inp,
-            stream_threshold=settings.stream_threshold_bytes,
-            max_object=settings.max_object_bytes,
-            on_bad=self.on_bad,
+        limits = _prepare.Limits(
+            settings.stream_threshold_bytes, settings.max_object_bytes, settings.batch_size
         )
+        threshold = settings.parser_process_bytes
+        if threshold and inp.size() > threshold:
+            return _prepare.parallel_batches(inp, limits)
+        return _prepare.prepared_batches(inp, limits)
 
     def load(self, writer: Writer, inp: _readers.Input, source_pk: int) -> None:
         report = self.report
-        batch_size = self.node.settings.batch_size
-        batch: list[Record] = []
-        where = "line" if inp.lines else "object"
-        for obj, hint, position in self.items(inp):
-            report.read += 1
-            try:
-                rec = prepare(obj, bundle_spec_version=hint)
-            except InvalidObject as err:
+        for batch in self.batches(inp):
+            report.read += batch.read
+            report.lifted += batch.lifted
+            if batch.bad:
+                if self.strict:
+                    raise batch.bad[0]
+                room = MAX_DETAILS - len(report.bad_records)
+                report.bad_records.extend(batch.bad[:room])
+            for position, err in batch.rejected:
                 report.invalid_count += 1
                 if self.strict:
                     self.strict_errors.append(err)
                 elif len(report.invalid) < MAX_DETAILS:
-                    report.invalid.append(Rejected(inp.name, f"{where} {position}", err))
-                continue
-            if rec.notes:
-                report.lifted += 1
-            batch.append(rec)
-            if len(batch) >= batch_size:
-                self.flush(writer, batch, source_pk, inp.name)
-                batch = []
-        self.flush(writer, batch, source_pk, inp.name)
+                    report.invalid.append(Rejected(inp.name, position, err))
+            self.flush(writer, batch.records, source_pk, inp.name)
 
     def flush(self, writer: Writer, batch: list[Record], source_pk: int, name: str) -> None:
         if not batch:
