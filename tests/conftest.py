@@ -87,8 +87,9 @@ def make_node(tmp_path: Path) -> Iterator[NodeFactory]:
 
     def factory(database_url: str = "", name: str = "test", **overrides: object) -> Node:
         home = tmp_path / f"node-{len(opened)}"
-        settings = load_settings({"ACCORD_HOME": str(home), "ACCORD_DATABASE_URL": database_url},
-                                 **overrides)
+        settings = load_settings(
+            {"ACCORD_HOME": str(home), "ACCORD_DATABASE_URL": database_url}, **overrides
+        )
         init_node(settings, name)
         node = open_node(settings)
         opened.append(node)

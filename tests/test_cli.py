@@ -136,6 +136,7 @@ def test_collection_create_and_list(home: Path) -> None:
 def test_every_command_has_help_and_is_in_the_readme() -> None:
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     commands = [
+        "serve",
         "init",
         "import",
         "search",

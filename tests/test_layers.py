@@ -11,10 +11,25 @@ SRC = Path(accord.__file__).resolve().parent
 CORE = ("stix", "patterns", "policy", "ledger", "privacy", "extract")
 OUTER = ("accord.store", "accord.service", "accord.taxii", "accord.web", "accord.cli")
 # Modules whose use means I/O (files, network, databases, processes).
-IO_MODULES = {"os", "io", "pathlib", "shutil", "socket", "sqlite3", "subprocess", "sqlalchemy",
-              "psycopg", "httpx", "urllib", "gzip", "tempfile"}
-LAYERS = {"store": ("accord.service", "accord.taxii", "accord.web", "accord.cli"),
-          "service": ("accord.taxii", "accord.web", "accord.cli")}
+IO_MODULES = {
+    "os",
+    "io",
+    "pathlib",
+    "shutil",
+    "socket",
+    "sqlite3",
+    "subprocess",
+    "sqlalchemy",
+    "psycopg",
+    "httpx",
+    "urllib",
+    "gzip",
+    "tempfile",
+}
+LAYERS = {
+    "store": ("accord.service", "accord.taxii", "accord.web", "accord.cli"),
+    "service": ("accord.taxii", "accord.web", "accord.cli"),
+}
 
 
 def _imports(path: Path) -> set[str]:

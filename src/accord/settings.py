@@ -34,6 +34,13 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise ValueError("must be zero or a positive integer")
+    return value
+
+
 SETTINGS: tuple[Setting, ...] = (
     Setting(
         "ACCORD_HOME",
@@ -64,10 +71,66 @@ SETTINGS: tuple[Setting, ...] = (
         _positive_int,
     ),
     Setting(
+        "ACCORD_PARSER_PROCESS_BYTES",
+        str(16 * MiB),
+        "Inputs larger than this are parsed and validated in a second process while this one "
+        "writes (0: never).",
+        _non_negative_int,
+    ),
+    Setting(
         "ACCORD_STREAM_THRESHOLD_BYTES",
         str(64 * MiB),
         "Bundle files larger than this are parsed as a stream, one object at a time, "
         "so memory stays a small multiple of the largest object, not of the file.",
+        _positive_int,
+    ),
+)
+
+
+def _positive_number(text: str) -> float:
+    value = float(text)
+    if not value > 0 or value == float("inf"):
+        raise ValueError("must be a positive number")
+    return value
+
+
+# The TAXII 2.1 server (`accord serve`).
+SETTINGS += (
+    Setting(
+        "ACCORD_TAXII_TITLE",
+        "",
+        'Title of the TAXII server and its API root (default: "Accord node NAME").',
+    ),
+    Setting(
+        "ACCORD_TAXII_MAX_PAGE",
+        "1000",
+        "Most objects in one TAXII page: a client's `limit` is capped to it.",
+        _positive_int,
+    ),
+    Setting(
+        "ACCORD_TAXII_MAX_CONTENT_LENGTH",
+        str(100 * MiB),
+        "Largest TAXII request body, in bytes (the API root's max_content_length); "
+        "a larger POST gets 413.",
+        _positive_int,
+    ),
+    Setting(
+        "ACCORD_TAXII_REQUEST_TIMEOUT",
+        "30",
+        "Seconds a client has to send a whole request (headers and body) once it "
+        "starts one, or after connecting; then the connection is closed.",
+        _positive_number,
+    ),
+    Setting(
+        "ACCORD_TAXII_KEEP_ALIVE",
+        "5",
+        "Seconds an idle keep-alive connection stays open between requests.",
+        _positive_number,
+    ),
+    Setting(
+        "ACCORD_TAXII_MAX_CONNECTIONS",
+        "500",
+        "Open connections one server process accepts; beyond it requests get 503.",
         _positive_int,
     ),
 )
@@ -85,6 +148,13 @@ class Settings:
     batch_size: int
     max_object_bytes: int
     stream_threshold_bytes: int
+    parser_process_bytes: int
+    taxii_title: str = ""
+    taxii_max_page: int = 1000
+    taxii_max_content_length: int = 100 * MiB
+    taxii_request_timeout: float = 30.0
+    taxii_keep_alive: float = 5.0
+    taxii_max_connections: int = 500
 
     @property
     def sqlite_path(self) -> Path:
@@ -124,6 +194,13 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         "batch_size": _value(env, "ACCORD_BATCH_SIZE"),
         "max_object_bytes": _value(env, "ACCORD_MAX_OBJECT_BYTES"),
         "stream_threshold_bytes": _value(env, "ACCORD_STREAM_THRESHOLD_BYTES"),
+        "parser_process_bytes": _value(env, "ACCORD_PARSER_PROCESS_BYTES"),
+        "taxii_title": _value(env, "ACCORD_TAXII_TITLE"),
+        "taxii_max_page": _value(env, "ACCORD_TAXII_MAX_PAGE"),
+        "taxii_max_content_length": _value(env, "ACCORD_TAXII_MAX_CONTENT_LENGTH"),
+        "taxii_request_timeout": _value(env, "ACCORD_TAXII_REQUEST_TIMEOUT"),
+        "taxii_keep_alive": _value(env, "ACCORD_TAXII_KEEP_ALIVE"),
+        "taxii_max_connections": _value(env, "ACCORD_TAXII_MAX_CONNECTIONS"),
     }
     fields.update({k: v for k, v in overrides.items() if v is not None})
     if isinstance(fields["home"], str):

@@ -267,3 +267,24 @@ def test_parser_process_reports_a_malformed_file(make_node: NodeFactory, tmp_pat
     assert isinstance(failed, MalformedJSON)
     assert failed.offset is not None
     assert count(parallel) == 0
+
+
+def test_ingest_objects_reports_each_object(node: Node) -> None:
+    from accord.service.ingest import ingest_objects
+
+    bad = indicator(3)
+    del bad["valid_from"]
+    first, clash = indicator(1, description="a"), indicator(1, description="b")
+    outcomes = ingest_objects(
+        node,
+        [first, indicator(2), bad, clash, indicator(2)],
+        source=("taxii", "m"),
+        collection_pks=[],
+    )
+    assert [o.ok for o in outcomes] == [True, True, False, False, True]
+    assert "valid_from" in outcomes[2].message
+    assert "earlier in the envelope" in outcomes[3].message
+    assert outcomes[0].version == TS
+    again = ingest_objects(node, [clash], source=("taxii", "m"), collection_pks=[])
+    assert not again[0].ok and "already stored" in again[0].message
+    assert count(node) == 2

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
 import uuid
+from collections.abc import Iterator
 
 import orjson
 import pytest

@@ -16,6 +16,7 @@ from rich.table import Table
 from accord.cli._common import (
     app,
     cli_node,
+    current_settings,
     err,
     fail,
     out,
@@ -290,6 +291,23 @@ def stats_cmd(
     out.print(table)
     for title, n in st.collections.items():
         out.print(f"collection {title!r}: {n:,} versions", markup=False)
+
+
+@app.command("serve")
+@user_errors
+def serve_cmd(
+    host: Annotated[
+        str, typer.Option(help="Address to bind (0.0.0.0: reachable from other machines).")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Server processes (more than one: use PostgreSQL).")
+    ] = 1,
+) -> None:
+    """Serve the node's collections over TAXII 2.1 (discovery at /taxii2/)."""
+    from accord.taxii import serve  # imported here: keeps the other commands' start fast
+
+    serve(current_settings(), host, port, workers)
 
 
 @app.command("settings")

@@ -276,27 +276,37 @@ def ingest_objects(
     """
     outcomes: list[Outcome | None] = [None] * len(objects)
     records: list[tuple[int, Record]] = []
+    first_seen: dict[tuple[str, str], bytes] = {}
+    clash = "a different object with this id and version is already stored"
     for i, obj in enumerate(objects):
         try:
-            records.append((i, prepare(obj)))
+            rec = prepare(obj)
         except InvalidObject as err:
             oid = obj.get("id") if isinstance(obj, dict) else None
             outcomes[i] = Outcome(
                 oid if isinstance(oid, str) else None, _given_version(obj), False, str(err)
             )
+            continue
+        key = (rec.id, rec.version)
+        seen = first_seen.get(key)
+        if seen is None:
+            first_seen[key] = rec.data
+            records.append((i, rec))
+        elif seen == rec.data:  # the same version twice in one envelope
+            outcomes[i] = Outcome(rec.id, _given_version(obj), True, "stored")
+        else:
+            message = "a different object with this id and version came earlier in the envelope"
+            outcomes[i] = Outcome(rec.id, _given_version(obj), False, message)
     source_pk = node.store.ensure_source(*source)
     batch_size = node.settings.batch_size
+    conflicts: set[tuple[str, str]] = set()
     with node.store.writer() as writer:
-        conflicts: set[tuple[str, str]] = set()
         for start in range(0, len(records), batch_size):
             chunk = [rec for _, rec in records[start : start + batch_size]]
             result = writer.add(chunk, source_pk=source_pk, collection_pks=collection_pks)
             conflicts.update((c.id, c.version) for c in result.conflicts)
     for i, rec in records:
+        ok = (rec.id, rec.version) not in conflicts
         given = _given_version(objects[i])
-        if (rec.id, rec.version) in conflicts:
-            message = "a different object with this id and version is already stored"
-            outcomes[i] = Outcome(rec.id, given, False, message)
-        else:
-            outcomes[i] = Outcome(rec.id, given, True, "stored")
+        outcomes[i] = Outcome(rec.id, given, ok, "stored" if ok else clash)
     return [o for o in outcomes if o is not None]

@@ -39,8 +39,7 @@ from accord.exceptions import (
 from accord.service.ingest import ingest_objects
 from accord.service.node import Node
 from accord.stix import is_identifier, is_type_name, parse_timestamp, version_key
-from accord.store import Collection, Member
-from accord.store._pages import PageItem, PageQuery
+from accord.store import Collection, Member, PageItem, PageQuery
 
 # TAXII 2.1 §1.6.8: the media types of TAXII resources and of the STIX content.
 TAXII_MEDIA_TYPE = "application/taxii+json;version=2.1"

@@ -20,6 +20,7 @@ from accord.store._base import (
 )
 from accord.store._clock import now_us
 from accord.store._members import Grant, Member, TokenInfo
+from accord.store._pages import Page, PageItem, PageQuery
 from accord.store._postgres import PostgresStore
 from accord.store._sql import SqlStore
 from accord.store._sqlite import SqliteStore
@@ -30,6 +31,9 @@ __all__ = [
     "Conflict",
     "Grant",
     "Member",
+    "Page",
+    "PageItem",
+    "PageQuery",
     "PostgresStore",
     "Provenance",
     "Query",
