@@ -4,7 +4,6 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOME_DIR ?= accord-data
 DATA ?= ../shared/data
-ACCORD := $(BIN)/accord --home $(HOME_DIR)
 
 .PHONY: demo test lint typecheck pytest bench clean
 
@@ -13,7 +12,7 @@ $(BIN)/python:
 	$(BIN)/pip install --quiet --upgrade pip
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet -e . taxii2-client
 	@touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
@@ -21,18 +20,10 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	@touch $@ $(VENV)/.installed
 
 # A node under ./accord-data with a small real slice of ../shared/data where it
-# exists (ATT&CK ICS, ESET's STIX 2.1 events, one Unit 42 playbook in STIX 2.0),
-# else the example set shipped in examples/; then stats and a search.
+# exists, else the example set in examples/; stats and a search; then a partner
+# member with a token, and the node served over TAXII 2.1 on 127.0.0.1:8000.
 demo: $(VENV)/.installed
-	@test -f $(HOME_DIR)/node.toml || $(ACCORD) init --name demo
-	@if [ -d "$(DATA)/attack" ]; then \
-		$(ACCORD) import --collection demo $(DATA)/attack/ics-attack-18.1.json \
-			$(DATA)/eset/stix21 $(DATA)/unit42/playbook_json/IcedID_Unit42_Intel.json \
-		&& $(ACCORD) stats && $(ACCORD) search waafefuvuko.com; \
-	else \
-		$(ACCORD) import --collection demo examples/ \
-		&& $(ACCORD) stats && $(ACCORD) search 198.51.100.7; \
-	fi
+	BIN=$(BIN) HOME_DIR=$(HOME_DIR) DATA=$(DATA) scripts/demo.sh
 
 lint:
 	$(BIN)/ruff check src tests bench
