@@ -38,8 +38,11 @@ pytest:
 test: $(VENV)/.installed-dev
 	$(MAKE) lint typecheck pytest
 
+# The benchmarks, at full size (about an hour: medallion at 100,000 objects is slow).
+# BENCH_ARGS="--size 20000" for a quick run.
 bench: $(VENV)/.installed-dev
-	$(BIN)/python bench/ingest.py
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python bench/ingest.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(HOME_DIR) .pytest_cache .mypy_cache .ruff_cache

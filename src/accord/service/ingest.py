@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -104,19 +104,15 @@ class _Run:
         self.progress = progress
         self.strict_errors: list[InvalidObject] = []
 
-    def batches(self, inp: _readers.Input) -> Iterator[_prepare.Prepared]:
-        settings = self.node.settings
-        limits = _prepare.Limits(
-            settings.stream_threshold_bytes, settings.max_object_bytes, settings.batch_size
-        )
-        threshold = settings.parser_process_bytes
-        if threshold and inp.size() > threshold:
-            return _prepare.parallel_batches(inp, limits)
-        return _prepare.prepared_batches(inp, limits)
-
-    def load(self, writer: Writer, inp: _readers.Input, source_pk: int) -> None:
+    def load(
+        self,
+        writer: Writer,
+        inp: _readers.Input,
+        source_pk: int,
+        batches: Iterator[_prepare.Prepared],
+    ) -> None:
         report = self.report
-        for batch in self.batches(inp):
+        for batch in batches:
             report.read += batch.read
             report.lifted += batch.lifted
             if batch.bad:
@@ -144,6 +140,69 @@ class _Run:
         report.conflicts.extend((name, c) for c in result.conflicts[:room])
         if self.progress:
             self.progress(report.read, report.inputs)
+
+
+def _events(node: Node, inputs: list[_readers.Input]) -> Generator[_prepare.Event, None, None]:
+    settings = node.settings
+    limits = _prepare.Limits(
+        settings.stream_threshold_bytes, settings.max_object_bytes, settings.batch_size
+    )
+    threshold = settings.parser_process_bytes
+    if threshold and sum(inp.size() for inp in inputs) > threshold:
+        return _prepare.parallel_events(inputs, limits)
+    return _prepare.events(inputs, limits)
+
+
+def _batches_of(events: Iterator[_prepare.Event], index: int) -> Iterator[_prepare.Prepared]:
+    """The batches of input ``index``, up to its end; its InputError is raised."""
+    for at, payload in events:
+        assert at == index, f"parser sent input {at} while input {index} was expected"
+        if payload is None:
+            return
+        if isinstance(payload, InputError):
+            raise payload
+        yield payload
+
+
+def _load_one(
+    node: Node, run: _Run, inp: _readers.Input, source_pk: int, batches: Iterator[_prepare.Prepared]
+) -> None:
+    """One input in one transaction; an unreadable input is rolled back and reported."""
+    report = run.report
+    snapshot = (
+        report.read,
+        report.stored,
+        report.duplicates,
+        report.lifted,
+        report.invalid_count,
+        len(report.invalid),
+        report.conflict_count,
+        len(report.conflicts),
+        len(report.bad_records),
+    )
+    try:
+        with node.store.writer() as writer:
+            run.load(writer, inp, source_pk, batches)
+    except InputError as err:
+        # The input's transaction was rolled back: so are its counts.
+        (
+            report.read,
+            report.stored,
+            report.duplicates,
+            report.lifted,
+            report.invalid_count,
+            n_invalid,
+            report.conflict_count,
+            n_conflicts,
+            n_bad,
+        ) = snapshot
+        del report.invalid[n_invalid:]
+        del report.conflicts[n_conflicts:]
+        del report.bad_records[n_bad:]
+        report.failed_inputs.append(err)
+    report.inputs += 1
+    if run.progress:
+        run.progress(report.read, report.inputs)
 
 
 def _source(inp: _readers.Input) -> tuple[str, str]:
@@ -193,51 +252,23 @@ def import_paths(
         inputs = _readers.expand(paths, Path(spool))
         collection_pks = resolve_collection(node, collection, report)
         run = _Run(node, report, collection_pks, strict, progress)
-        store = node.store
-        if strict:
-            # Sources first: they are written outside the import's one transaction.
-            source_pks = [store.ensure_source(*_source(inp)) for inp in inputs]
-            with store.writer() as writer:
-                for inp, source_pk in zip(inputs, source_pks, strict=True):
-                    run.load(writer, inp, source_pk)
-                    report.inputs += 1
-                if run.strict_errors:
-                    # Raising inside the writer rolls the whole input back.
-                    raise StrictImportFailed(run.strict_errors[:MAX_DETAILS])
-        else:
-            for inp in inputs:
-                source_pk = store.ensure_source(*_source(inp))
-                snapshot = (
-                    report.read,
-                    report.stored,
-                    report.duplicates,
-                    report.lifted,
-                    report.invalid_count,
-                    len(report.invalid),
-                    report.conflict_count,
-                    len(report.conflicts),
-                )
-                try:
-                    with store.writer() as writer:
-                        run.load(writer, inp, source_pk)
-                except InputError as err:
-                    # The file's transaction was rolled back: so are its counts.
-                    (
-                        report.read,
-                        report.stored,
-                        report.duplicates,
-                        report.lifted,
-                        report.invalid_count,
-                        n_invalid,
-                        report.conflict_count,
-                        n_conflicts,
-                    ) = snapshot
-                    del report.invalid[n_invalid:]
-                    del report.conflicts[n_conflicts:]
-                    report.failed_inputs.append(err)
-                report.inputs += 1
-                if progress:
-                    progress(report.read, report.inputs)
+        # Sources first: they are written outside the inputs' transactions.
+        source_pks = [node.store.ensure_source(*_source(inp)) for inp in inputs]
+        events = _events(node, inputs)
+        try:
+            if strict:
+                with node.store.writer() as writer:
+                    for index, inp in enumerate(inputs):
+                        run.load(writer, inp, source_pks[index], _batches_of(events, index))
+                        report.inputs += 1
+                    if run.strict_errors:
+                        # Raising inside the writer rolls the whole input back.
+                        raise StrictImportFailed(run.strict_errors[:MAX_DETAILS])
+            else:
+                for index, inp in enumerate(inputs):
+                    _load_one(node, run, inp, source_pks[index], _batches_of(events, index))
+        finally:
+            events.close()
     report.seconds = time.perf_counter() - started
     return report
 

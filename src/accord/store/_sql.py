@@ -86,37 +86,27 @@ class SqlWriter(Writer):
         # increasing and not ahead of real time by more than the batch size in µs.
         added = self._reserve(len(records))
         for rec in records:
-            key = (rec.id, rec.version)
+            # Unpacked, not read by attribute: batches from the parser process
+            # arrive as plain tuples in Record's field order (see service/_prepare).
+            rid, rtype, version, spec_version, revoked, data, _, _ = rec
+            key = (rid, version)
             first = batch.get(key)
             if first is not None:
-                if first[1].data == rec.data:
+                if first[1][5] == data:
                     result.duplicates += 1
                 else:
-                    result.conflicts.append(Conflict(rec.id, rec.version, first[0]))
+                    result.conflicts.append(Conflict(rid, version, first[0]))
                 continue
             added += 1
             batch[key] = (added, rec)
-            rows.append(
-                (
-                    added,
-                    rec.id,
-                    rec.type,
-                    rec.version,
-                    rec.spec_version,
-                    rec.revoked,
-                    source_pk,
-                    rec.data,
-                )
-            )
+            rows.append((added, rid, rtype, version, spec_version, revoked, source_pk, data))
         try:
             inserted = conn.exec_driver_sql(store._sql_insert_objects, rows).rowcount
             new = list(batch.values())
             if inserted != len(rows):
                 new = self._sort_out(new, source_pk, collection_pks, result)
             result.stored = len(new)
-            obs_rows = [
-                (value, added, kind) for added, rec in new for kind, value in rec.observables
-            ]
+            obs_rows = [(value, added, kind) for added, rec in new for kind, value in rec[6]]
             if obs_rows:
                 conn.exec_driver_sql(store._sql_insert_observables, obs_rows)
             members = [(cpk, added, added) for added, _ in new for cpk in collection_pks]
@@ -137,7 +127,7 @@ class SqlWriter(Writer):
         store, conn, tick = self._store, self._conn, self._tick
         kept = store._present(conn, [added for added, _ in tried])
         new = [(added, rec) for added, rec in tried if added in kept]
-        old = [rec for added, rec in tried if added not in kept]
+        old = [Record._make(rec) for added, rec in tried if added not in kept]
         existing = store._existing(conn, {rec.id for rec in old})
         late_members: list[tuple[int, int, int]] = []
         extra_sources: list[tuple[int, int, int]] = []
