@@ -288,3 +288,23 @@ def test_ingest_objects_reports_each_object(node: Node) -> None:
     again = ingest_objects(node, [clash], source=("taxii", "m"), collection_pks=[])
     assert not again[0].ok and "already stored" in again[0].message
     assert count(node) == 2
+
+
+@pytest.mark.parametrize(
+    ("prop", "value"),
+    [
+        ("created", "2024-13-01T00:00:00.000Z"),
+        ("modified", "2023-02-29T00:00:00.000Z"),
+        ("valid_from", "2024-01-01T24:00:00Z"),
+        ("created", "2024-01-01T12:60:00.000Z"),
+    ],
+)
+def test_timestamps_out_of_range_are_rejected(
+    node: Node, tmp_path: Path, prop: str, value: str
+) -> None:
+    f = tmp_path / "t.json"
+    f.write_bytes(bundle([indicator(1, **{prop: value}), indicator(2)]))
+    report = import_paths(node, [str(f)])
+    (rejected,) = report.invalid
+    assert rejected.error.prop == prop
+    assert report.stored == 1
