@@ -6,6 +6,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from typing import Any
 
 from accord.stix import Record
 
@@ -33,6 +34,11 @@ class StoredObject:
     spec_version: str
     revoked: bool
     data: bytes
+
+    @classmethod
+    def from_row(cls, r: Any) -> StoredObject:
+        """From a result row with the objects table's columns."""
+        return cls(r.added, r.id, r.type, r.version, r.spec_version, bool(r.revoked), bytes(r.data))
 
 
 @dataclass(frozen=True, slots=True)

@@ -314,15 +314,7 @@ class SqlStore(MemberStore, PageStore, Store):
         with self.engine.connect() as conn:
             result = conn.execution_options(stream_results=True, yield_per=2000).execute(stmt)
             for r in result:
-                yield StoredObject(
-                    r.added,
-                    r.id,
-                    r.type,
-                    r.version,
-                    r.spec_version,
-                    bool(r.revoked),
-                    bytes(r.data),
-                )
+                yield StoredObject.from_row(r)
 
     def provenance(self, added: int) -> list[Provenance]:
         o, p, src = s.objects, s.provenance, s.sources
