@@ -233,3 +233,25 @@ def test_sqlite_uses_wal(tmp_path: object) -> None:
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
     finally:
         store.close()
+
+
+def test_refresh_statistics_analyzes_postgres(postgres_url: str) -> None:
+    from sqlalchemy import text
+
+    store = open_store(postgres_url)
+    try:
+        src = store.ensure_source("file", "a.json")
+        with store.writer() as w:
+            w.add([rec(i) for i in range(1, 50)], source_pk=src)
+        count = text(
+            "SELECT analyze_count FROM pg_stat_user_tables"
+            " WHERE relname = 'objects' AND schemaname = current_schema()"
+        )
+        with store.engine.connect() as conn:
+            before = conn.execute(count).scalar_one()
+        store.refresh_statistics()
+        with store.engine.connect() as conn:
+            after = conn.execute(count).scalar_one()
+        assert after == before + 1
+    finally:
+        store.close()

@@ -76,6 +76,11 @@ class PostgresStore(SqlStore):
     def _has_label(self, label: str) -> ColumnElement[bool]:
         return self._jsonb()["labels"].contains([label])
 
+    def refresh_statistics(self) -> None:
+        with self.engine.connect() as conn:
+            conn.execute(text("ANALYZE objects, collection_objects, observables"))
+            conn.commit()
+
     def database_bytes(self) -> int | None:
         with self.engine.connect() as conn:
             size = conn.execute(text("SELECT pg_database_size(current_database())")).scalar()
