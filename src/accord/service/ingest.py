@@ -22,8 +22,6 @@ from accord.service.node import Node
 from accord.stix import Record, prepare
 from accord.store import Collection, Conflict, Writer
 
-# An import that stores this many versions refreshes the planner's statistics.
-ANALYZE_AFTER = 10_000
 # Details kept per kind of problem; counts are always exact.
 MAX_DETAILS = 1000
 
@@ -271,8 +269,6 @@ def import_paths(
                     _load_one(node, run, inp, source_pks[index], _batches_of(events, index))
         finally:
             events.close()
-    if report.stored >= ANALYZE_AFTER:
-        node.store.refresh_statistics()
     report.seconds = time.perf_counter() - started
     return report
 

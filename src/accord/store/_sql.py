@@ -52,6 +52,7 @@ class SqlWriter(Writer):
     def __init__(self, store: SqlStore, conn: Connection) -> None:
         self._store = store
         self._conn = conn
+        self.stored = 0  # versions this transaction stored
         last_object = conn.execute(select(func.max(s.objects.c.added))).scalar()
         last_member = conn.execute(select(func.max(s.collection_objects.c.added))).scalar()
         self._last = max(last_object or 0, last_member or 0)
@@ -106,6 +107,7 @@ class SqlWriter(Writer):
             if inserted != len(rows):
                 new = self._sort_out(new, source_pk, collection_pks, result)
             result.stored = len(new)
+            self.stored += len(new)
             obs_rows = [(value, added, kind) for added, rec in new for kind, value in rec[6]]
             if obs_rows:
                 conn.exec_driver_sql(store._sql_insert_observables, obs_rows)
@@ -160,6 +162,8 @@ class SqlStore(MemberStore, PageStore, Store):
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.url = engine.url.render_as_string(hide_password=True)
+        self._written = 0
+        self._analyze_at = 10_000
 
     # -- dialect hooks -------------------------------------------------------
 
@@ -207,7 +211,16 @@ class SqlStore(MemberStore, PageStore, Store):
     @contextmanager
     def writer(self) -> Iterator[Writer]:
         with contextmanager(self._write_connection)() as conn:
-            yield SqlWriter(self, conn)
+            writer = SqlWriter(self, conn)
+            yield writer
+        # Committed. Refresh the planner's statistics after 10k, 20k, 40k, ...
+        # versions written by this process: a handful of ANALYZEs however big
+        # the load, and never a plan made for an empty table.
+        self._written += writer.stored
+        if self._written >= self._analyze_at:
+            self.refresh_statistics()
+            self._written = 0
+            self._analyze_at *= 2
 
     def ensure_source(self, kind: str, name: str) -> int:
         t = s.sources
