@@ -127,7 +127,7 @@ class PageStore:
         """One page of a collection under TAXII filters."""
         with self.engine.connect() as conn:
             rows = conn.execute(page_select(q)).all()
-        items = [PageItem(r.date_added, StoredObject.from_row(r)) for r in rows[: q.limit]]
+        items = [PageItem(r[0], StoredObject.from_row(r[1:])) for r in rows[: q.limit]]
         return Page(items, more=len(rows) > q.limit)
 
     def remove_from_collection(self, q: PageQuery) -> int:
