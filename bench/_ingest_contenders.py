@@ -36,7 +36,7 @@ class ContenderUnavailableError(Exception):
     """A contender cannot run on this machine; the message says why."""
 
 
-def _scratch(workdir: Path, name: str) -> Path:
+def scratch_dir(workdir: Path, name: str) -> Path:
     """A fresh, empty directory for one run."""
     path = workdir / f"{name}-{next(_run_ids):03d}"
     shutil.rmtree(path, ignore_errors=True)
@@ -49,7 +49,7 @@ def _scratch(workdir: Path, name: str) -> Path:
 
 def run_floor(dataset: Dataset, workdir: Path, timeout: float) -> Measurement:
     """One run of the raw floor over the dataset's files, into a new SQLite file."""
-    scratch = _scratch(workdir, "floor")
+    scratch = scratch_dir(workdir, "floor")
     try:
         result = run_measured(
             [sys.executable, FLOOR_SCRIPT, scratch / "floor.db", *dataset.files],
@@ -97,7 +97,8 @@ def find_accord(explicit: Path | None) -> Path:
     return found
 
 
-def _accord_env(home: Path, database_url: str | None) -> dict[str, str]:
+def accord_env(home: Path, database_url: str | None) -> dict[str, str]:
+    """This environment with ``ACCORD_HOME`` set, and the PostgreSQL URL (else none)."""
     env = {key: value for key, value in os.environ.items() if key != "ACCORD_DATABASE_URL"}
     env["ACCORD_HOME"] = str(home)
     if database_url is not None:
@@ -121,8 +122,8 @@ def run_accord(
         timeout: seconds allowed for the import.
         database_url: PostgreSQL URL, or None for the default SQLite store.
     """
-    home = _scratch(workdir, "accord")
-    env = _accord_env(home, database_url)
+    home = scratch_dir(workdir, "accord")
+    env = accord_env(home, database_url)
     try:
         init = subprocess.run(
             [accord, "init", home],

@@ -6,10 +6,14 @@ in three layouts of the same objects (same bytes per object):
 - one JSON-lines file (``indicators.jsonl``),
 - bundle files of 10,000 objects each (``bundles/bundle-00000.json`` ...),
 - one single bundle file (``single/indicators-bundle.json``).
+
+``generate_jsonl`` writes the JSON-lines file alone, with the same bytes: it draws the same
+random numbers, bundle ids included, and leaves the bundles unwritten.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import time
@@ -17,11 +21,12 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import orjson
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from _common import REPO_ROOT
+
 # DESIGN.md "Where the data for tests lives": ../shared/data beside the project's root.
 SHARED_DATA = Path(os.environ.get("ACCORD_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
 ATTACK_FILE = Path("attack") / "enterprise-attack-18.1-derived-stix21.json"
@@ -238,23 +243,35 @@ def _bundle_head(bundle_id: str) -> bytes:
     return b'{"type":"bundle","id":"bundle--' + bundle_id.encode() + b'","objects":['
 
 
-def _write_layouts(root: Path, size: int, seed: int) -> None:
-    """Write the three layouts, streaming one chunk at a time."""
+def _write_layouts(root: Path, size: int, seed: int, *, bundles: bool = True) -> None:
+    """Write the layouts, streaming one chunk at a time (without ``bundles``: JSON lines only).
+
+    The bundle ids are drawn from the seeded source whether or not the bundles are written,
+    so that the objects are the same either way.
+    """
     gen = _Generator(seed)
-    (root / "bundles").mkdir(parents=True, exist_ok=True)
-    (root / "single").mkdir(parents=True, exist_ok=True)
-    with (
-        (root / "indicators.jsonl").open("wb") as lines,
-        (root / "single" / "indicators-bundle.json").open("wb") as single,
-    ):
-        single.write(_bundle_head(gen.uuid()))
+    root.mkdir(parents=True, exist_ok=True)
+    with contextlib.ExitStack() as files:
+        lines = files.enter_context((root / "indicators.jsonl").open("wb"))
+        single: BinaryIO | None = None
+        if bundles:
+            (root / "bundles").mkdir(parents=True, exist_ok=True)
+            (root / "single").mkdir(parents=True, exist_ok=True)
+            single = files.enter_context((root / "single" / "indicators-bundle.json").open("wb"))
+        single_head = _bundle_head(gen.uuid())
+        if single is not None:
+            single.write(single_head)
         for number, chunk in enumerate(gen.chunks(size)):
-            joined = b",".join(chunk)
             lines.write(b"\n".join(chunk) + b"\n")
+            bundle_head = _bundle_head(gen.uuid())
+            if single is None:
+                continue
+            joined = b",".join(chunk)
             single.write((b"," if number else b"") + joined)
             bundle = root / "bundles" / f"bundle-{number:05d}.json"
-            bundle.write_bytes(_bundle_head(gen.uuid()) + joined + b"]}")
-        single.write(b"]}")
+            bundle.write_bytes(bundle_head + joined + b"]}")
+        if single is not None:
+            single.write(b"]}")
 
 
 def _layouts(root: Path, size: int) -> Generated:
@@ -288,6 +305,21 @@ def generate(root: Path, size: int, seed: int) -> Generated:
         _write_layouts(root, size, seed)
         manifest.write_bytes(orjson.dumps(wanted))
     return _layouts(root, size)
+
+
+def generate_jsonl(root: Path, size: int, seed: int) -> Path:
+    """Write (or reuse) the generated indicators as one JSON-lines file, and return its path.
+
+    Its lines are those of ``generate``'s JSON-lines layout for the same size and seed, and
+    the first N lines of a bigger set are the set of size N.
+    """
+    manifest = root / "manifest.json"
+    wanted = {"size": size, "seed": seed, "generator": GENERATOR_VERSION, "layouts": "jsonl"}
+    if not (manifest.is_file() and orjson.loads(manifest.read_bytes()) == wanted):
+        manifest.unlink(missing_ok=True)
+        _write_layouts(root, size, seed, bundles=False)
+        manifest.write_bytes(orjson.dumps(wanted))
+    return root / "indicators.jsonl"
 
 
 def first_lines(path: Path, count: int) -> list[bytes]:

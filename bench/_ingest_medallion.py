@@ -9,6 +9,9 @@ answer: the memory backend stores before it answers (its status is ``complete``)
 memory is that of the server process. The client is the standard library's
 ``http.client``: the envelopes are built before the clock starts, so the client's share
 of the time is reading the answers.
+
+``medallion_server`` starts one such server for other uses too (``bench/taxii.py`` reads
+the objects back from it).
 """
 
 from __future__ import annotations
@@ -16,26 +19,30 @@ from __future__ import annotations
 import base64
 import http.client
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
 
+from _common import REPO_ROOT, Server, free_port, serving
 from _ingest_contenders import ContenderUnavailableError
-from _ingest_data import REPO_ROOT
-from _ingest_proc import Spawned
 
 MEDIA_TYPE = "application/taxii+json;version=2.1"
 API_ROOT = "bench"
 COLLECTION_ID = "5f0f2f8e-0b5c-4d0b-9a55-0f6a4c1c6c11"
+OBJECTS_PATH = f"/{API_ROOT}/collections/{COLLECTION_ID}/objects/"
 USER, PASSWORD = "bench", "bench"
 ENVELOPE = 1_000
 MAX_CONTENT_LENGTH = 1 << 30
+MAX_PAGE = 1_000
+# The memory backend forgets a `next` this many seconds after the page that made it (its
+# default is 30 s); a paginated read of a big collection takes longer than that.
+SESSION_TIMEOUT = 7 * 86_400
 INSTALL_HINT = "install it with `pip install -e '.[bench]'` (medallion==3.0.0)"
 
 
@@ -92,13 +99,6 @@ def medallion_version(exe: Path) -> str:
     )
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
-
-
 def _write_config(directory: Path, port: int) -> Path:
     """medallion's configuration and the memory backend's initial data (empty collection)."""
     base = f"http://127.0.0.1:{port}/{API_ROOT}/"
@@ -127,11 +127,12 @@ def _write_config(directory: Path, port: int) -> Path:
     (directory / "data.json").write_bytes(orjson.dumps(data))
     config = {
         "users": {USER: PASSWORD},
-        "taxii": {"max_page_size": 1000},
+        "taxii": {"max_page_size": MAX_PAGE},
         "backend": {
             "module": "medallion.backends.memory_backend",
             "module_class": "MemoryBackend",
             "filename": str(directory / "data.json"),
+            "session_timeout": SESSION_TIMEOUT,
         },
     }
     path = directory / "config.json"
@@ -139,30 +140,13 @@ def _write_config(directory: Path, port: int) -> Path:
     return path
 
 
-def _headers(body: bool) -> dict[str, str]:
+def headers(body: bool) -> dict[str, str]:
+    """Basic auth and the TAXII 2.1 media type (as ``Content-Type`` too, with a body)."""
     token = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
-    headers = {"Authorization": f"Basic {token}", "Accept": MEDIA_TYPE}
+    out = {"Authorization": f"Basic {token}", "Accept": MEDIA_TYPE}
     if body:
-        headers["Content-Type"] = MEDIA_TYPE
-    return headers
-
-
-def _wait_ready(server: Spawned, port: int, limit: float = 60.0) -> None:
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        if server.proc.poll() is not None:
-            raise RuntimeError(f"medallion exited at start with code {server.proc.returncode}")
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-        try:
-            conn.request("GET", "/taxii2/", headers=_headers(body=False))
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            pass
-        finally:
-            conn.close()
-        time.sleep(0.2)
-    raise RuntimeError("medallion did not answer /taxii2/ within 60 s")
+        out["Content-Type"] = MEDIA_TYPE
+    return out
 
 
 def envelopes(lines: list[bytes]) -> list[tuple[bytes, int]]:
@@ -176,7 +160,7 @@ def envelopes(lines: list[bytes]) -> list[tuple[bytes, int]]:
 
 def _post(conn: http.client.HTTPConnection, path: str, body: bytes, expected: int) -> None:
     """POST one envelope; check that its status resource counts every object a success."""
-    conn.request("POST", path, body=body, headers=_headers(body=True))
+    conn.request("POST", path, body=body, headers=headers(body=True))
     response = conn.getresponse()
     answer = response.read()
     if response.status != 202:
@@ -191,7 +175,7 @@ def _post(conn: http.client.HTTPConnection, path: str, body: bytes, expected: in
 
 def _post_all(port: int, bodies: list[tuple[bytes, int]], timeout: float) -> tuple[float, int]:
     """POST every envelope in order; return (seconds, objects stored) and stop at the limit."""
-    path = f"/{API_ROOT}/collections/{COLLECTION_ID}/objects/"
+    path = OBJECTS_PATH
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     stored = 0
     start = time.perf_counter()
@@ -212,25 +196,31 @@ def _post_all(port: int, bodies: list[tuple[bytes, int]], timeout: float) -> tup
     return time.perf_counter() - start, stored
 
 
+@contextmanager
+def medallion_server(exe: Path, scratch: Path) -> Iterator[Server]:
+    """A fresh medallion (memory backend, one empty collection) for the time of the block.
+
+    Its configuration, data file and log are written in ``scratch``; its peak memory is in
+    the server's ``peak_rss`` after the block.
+    """
+    scratch.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    config = _write_config(scratch, port)
+    with serving(
+        "medallion",
+        [exe, "--host", "127.0.0.1", "--port", str(port), "--log-level", "ERROR", config],
+        port=port,
+        env=None,
+        logs=scratch / "medallion",
+        ready_path="/taxii2/",
+        ready_headers=headers(body=False),
+    ) as server:
+        yield server
+
+
 def run_medallion(exe: Path, lines: list[bytes], scratch: Path, timeout: float) -> MedallionRun:
     """Start a fresh medallion, POST ``lines`` (one object each) to it, and measure."""
-    scratch.mkdir(parents=True, exist_ok=True)
-    port = _free_port()
-    config = _write_config(scratch, port)
     bodies = envelopes(lines)
-    with (scratch / "medallion.log").open("wb") as log:
-        server = Spawned(
-            [exe, "--host", "127.0.0.1", "--port", str(port), "--log-level", "ERROR", config],
-            env=None,
-            stdout=log,
-            stderr=log,
-            result=scratch / "medallion.json",
-        )
-        try:
-            _wait_ready(server, port)
-            seconds, stored = _post_all(port, bodies, timeout)
-        finally:
-            server.stop(signal.SIGINT)  # the Flask server ends on Ctrl-C
-    outcome = server.outcome()
-    peak = outcome.peak_rss if outcome else None
-    return MedallionRun(seconds, stored, peak, timed_out=stored < len(lines))
+    with medallion_server(exe, scratch) as server:
+        seconds, stored = _post_all(server.port, bodies, timeout)
+    return MedallionRun(seconds, stored, server.peak_rss, timed_out=stored < len(lines))

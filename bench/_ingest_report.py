@@ -1,14 +1,12 @@
-"""The ingest benchmark's results: rows, the machine, the goals, and the Markdown report."""
+"""The ingest benchmark's results: rows, the goals, and the Markdown table."""
 
 from __future__ import annotations
 
-import os
-import platform
 import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
+from _common import verdict
 from _ingest_data import LAYOUT_BUNDLES, LAYOUT_JSONL, LAYOUT_SINGLE, Dataset
 from _ingest_proc import MIB, Measurement
 
@@ -110,29 +108,6 @@ def max_peak(peaks: Iterable[int | None]) -> int | None:
     return max((peak for peak in peaks if peak is not None), default=None)
 
 
-# --- the machine ------------------------------------------------------------------------
-
-
-def _proc_field(path: str, key: str) -> str | None:
-    try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return None
-    for line in lines:
-        name, _, value = line.partition(":")
-        if name.strip() == key:
-            return value.strip()
-    return None
-
-
-def machine() -> str:
-    """CPU model, cores and RAM, from /proc where it exists."""
-    cpu = _proc_field("/proc/cpuinfo", "model name") or platform.processor() or "unknown CPU"
-    mem_kib = _proc_field("/proc/meminfo", "MemTotal")
-    ram = f"{int(mem_kib.split()[0]) / (1024 * 1024):.1f} GiB RAM" if mem_kib else "RAM unknown"
-    return f"{cpu}, {os.cpu_count()} cores, {ram}"
-
-
 # --- the table --------------------------------------------------------------------------
 
 
@@ -220,10 +195,6 @@ def table(results: Sequence[Result]) -> str:
 # --- the goals --------------------------------------------------------------------------
 
 
-def _verdict(ok: bool | None) -> str:
-    return {True: "PASS", False: "FAIL", None: "n/a"}[ok]
-
-
 def _memory_goal(result: Result) -> tuple[bool | None, str]:
     if result.peak_rss is None:
         return None, "no measurement"
@@ -239,7 +210,7 @@ def _goal_lines(result: Result, refs: References) -> list[str]:
     rate, floor, medallion = result.rate, refs.floor_for(result), refs.medallion
     half = None if rate is None or floor is None else rate >= floor / 2
     lines = [
-        f"- {_verdict(half)}: {result.layout}: at least half the raw floor's rate"
+        f"- {verdict(half)}: {result.layout}: at least half the raw floor's rate"
         + (f" ({rate / floor:.2f}x)" if rate and floor else "")
     ]
     if medallion is not None and medallion.rate and rate:
@@ -247,13 +218,13 @@ def _goal_lines(result: Result, refs: References) -> list[str]:
         # A medallion that timed out has a smaller true rate: passing stays a pass.
         ok = times >= 20 or (None if medallion.timed_out else False)
         lines.append(
-            f"- {_verdict(ok)}: {result.layout}: at least 20x medallion at"
+            f"- {verdict(ok)}: {result.layout}: at least 20x medallion at"
             f" {medallion.objects:,} ({'≥ ' if medallion.timed_out else ''}{times:,.1f}x)"
         )
     else:
         lines.append(f"- n/a: {result.layout}: at least 20x medallion (no medallion rate)")
     ok_mem, text = _memory_goal(result)
-    lines.append(f"- {_verdict(ok_mem)}: {result.layout}: {text}")
+    lines.append(f"- {verdict(ok_mem)}: {result.layout}: {text}")
     return lines
 
 

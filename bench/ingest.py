@@ -28,34 +28,25 @@ Progress goes to standard error. A contender that is not installed (``accord``,
 from __future__ import annotations
 
 import argparse
-import importlib.metadata
 import platform
-import shutil
 import sqlite3
 import statistics
 import sys
-import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
 
 import psycopg
 
+from _common import RESULTS_DIR, log, machine, package_version, working_directory
 from _ingest_contenders import (
     DEFAULT_POSTGRES,
-    ContenderUnavailableError,
-    check_postgres,
-    find_accord,
     fresh_database,
     run_accord,
     run_floor,
 )
 from _ingest_data import (
     BUNDLE_SIZE,
-    REPO_ROOT,
     SHARED_DATA,
     Dataset,
     first_lines,
@@ -65,8 +56,6 @@ from _ingest_data import (
 from _ingest_medallion import (
     ENVELOPE,
     MedallionRun,
-    find_medallion,
-    medallion_version,
     run_medallion,
 )
 from _ingest_proc import Measurement
@@ -78,19 +67,12 @@ from _ingest_report import (
     Result,
     from_measurements,
     goals,
-    machine,
     max_peak,
     result,
     table,
 )
-
-RESULTS_DIR = REPO_ROOT / "bench" / "results"
-T = TypeVar("T")
-
-
-def log(message: str) -> None:
-    """Progress, on standard error (standard output carries the report)."""
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+from _probe import Contenders
+from _probe import find_contenders as probe_contenders
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -127,56 +109,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-@dataclass
-class Contenders:
-    """Who runs, and why the others do not."""
-
-    accord: Path | None = None
-    postgres: str | None = None
-    medallion: Path | None = None
-    versions: dict[str, str] = field(default_factory=dict)
-    skipped: list[str] = field(default_factory=list)
-
-
-def _try(what: str, skipped: list[str], probe: Callable[[], T]) -> T | None:
-    """``probe()``, or None with the reason noted when the contender cannot run."""
-    try:
-        return probe()
-    except ContenderUnavailableError as exc:
-        skipped.append(f"{what}: {exc}")
-        log(f"skipping {what}: {exc}")
-        return None
-
-
-def _medallion(explicit: Path | None) -> tuple[Path, str]:
-    exe = find_medallion(explicit)
-    return exe, medallion_version(exe)
-
-
 def find_contenders(args: argparse.Namespace) -> Contenders:
     """Probe each contender once; note each one that cannot run."""
-    found = Contenders()
-    if args.skip_accord:
-        found.skipped.append("Accord: --skip-accord")
-    elif accord := _try("Accord", found.skipped, lambda: find_accord(args.accord)):
-        found.accord = accord
-        found.versions["Accord"] = _package_version("accord")
-        if args.skip_postgres:
-            found.skipped.append("Accord on PostgreSQL: --skip-postgres")
-        elif pg := _try("PostgreSQL", found.skipped, lambda: check_postgres(args.postgres)):
-            found.postgres, found.versions["PostgreSQL"] = args.postgres, pg
-    if args.skip_medallion:
-        found.skipped.append("medallion: --skip-medallion")
-    elif med := _try("medallion", found.skipped, lambda: _medallion(args.medallion)):
-        found.medallion, found.versions["medallion"] = med
-    return found
-
-
-def _package_version(name: str) -> str:
-    try:
-        return importlib.metadata.version(name)
-    except importlib.metadata.PackageNotFoundError:
-        return "not installed"
+    return probe_contenders(
+        accord=args.accord,
+        postgres=args.postgres,
+        medallion=args.medallion,
+        skip_accord=args.skip_accord,
+        skip_postgres=args.skip_postgres,
+        skip_medallion=args.skip_medallion,
+    )
 
 
 # --- running ----------------------------------------------------------------------------
@@ -286,7 +228,7 @@ def report(
     versions = {
         "Python": platform.python_version(),
         "SQLite": sqlite3.sqlite_version,
-        "orjson": _package_version("orjson"),
+        "orjson": package_version("orjson"),
         **who.versions,
     }
     lines = [
@@ -315,20 +257,6 @@ def report(
     if who.skipped:
         lines += ["", "## Not run", "", *(f"- {reason}" for reason in who.skipped)]
     return "\n".join(lines) + "\n"
-
-
-@contextmanager
-def working_directory(chosen: Path | None) -> Iterator[Path]:
-    """The given directory (kept), or a temporary one removed at the end."""
-    if chosen is not None:
-        chosen.mkdir(parents=True, exist_ok=True)
-        yield chosen
-        return
-    path = Path(tempfile.mkdtemp(prefix="accord-bench-"))
-    try:
-        yield path
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
 
 
 def run_all(args: argparse.Namespace, who: Contenders, workdir: Path) -> list[Result]:
