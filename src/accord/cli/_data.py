@@ -243,12 +243,13 @@ def export_cmd(
             include_revoked=include_revoked,
         )
         objects = query.search(node, q)
+        layout: query.ExportFormat = "jsonl" if fmt == "jsonl" else "bundle"
         if output is None:
-            count = query.export(objects, sys.stdout.buffer, fmt)  # type: ignore[arg-type]
+            count = query.export(objects, sys.stdout.buffer, layout)
         else:
             tmp = output.with_name(output.name + ".partial")
             with tmp.open("wb") as f:
-                count = query.export(objects, f, fmt)  # type: ignore[arg-type]
+                count = query.export(objects, f, layout)
             tmp.replace(output)  # never leave a half-written export under the real name
     err.print(f"exported {count:,} object(s)", markup=False)
 
