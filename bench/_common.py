@@ -176,3 +176,12 @@ def serving(
             spawned.stop(signal.SIGINT)  # both uvicorn and Flask end cleanly on Ctrl-C
     outcome = spawned.outcome()
     server.peak_rss = outcome.peak_rss if outcome else None
+
+
+def publish_report(text: str, out: Path | None, name: str, when: time.struct_time) -> None:
+    """Write a report to ``out`` (default bench/results/NAME-DATE.md) and to stdout."""
+    path = out or RESULTS_DIR / f"{name}-{time.strftime('%Y-%m-%d', when)}.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    sys.stdout.write(text)
+    log(f"report written to {path}")

@@ -38,7 +38,7 @@ from pathlib import Path
 
 import psycopg
 
-from _common import RESULTS_DIR, log, machine, package_version, working_directory
+from _common import log, machine, package_version, publish_report, working_directory
 from _ingest_contenders import (
     DEFAULT_POSTGRES,
     fresh_database,
@@ -285,11 +285,7 @@ def main(argv: list[str] | None = None) -> int:
     with working_directory(args.workdir) as workdir:
         results = run_all(args, who, workdir)
     text = report(results, who, args, when)
-    out: Path = args.out or RESULTS_DIR / f"ingest-{time.strftime('%Y-%m-%d', when)}.md"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text, encoding="utf-8")
-    sys.stdout.write(text)
-    log(f"report written to {out}")
+    publish_report(text, args.out, "ingest", when)
     return 0
 
 

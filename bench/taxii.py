@@ -48,11 +48,11 @@ import httpx
 import psycopg
 
 from _common import (
-    RESULTS_DIR,
     Server,
     log,
     machine,
     package_version,
+    publish_report,
     working_directory,
 )
 from _ingest_contenders import DEFAULT_POSTGRES, fresh_database, scratch_dir
@@ -354,11 +354,7 @@ def main(argv: list[str] | None = None) -> int:
     with working_directory(args.workdir) as workdir:
         rows = run_all(args, who, workdir)
     text = report(rows, who, args, when)
-    out: Path = args.out or RESULTS_DIR / f"taxii-{time.strftime('%Y-%m-%d', when)}.md"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text, encoding="utf-8")
-    sys.stdout.write(text)
-    log(f"report written to {out}")
+    publish_report(text, args.out, "taxii", when)
     return 0
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
+from abc import ABC, abstractmethod
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
@@ -58,13 +59,14 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-class MemberStore:
+class MemberStore(ABC):
     """Members, tokens, grants and statuses on a SQLAlchemy engine (a mixin of SqlStore)."""
 
     engine: Engine
 
+    @abstractmethod
     def write_tx(self) -> AbstractContextManager[Connection]:
-        raise NotImplementedError  # provided by SqlStore
+        """A transaction holding the store's single write lock (SqlStore gives it)."""
 
     def create_member(self, name: str, contact: str = "", identity_id: str | None = None) -> Member:
         """Add a member; its name must be unused."""

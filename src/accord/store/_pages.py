@@ -9,6 +9,7 @@ new versions arrive: they all sort after the cursor.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
@@ -115,13 +116,14 @@ def page_select(q: PageQuery, *, columns: tuple[Any, ...] | None = None) -> Sele
     return stmt.order_by(co.c.added).limit(q.limit + 1)
 
 
-class PageStore:
+class PageStore(ABC):
     """Collection pages and removals (a mixin of SqlStore)."""
 
     engine: Engine
 
+    @abstractmethod
     def write_tx(self) -> AbstractContextManager[Connection]:
-        raise NotImplementedError  # provided by SqlStore
+        """A transaction holding the store's single write lock (SqlStore gives it)."""
 
     def collection_page(self, q: PageQuery) -> Page:
         """One page of a collection under TAXII filters."""
