@@ -12,6 +12,7 @@ import uuid
 from abc import ABC, abstractmethod
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select, update
 
@@ -54,6 +55,10 @@ class Grant:
     can_write: bool
 
 
+def _member(r: Any) -> Member:
+    return Member(r.pk, r.name, r.identity_id, r.contact, r.created)
+
+
 def token_digest(token: str) -> str:
     """The stored form of a token."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
@@ -87,14 +92,16 @@ class MemberStore(ABC):
         t = s.members
         with self.engine.connect() as conn:
             rows = conn.execute(select(t).order_by(t.c.pk)).all()
-        return [Member(r.pk, r.name, r.identity_id, r.contact, r.created) for r in rows]
+        return [_member(r) for r in rows]
 
     def member(self, name: str) -> Member:
         """The member with this name (raises UnknownMember)."""
-        for m in self.members():
-            if m.name == name:
-                return m
-        raise UnknownMember(name)
+        t = s.members
+        with self.engine.connect() as conn:
+            r = conn.execute(select(t).where(t.c.name == name)).first()
+        if r is None:
+            raise UnknownMember(name)
+        return _member(r)
 
     def create_token(self, member_pk: int) -> tuple[str, TokenInfo]:
         """A new token for a member: the secret (to show once) and its listing."""
@@ -151,7 +158,7 @@ class MemberStore(ABC):
                 .join(t, t.c.member_pk == m.c.pk)
                 .where(t.c.digest == token_digest(token), t.c.revoked.is_(None))
             ).first()
-        return None if r is None else Member(r.pk, r.name, r.identity_id, r.contact, r.created)
+        return None if r is None else _member(r)
 
     def set_grant(
         self, collection_pk: int, member_pk: int, can_read: bool, can_write: bool

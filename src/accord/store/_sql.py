@@ -262,20 +262,27 @@ class SqlStore(MemberStore, PageStore, Store):
 
     # -- reads ---------------------------------------------------------------
 
-    def collections(self) -> list[Collection]:
+    def _collections(self, *where: ColumnElement[bool]) -> list[Collection]:
         t = s.collections
         with self.engine.connect() as conn:
-            rows = conn.execute(select(t).order_by(t.c.pk)).all()
+            rows = conn.execute(select(t).where(*where).order_by(t.c.pk)).all()
         return [
             Collection(r.pk, r.id, r.title, r.description, r.created, bool(r.anonymous_read))
             for r in rows
         ]
 
+    def collections(self) -> list[Collection]:
+        return self._collections()
+
     def collection(self, ref: str) -> Collection:
-        for c in self.collections():
-            if ref in (c.id, c.title):
-                return c
-        raise UnknownCollection(ref)
+        t = s.collections
+        # An id wins over a title that happens to equal another collection's id.
+        found = sorted(
+            self._collections((t.c.id == ref) | (t.c.title == ref)), key=lambda c: c.id != ref
+        )
+        if not found:
+            raise UnknownCollection(ref)
+        return found[0]
 
     def collection_sizes(self) -> dict[int, int]:
         t = s.collection_objects
