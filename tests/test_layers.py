@@ -70,3 +70,15 @@ def test_public_api_matches_all() -> None:
     public = {n for n in dir(accord) if not n.startswith("_") and n not in {"annotations"}}
     modules = {n for n in public if isinstance(getattr(accord, n), type(accord))}
     assert set(accord.__all__) == public - modules
+
+
+def test_edges_go_through_the_services() -> None:
+    """CLI and TAXII call service functions; they never use the store themselves."""
+    checked = 0
+    for package in ("cli", "taxii"):
+        for path in _modules(package):
+            checked += 1
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.Attribute):
+                    assert node.attr != "store", f"{package}/{path.name} uses .store"
+    assert checked >= 5

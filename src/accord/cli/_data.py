@@ -261,9 +261,9 @@ def stats_cmd(
 ) -> None:
     """Counts of objects, versions, observables and collections."""
     with cli_node() as node:
-        st = node.store.stats()
+        st = query.stats(node)
         info = node.info
-        url = node.store.url
+        url = node.database_url
     if as_json:
         payload = {
             "node": {"id": info.id, "name": info.name},

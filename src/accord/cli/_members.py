@@ -17,6 +17,7 @@ from accord.cli._common import (
     user_errors,
     when,
 )
+from accord.service import sharing
 
 MemberOpt = Annotated[str, typer.Option("--member", "-m", help="Member name.")]
 
@@ -33,9 +34,7 @@ def collection_create(
 ) -> None:
     """Create a collection."""
     with cli_node() as node:
-        c = node.store.create_collection(title, description, collection_id)
-        if anonymous_read:
-            node.store.set_anonymous_read(c.pk, True)
+        c = sharing.create_collection(node, title, description, collection_id, anonymous_read)
     out.print(f"created collection {c.title!r} ({c.id})", markup=False)
 
 
@@ -44,16 +43,16 @@ def collection_create(
 def collection_list() -> None:
     """List collections with their sizes."""
     with cli_node() as node:
-        sizes = node.store.collection_sizes()
-        cols = node.store.collections()
+        infos = sharing.collections(node)
     table = Table(box=None, pad_edge=False)
     table.add_column("id", no_wrap=True)
     table.add_column("title", overflow="fold")
     table.add_column("versions", justify="right", no_wrap=True)
     table.add_column("created", no_wrap=True)
     table.add_column("description", overflow="fold")
-    for c in cols:
-        table.add_row(c.id, c.title, f"{sizes.get(c.pk, 0):,}", when(c.created), c.description)
+    for info in infos:
+        c = info.collection
+        table.add_row(c.id, c.title, f"{info.versions:,}", when(c.created), c.description)
     out.print(table)
 
 
@@ -69,9 +68,7 @@ def collection_grant(
     if not (read or write):
         raise typer.BadParameter("give --read, --write or both", param_hint="--read/--write")
     with cli_node() as node:
-        c = node.store.collection(collection)
-        m = node.store.member(member)
-        node.store.set_grant(c.pk, m.pk, read, write)
+        c, m = sharing.grant(node, collection, member, read=read, write=write)
     rights = " and ".join(r for r, on in (("read", read), ("write", write)) if on)
     out.print(f"{m.name} may {rights} {c.title!r}", markup=False)
 
@@ -84,9 +81,7 @@ def collection_revoke(
 ) -> None:
     """Take all of a member's access to a collection away."""
     with cli_node() as node:
-        c = node.store.collection(collection)
-        m = node.store.member(member)
-        node.store.set_grant(c.pk, m.pk, False, False)
+        c, m = sharing.grant(node, collection, member, read=False, write=False)
     out.print(f"{m.name} has no access to {c.title!r}", markup=False)
 
 
@@ -100,8 +95,7 @@ def collection_anonymous(
 ) -> None:
     """Allow or deny reading a collection without authentication."""
     with cli_node() as node:
-        c = node.store.collection(collection)
-        node.store.set_anonymous_read(c.pk, allow)
+        c = sharing.set_anonymous_read(node, collection, allow)
     out.print(f"anonymous read of {c.title!r}: {'allowed' if allow else 'denied'}", markup=False)
 
 
@@ -116,7 +110,7 @@ def member_add(
 ) -> None:
     """Add a partner organisation."""
     with cli_node() as node:
-        m = node.store.create_member(name, contact, identity_id)
+        m = sharing.add_member(node, name, contact, identity_id)
     out.print(f"added member {m.name!r} ({m.identity_id})", markup=False)
 
 
@@ -125,19 +119,13 @@ def member_add(
 def member_list() -> None:
     """List members with their grants."""
     with cli_node() as node:
-        members = node.store.members()
-        titles = {c.pk: c.title for c in node.store.collections()}
-        grants = node.store.grants()
+        infos = sharing.members(node)
     table = Table(box=None, pad_edge=False)
     for column in ("name", "identity", "contact", "collections"):
         table.add_column(column, no_wrap=column == "identity")
-    for m in members:
-        rights = [
-            f"{titles[g.collection_pk]} ({'r' if g.can_read else ''}{'w' if g.can_write else ''})"
-            for g in grants
-            if g.member_pk == m.pk
-        ]
-        table.add_row(m.name, m.identity_id, m.contact, ", ".join(rights))
+    for info in infos:
+        m = info.member
+        table.add_row(m.name, m.identity_id, m.contact, ", ".join(info.rights))
     out.print(table)
 
 
@@ -146,10 +134,9 @@ def member_list() -> None:
 def token_create(member: MemberOpt) -> None:
     """Make a token for a member; it is printed once and only its hash is kept."""
     with cli_node() as node:
-        m = node.store.member(member)
-        secret, info = node.store.create_token(m.pk)
+        secret, info = sharing.create_token(node, member)
     err.print(
-        f"token {info.prefix}… for {m.name}: copy it now, it is not shown again", markup=False
+        f"token {info.prefix}… for {info.member}: copy it now, it is not shown again", markup=False
     )
     out.print(secret, markup=False)
 
@@ -159,7 +146,7 @@ def token_create(member: MemberOpt) -> None:
 def token_list() -> None:
     """List tokens by prefix (never the secrets)."""
     with cli_node() as node:
-        tokens = node.store.tokens()
+        tokens = sharing.tokens(node)
     table = Table("prefix", "member", "created", "revoked", box=None, pad_edge=False)
     for t in tokens:
         table.add_row(t.prefix, t.member, when(t.created), when(t.revoked) if t.revoked else "")
@@ -175,7 +162,7 @@ def token_revoke(
 ) -> None:
     """Revoke a token: it stops working at once."""
     with cli_node() as node:
-        n = node.store.revoke_token(token)
+        n = sharing.revoke_token(node, token)
     if n == 0:
         raise typer.BadParameter(f"no live token matches {token!r}", param_hint="TOKEN")
     out.print(f"revoked {n} token(s)", markup=False)

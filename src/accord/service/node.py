@@ -46,6 +46,11 @@ class Node:
     info: NodeInfo
     store: SqlStore
 
+    @property
+    def database_url(self) -> str:
+        """The store's URL, password hidden."""
+        return self.store.url
+
     def close(self) -> None:
         self.store.close()
 

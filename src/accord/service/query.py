@@ -10,7 +10,7 @@ from typing import BinaryIO, Literal
 from accord.exceptions import NotFound
 from accord.service.node import Node
 from accord.stix import normalize_query, parse_timestamp, version_key
-from accord.store import Provenance, Query, StoredObject
+from accord.store import Provenance, Query, Stats, StoredObject
 
 ExportFormat = Literal["bundle", "jsonl"]
 
@@ -64,6 +64,11 @@ def build_query(
         include_revoked=include_revoked,
         limit=limit,
     )
+
+
+def stats(node: Node) -> Stats:
+    """Counts over the node's whole store."""
+    return node.store.stats()
 
 
 def search(node: Node, query: Query) -> Iterator[StoredObject]:
