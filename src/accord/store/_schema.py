@@ -153,3 +153,67 @@ statuses = Table(
     # The TAXII 2.1 status resource (§4.3.1) as JSON bytes.
     Column("body", LargeBinary, nullable=False),
 )
+
+# -- federation: peers, pull cursors, push state, retractions (migration 0003) --
+
+peers = Table(
+    "peers",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("name", Text, nullable=False, unique=True),
+    # The peer's TAXII server (scheme, host, port) and its API root path.
+    Column("url", Text, nullable=False),
+    Column("api_root", Text, nullable=False),
+    # The peer's collection we pull from (None: push only), and ours it lands in.
+    Column("collection", String(36), nullable=True),
+    Column("into_pk", Integer, ForeignKey("collections.pk"), nullable=True),
+    # The peer's collection we push to (None: pull only).
+    Column("push_collection", String(36), nullable=True),
+    # HTTP Basic user name (None: the token is sent as a Bearer token).
+    Column("username", Text, nullable=True),
+    # The token, sealed with a key derived from the node's identity key.
+    Column("token_sealed", LargeBinary, nullable=True),
+    Column("interval", Integer, nullable=False),
+    Column("created", BigInteger, nullable=False),
+    # X-TAXII-Date-Added-Last of the last pulled page stored (TAXII timestamp text).
+    Column("pull_cursor", Text, nullable=True),
+    Column("last_pull", BigInteger, nullable=True),
+    Column("last_push", BigInteger, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("last_error_at", BigInteger, nullable=True),
+    # Consecutive failed syncs; 0 after a sync that worked.
+    Column("failures", Integer, nullable=False, server_default="0"),
+)
+
+peer_push = Table(
+    "peer_push",
+    metadata,
+    Column("peer_pk", Integer, ForeignKey("peers.pk"), primary_key=True),
+    Column("collection_pk", Integer, ForeignKey("collections.pk"), primary_key=True),
+    # collection_objects.added of the last version pushed (0: nothing yet).
+    Column("cursor", BigInteger, nullable=False),
+)
+
+push_failures = Table(
+    "push_failures",
+    metadata,
+    Column("peer_pk", Integer, ForeignKey("peers.pk"), primary_key=True),
+    Column("object_id", String(300), primary_key=True),
+    Column("version", String(40), primary_key=True),
+    Column("message", Text, nullable=False),
+    Column("at", BigInteger, nullable=False),
+)
+
+retractions = Table(
+    "retractions",
+    metadata,
+    Column("object_id", String(300), primary_key=True),
+    # Version key of the tombstone version that carries the retraction.
+    Column("version", String(40), nullable=False),
+    # "local" (`accord retract`) or "peer" (learnt from a peer named `origin`).
+    Column("origin_kind", String(32), nullable=False),
+    Column("origin", Text, nullable=False),
+    Column("at", BigInteger, nullable=False),
+    # Earlier versions removed from this node.
+    Column("purged", Integer, nullable=False),
+)
