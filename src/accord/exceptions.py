@@ -4,6 +4,7 @@
 
     AccordError
     ├── ConfigError (ValueError)            a setting or a node directory is wrong
+    │   └── AgreementInvalid                 a sharing agreement file: file, key, reason
     ├── NodeNotFound (FileNotFoundError)     no node at ACCORD_HOME: run `accord init`
     ├── InputError (ValueError)              input that cannot be read as STIX at all
     │   ├── MalformedJSON                    not JSON: file and byte offset
@@ -15,8 +16,11 @@
     ├── StoreError                           the database refused or failed
     │   ├── SchemaOutOfDate                  database older/newer than this Accord
     │   ├── UnknownCollection (KeyError)     no collection with that id or title
-    │   └── UnknownMember (KeyError)         no member with that name
+    │   ├── UnknownMember (KeyError)         no member with that name
+    │   └── UnknownPeer (KeyError)           no peer with that name
     ├── NotFound (LookupError)               no object with that id
+    ├── PeerError (ConnectionError)          a peer's TAXII server failed or refused:
+    │                                        peer URL, reason, HTTP status (None: no answer)
     └── TaxiiError                           a TAXII request refused; carries its HTTP
         │                                    status (TAXII 2.1 §3.6), rendered as the
         │                                    TAXII error message resource
@@ -75,6 +79,23 @@ class ConfigError(AccordError, ValueError):
         self.name = name
         self.reason = reason
         super().__init__(f"{name}: {reason}")
+
+
+class AgreementInvalid(ConfigError):
+    """A sharing agreement file is not valid.
+
+    Args:
+        source: the file (or other origin) of the agreement.
+        key: the TOML key at fault (dotted; empty for the file as a whole).
+        reason: what is wrong with it.
+    """
+
+    _fields = ("source", "key", "reason")
+
+    def __init__(self, source: str, key: str, reason: str) -> None:
+        self.source = source
+        self.key = key
+        super().__init__(f"{source}: {key}" if key else source, reason)
 
 
 class NodeNotFound(AccordError, FileNotFoundError):
@@ -210,6 +231,41 @@ class UnknownMember(StoreError, KeyError):
 
     def __str__(self) -> str:
         return f"no member named {self.name!r}: see `accord member list`"
+
+
+class UnknownPeer(StoreError, KeyError):
+    """No peer has that name."""
+
+    _fields = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(name)
+
+    def __str__(self) -> str:
+        return f"no peer named {self.name!r}: see `accord peer list`"
+
+
+class PeerError(AccordError, ConnectionError):
+    """A peer's TAXII server failed, refused or did not answer (after the retries).
+
+    Args:
+        url: the URL asked (never with credentials).
+        reason: what happened.
+        status: the HTTP status, or None when no answer came.
+    """
+
+    _fields = ("url", "reason", "status")
+
+    def __init__(self, url: str, reason: str, status: int | None = None) -> None:
+        self.url = url
+        self.reason = reason
+        self.status = status
+        super().__init__(url, reason, status)
+
+    def __str__(self) -> str:
+        code = f"HTTP {self.status}: " if self.status is not None else ""
+        return f"{self.url}: {code}{self.reason}"
 
 
 class NotFound(AccordError, LookupError):

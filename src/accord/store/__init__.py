@@ -21,6 +21,7 @@ from accord.store._base import (
 from accord.store._clock import now_us
 from accord.store._members import Grant, Member, TokenInfo
 from accord.store._pages import Page, PageItem, PageQuery
+from accord.store._peers import FederationTx, Peer, PushFailure, Retraction
 from accord.store._postgres import PostgresStore
 from accord.store._sql import SqlStore
 from accord.store._sqlite import SqliteStore
@@ -29,14 +30,18 @@ __all__ = [
     "BatchResult",
     "Collection",
     "Conflict",
+    "FederationTx",
     "Grant",
     "Member",
     "Page",
     "PageItem",
     "PageQuery",
+    "Peer",
     "PostgresStore",
     "Provenance",
+    "PushFailure",
     "Query",
+    "Retraction",
     "SqlStore",
     "SqliteStore",
     "Stats",
