@@ -135,6 +135,34 @@ SETTINGS += (
     ),
 )
 
+# Federation: pulling from and pushing to peers (`accord sync`, `accord serve`).
+SETTINGS += (
+    Setting(
+        "ACCORD_PEER_TIMEOUT",
+        "30",
+        "Seconds to connect to a peer and to wait for each read of its answer.",
+        _positive_number,
+    ),
+    Setting(
+        "ACCORD_PEER_RETRIES",
+        "4",
+        "Tries of one request to a peer on a timeout, a connection failure, a 5xx or a 429.",
+        _positive_int,
+    ),
+    Setting(
+        "ACCORD_PEER_BACKOFF",
+        "0.5",
+        "Seconds before the second try of a failed peer request; doubled for each next one.",
+        _positive_number,
+    ),
+    Setting(
+        "ACCORD_SYNC_PAGE",
+        "1000",
+        "Objects asked for per page when pulling, and sent per envelope when pushing.",
+        _positive_int,
+    ),
+)
+
 _BY_NAME = {s.name: s for s in SETTINGS}
 
 
@@ -155,6 +183,10 @@ class Settings:
     taxii_request_timeout: float = 30.0
     taxii_keep_alive: float = 5.0
     taxii_max_connections: int = 500
+    peer_timeout: float = 30.0
+    peer_retries: int = 4
+    peer_backoff: float = 0.5
+    sync_page: int = 1000
 
     @property
     def sqlite_path(self) -> Path:
@@ -201,6 +233,10 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         "taxii_request_timeout": _value(env, "ACCORD_TAXII_REQUEST_TIMEOUT"),
         "taxii_keep_alive": _value(env, "ACCORD_TAXII_KEEP_ALIVE"),
         "taxii_max_connections": _value(env, "ACCORD_TAXII_MAX_CONNECTIONS"),
+        "peer_timeout": _value(env, "ACCORD_PEER_TIMEOUT"),
+        "peer_retries": _value(env, "ACCORD_PEER_RETRIES"),
+        "peer_backoff": _value(env, "ACCORD_PEER_BACKOFF"),
+        "sync_page": _value(env, "ACCORD_SYNC_PAGE"),
     }
     fields.update({k: v for k, v in overrides.items() if v is not None})
     if isinstance(fields["home"], str):
