@@ -12,6 +12,11 @@
     │   └── NotStix                          JSON, but neither a bundle nor an object
     ├── InvalidObject (ValueError)           one STIX object breaks the specification:
     │                                        object id, property, reason
+    ├── PatternError (ValueError)            a STIX pattern Accord cannot use
+    │   ├── PatternSyntaxError               not the STIX 2.1 grammar: position, expected
+    │   ├── PatternTooComplex                over a complexity limit (depth, IN list, regex)
+    │   └── PatternMatchError                cannot be evaluated on these data (the
+    │                                        reference matcher's MatcherException)
     ├── StrictImportFailed                   --strict and at least one object was invalid
     ├── StoreError                           the database refused or failed
     │   ├── SchemaOutOfDate                  database older/newer than this Accord
@@ -172,6 +177,55 @@ class InvalidObject(AccordError, ValueError):
         if prop:
             subject += f" .{prop}"
         super().__init__(f"{subject}: {reason}")
+
+
+class PatternError(AccordError, ValueError):
+    """A STIX pattern that Accord cannot parse, accept or evaluate.
+
+    The OASIS reference (stix2-patterns, stix2-matcher) raises ``ParseException``
+    and ``MatcherException``, both direct subclasses of ``Exception``; a caller
+    catching ``Exception`` (or ``ValueError``) catches these too.
+
+    Args:
+        pattern: the pattern text.
+        reason: what is wrong.
+    """
+
+    _fields = ("pattern", "reason")
+
+    def __init__(self, pattern: str, reason: str) -> None:
+        self.pattern = pattern
+        self.reason = reason
+        super().__init__(reason)
+
+
+class PatternSyntaxError(PatternError):
+    """Not the STIX 2.1 pattern grammar (STIX 2.1 §9); stands for ``ParseException``.
+
+    Args:
+        pattern: the pattern text.
+        reason: what is wrong, with the position.
+        position: 0-based offset of the offending token in ``pattern``.
+        expected: what the grammar allowed there (token names).
+    """
+
+    _fields = ("pattern", "reason")
+    _keywords = ("position", "expected")
+
+    def __init__(
+        self, pattern: str, reason: str, *, position: int = 0, expected: tuple[str, ...] = ()
+    ) -> None:
+        self.position = position
+        self.expected = expected
+        super().__init__(pattern, reason)
+
+
+class PatternTooComplex(PatternError):
+    """Over a complexity limit: length, nesting depth, IN-list size, a risky regex."""
+
+
+class PatternMatchError(PatternError):
+    """The pattern cannot be evaluated on the data; stands for ``MatcherException``."""
 
 
 class StrictImportFailed(AccordError):
