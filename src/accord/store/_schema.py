@@ -60,6 +60,11 @@ objects = Table(
     Column("source_pk", Integer, ForeignKey("sources.pk"), nullable=False),
     # Canonical JSON bytes, served as they are.
     Column("data", LargeBinary, nullable=False),
+    # A newer version of this id is stored (set on arrival, never cleared):
+    # the hint that spares most rows the "is this the last version?" lookup.
+    Column(
+        "superseded", Boolean(create_constraint=False), nullable=False, server_default="0"
+    ),
     UniqueConstraint("id", "version", name="uq_objects_id_version"),
 )
 Index("ix_objects_type", objects.c.type)
