@@ -163,6 +163,22 @@ SETTINGS += (
     ),
 )
 
+# Detection (`accord match`).
+SETTINGS += (
+    Setting(
+        "ACCORD_SIGHTINGS_COLLECTION",
+        "sightings",
+        "Collection (title or id) that `accord match` stores its sightings in; made if missing.",
+    ),
+    Setting(
+        "ACCORD_MATCH_FLUSH_SECONDS",
+        "5",
+        "While following a log: seconds between writes of changed sightings and looks for "
+        "new or revoked indicators.",
+        _positive_number,
+    ),
+)
+
 _BY_NAME = {s.name: s for s in SETTINGS}
 
 
@@ -187,6 +203,8 @@ class Settings:
     peer_retries: int = 4
     peer_backoff: float = 0.5
     sync_page: int = 1000
+    sightings_collection: str = "sightings"
+    match_flush_seconds: float = 5.0
 
     @property
     def sqlite_path(self) -> Path:
@@ -237,6 +255,8 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         "peer_retries": _value(env, "ACCORD_PEER_RETRIES"),
         "peer_backoff": _value(env, "ACCORD_PEER_BACKOFF"),
         "sync_page": _value(env, "ACCORD_SYNC_PAGE"),
+        "sightings_collection": _value(env, "ACCORD_SIGHTINGS_COLLECTION"),
+        "match_flush_seconds": _value(env, "ACCORD_MATCH_FLUSH_SECONDS"),
     }
     fields.update({k: v for k, v in overrides.items() if v is not None})
     if isinstance(fields["home"], str):
