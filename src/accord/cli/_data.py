@@ -307,8 +307,11 @@ def serve_cmd(
 ) -> None:
     """Serve the node's collections over TAXII 2.1 (discovery at /taxii2/)."""
     from accord.taxii import serve  # imported here: keeps the other commands' start fast
+    from accord.taxii._client_sync import background_sync
 
-    serve(current_settings(), host, port, workers)
+    settings = current_settings()
+    with background_sync(settings):  # pulls and pushes each peer on its own interval
+        serve(settings, host, port, workers)
 
 
 @app.command("settings")

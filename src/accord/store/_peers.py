@@ -131,6 +131,20 @@ class FederationTx:
             self.conn.execute(delete(table).where(column.in_(gone)))
         return len(gone)
 
+    def retracted_versions(self, ids: set[str]) -> dict[str, str]:
+        """Of these object ids, those retracted here: id → the tombstone's version key."""
+        t = s.retractions
+        out: dict[str, str] = {}
+        chunk = list(ids)
+        for start in range(0, len(chunk), 500):
+            rows = self.conn.execute(
+                select(t.c.object_id, t.c.version).where(
+                    t.c.object_id.in_(chunk[start : start + 500])
+                )
+            )
+            out.update({str(i): str(v) for i, v in rows})
+        return out
+
     def record_retraction(
         self, object_id: str, version: str, origin_kind: str, origin: str, purged: int
     ) -> None:
@@ -327,14 +341,20 @@ class PeerStore(ABC):
         return int(value or 0)
 
     def push_candidates(
-        self, collection_pk: int, after: int, limit: int, exclude_source_pk: int | None
-    ) -> list[tuple[int, StoredObject]]:
-        """Versions that joined a collection after ``after``: (membership added, version).
+        self, collection_pk: int, after: int, limit: int, peer_source_pk: int
+    ) -> list[tuple[int, StoredObject, bool]]:
+        """Versions that joined a collection after ``after``, in that order.
 
-        Versions that ``exclude_source_pk`` delivered, first or again, are left out:
-        an object received from a peer is never sent back to it.
+        Each comes as (membership added, version, delivered by the peer): the
+        last flag says that ``peer_source_pk`` delivered this version, first or
+        again, so the caller never sends an object back where it came from.
         """
         o, co, p = s.objects, s.collection_objects, s.provenance
+        from_peer = (o.c.source_pk == peer_source_pk) | (
+            select(p.c.object_added)
+            .where(p.c.object_added == o.c.added, p.c.source_pk == peer_source_pk)
+            .exists()
+        )
         stmt = (
             select(
                 co.c.added,
@@ -345,22 +365,16 @@ class PeerStore(ABC):
                 o.c.spec_version,
                 o.c.revoked,
                 o.c.data,
+                from_peer.label("from_peer"),
             )
             .join(o, o.c.added == co.c.object_added)
             .where(co.c.collection_pk == collection_pk, co.c.added > after)
             .order_by(co.c.added)
             .limit(limit)
         )
-        if exclude_source_pk is not None:
-            stmt = stmt.where(
-                o.c.source_pk != exclude_source_pk,
-                ~select(p.c.object_added)
-                .where(p.c.object_added == o.c.added, p.c.source_pk == exclude_source_pk)
-                .exists(),
-            )
         with self.engine.connect() as conn:
             rows = conn.execute(stmt).all()
-        return [(int(r[0]), StoredObject.from_row(r[1:])) for r in rows]
+        return [(int(r[0]), StoredObject.from_row(r[1:8]), bool(r[8])) for r in rows]
 
     def last_membership(self, collection_pk: int) -> int:
         """The latest collection_objects.added of a collection (0 when empty)."""

@@ -24,6 +24,8 @@ import httpx
 import orjson
 
 from accord.exceptions import PeerError
+from accord.service.sync import PeerEndpoint
+from accord.settings import Settings
 from accord.taxii._client_retry import RETRY_STATUSES, RetryPolicy, parse_retry_after
 
 __all__ = [
@@ -31,6 +33,7 @@ __all__ = [
     "ObjectsPage",
     "RetryPolicy",
     "TaxiiClient",
+    "connector",
     "parse_retry_after",
 ]
 
@@ -276,3 +279,23 @@ def _error_text(response: httpx.Response) -> str:
             return f"{title}: {description}" if isinstance(description, str) else title
     text = response.content[:200].decode("utf-8", "replace").strip()
     return text or response.reason_phrase
+
+
+def connector(
+    settings: Settings, transport: httpx.BaseTransport | None = None
+) -> Callable[[PeerEndpoint], TaxiiClient]:
+    """What the sync service calls to reach a peer: a client with the node's peer settings."""
+    retry = RetryPolicy(attempts=settings.peer_retries, backoff=settings.peer_backoff)
+
+    def connect(ep: PeerEndpoint) -> TaxiiClient:
+        return TaxiiClient(
+            ep.url,
+            ep.api_root,
+            token=ep.token,
+            username=ep.username,
+            timeout=settings.peer_timeout,
+            retry=retry,
+            transport=transport,
+        )
+
+    return connect
