@@ -179,6 +179,24 @@ SETTINGS += (
     ),
 )
 
+
+def _uncovered(text: str) -> str:
+    if text not in ("share", "withhold"):
+        raise ValueError("must be share or withhold")
+    return text
+
+
+# Sharing agreements (`accord agreement`, `accord policy`).
+SETTINGS += (
+    Setting(
+        "ACCORD_POLICY_UNCOVERED",
+        "share",
+        "What a member (or anonymous reader) that no sharing agreement covers on a collection "
+        "receives: share (its grant alone decides, as without agreements) or withhold (nothing).",
+        _uncovered,
+    ),
+)
+
 _BY_NAME = {s.name: s for s in SETTINGS}
 
 
@@ -205,6 +223,7 @@ class Settings:
     sync_page: int = 1000
     sightings_collection: str = "sightings"
     match_flush_seconds: float = 5.0
+    policy_uncovered: str = "share"
 
     @property
     def sqlite_path(self) -> Path:
@@ -257,6 +276,7 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         "sync_page": _value(env, "ACCORD_SYNC_PAGE"),
         "sightings_collection": _value(env, "ACCORD_SIGHTINGS_COLLECTION"),
         "match_flush_seconds": _value(env, "ACCORD_MATCH_FLUSH_SECONDS"),
+        "policy_uncovered": _value(env, "ACCORD_POLICY_UNCOVERED"),
     }
     fields.update({k: v for k, v in overrides.items() if v is not None})
     if isinstance(fields["home"], str):
