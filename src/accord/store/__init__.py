@@ -7,6 +7,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from accord.exceptions import ConfigError, SchemaOutOfDate, StoreError
 from accord.store import _migrate
+from accord.store._agreements import AgreementEvent
 from accord.store._base import (
     BatchResult,
     Collection,
@@ -27,6 +28,7 @@ from accord.store._sql import SqlStore
 from accord.store._sqlite import SqliteStore
 
 __all__ = [
+    "AgreementEvent",
     "BatchResult",
     "Collection",
     "Conflict",

@@ -222,3 +222,26 @@ retractions = Table(
     # Earlier versions removed from this node.
     Column("purged", Integer, nullable=False),
 )
+
+# -- sharing agreements (migration 0005) ------------------------------------------
+
+# A member's declared jurisdiction (a residency code such as EU, DE, CN; None: none).
+members.append_column(Column("jurisdiction", String(16), nullable=True))
+
+agreement_log = Table(
+    "agreement_log",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    # The agreement's name, and the file it was read from.
+    Column("name", Text, nullable=False),
+    Column("source", Text, nullable=False),
+    # added, changed, removed, or invalid (refused; the earlier version stays in force).
+    Column("action", String(16), nullable=False),
+    # SHA-256 of the file's bytes, and its text.
+    Column("digest", String(64), nullable=False),
+    Column("body", Text, nullable=False),
+    # Why it was refused (invalid), else empty.
+    Column("message", Text, nullable=False),
+    Column("recorded", BigInteger, nullable=False),
+)
+Index("ix_agreement_log_name", agreement_log.c.name)

@@ -30,6 +30,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from accord.exceptions import StoreError, UnknownCollection
 from accord.stix import Record
 from accord.store import _schema as s
+from accord.store._agreements import AgreementStore
 from accord.store._base import (
     BatchResult,
     Collection,
@@ -151,7 +152,7 @@ class SqlWriter(Writer):
         return new
 
 
-class SqlStore(MemberStore, PageStore, PeerStore, Store):
+class SqlStore(MemberStore, PageStore, PeerStore, AgreementStore, Store):
     """Shared SQLAlchemy implementation; subclasses give the dialect's statements."""
 
     _sql_insert_objects: str
