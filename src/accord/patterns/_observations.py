@@ -1,0 +1,142 @@
+"""Observed data as the evaluator sees it: one :class:`Observation` per observed-data.
+
+Two input forms are read, as ``stix2matcher.matcher.match`` reads them:
+
+- STIX 2.1 (``stix_version="2.1"``): a list of bundles, merged into one; each
+  ``observed-data`` in it is one observation over the SCOs its
+  ``object_refs`` name; ``match()`` returns, for each matching observation, the
+  merged bundle with ``objects`` = that observed-data and its SCOs;
+- STIX 2.0 (``stix_version="2.0"``) and the deprecated 2.1 form: a list of
+  ``observed-data`` SDOs each with an embedded ``objects`` dictionary, whose keys
+  the references name. Accord also reads this form under ``"2.1"`` (the
+  reference fails on it): it is what :class:`accord.patterns.Event` builds.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from typing import Any
+
+from accord.exceptions import PatternMatchError
+from accord.patterns._values import parse_timestamp
+
+__all__ = ["Observation", "observations_of"]
+
+
+class Observation:
+    """One observed-data: its objects, its interval and its count."""
+
+    __slots__ = ("_by_id", "_by_type", "count", "first", "last", "objects", "sdo", "v21")
+
+    def __init__(
+        self,
+        sdo: dict[str, Any],
+        objects: Any,
+        meta: dict[str, Any],
+        *,
+        v21: bool,
+    ) -> None:
+        self.sdo = sdo
+        self.objects = objects
+        self.v21 = v21
+        self._by_type: dict[str, list[tuple[Any, Any]]] | None = None
+        self._by_id: dict[Any, list[Any]] | None = None
+        if not all(k in meta for k in ("number_observed", "first_observed", "last_observed")):
+            raise PatternMatchError(
+                "", "observed-data needs number_observed, first_observed and last_observed"
+            )
+        count = meta["number_observed"]
+        if count < 1:
+            raise PatternMatchError("", f"number_observed must be >= 1, not {count}")
+        self.count: int = count
+        self.first: datetime.datetime = parse_timestamp(meta["first_observed"])
+        self.last: datetime.datetime = parse_timestamp(meta["last_observed"])
+
+    def roots(self, type_: str) -> list[tuple[Any, Any]]:
+        """(root id, object) for the objects of one type, in input order."""
+        by_type = self._by_type
+        if by_type is None:
+            by_type = self._by_type = {}
+            if self.v21:
+                items: Iterable[tuple[Any, Any]] = {o["id"]: o for o in self.objects}.items()
+            else:
+                items = self.objects.items()
+            for key, obj in items:
+                if isinstance(obj, dict) and "type" in obj:
+                    t = obj["type"]
+                    if isinstance(t, str):
+                        by_type.setdefault(t, []).append((key, obj))
+        return by_type.get(type_, [])
+
+    def resolve(self, ref: str) -> list[Any]:
+        """The objects a reference names in this observation (none if it dangles)."""
+        if not self.v21:
+            objects = self.objects
+            return [objects[ref]] if isinstance(objects, dict) and ref in objects else []
+        by_id = self._by_id
+        if by_id is None:
+            by_id = self._by_id = {}
+            for o in self.objects:
+                by_id.setdefault(o["id"], []).append(o)
+        return by_id.get(ref, [])
+
+
+def _merge(base: Any, other: Any) -> Any:
+    """Deep merge as the reference does it: dicts merge, lists concatenate, else replace."""
+    if isinstance(base, dict) and isinstance(other, dict):
+        out = dict(base)
+        for k, v in other.items():
+            out[k] = _merge(out[k], v) if k in out else v
+        return out
+    if isinstance(base, list) and isinstance(other, list):
+        return base + other
+    return other
+
+
+def _embedded(sdo: Any) -> bool:
+    return (
+        isinstance(sdo, dict)
+        and sdo.get("type") == "observed-data"
+        and isinstance(sdo.get("objects"), dict)
+    )
+
+
+def observations_of(sdos: list[Any], stix_version: str) -> list[Observation]:
+    """The observations in ``match()``'s input (see the module docstring).
+
+    Raises:
+        PatternMatchError: the input is not observed data in the expected form.
+    """
+    if stix_version != "2.1" or (sdos and all(_embedded(s) for s in sdos)):
+        out = []
+        for sdo in sdos:
+            objects = sdo.get("objects", {}) if isinstance(sdo, dict) else {}
+            out.append(Observation(sdo, objects, sdo, v21=False))
+        return out
+    if not sdos:
+        merged: dict[str, Any] = {}
+    elif len(sdos) == 1:
+        merged = sdos[0]
+    else:
+        merged = {}
+        for bundle in sdos:
+            merged = _merge(merged, bundle)
+    if "objects" not in merged:
+        raise PatternMatchError("", "a STIX 2.1 bundle needs 'objects'")
+    observed: list[dict[str, Any]] = []
+    scos: dict[Any, Any] = {}
+    for obj in merged["objects"]:
+        if obj["type"] == "observed-data":
+            observed.append(obj)
+        else:
+            scos[obj["id"]] = obj
+    result = []
+    for od in observed:
+        if "object_refs" not in od:
+            raise PatternMatchError("", "a STIX 2.1 observed-data needs 'object_refs'")
+        objs = [od, *(scos[r] for r in od["object_refs"] if r in scos)]
+        bundle = dict(merged)
+        bundle["objects"] = objs
+        result.append(Observation(bundle, objs, od, v21=True))
+    return result

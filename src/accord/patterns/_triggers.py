@@ -1,0 +1,129 @@
+"""Cheap keys of a pattern: what an event must carry for the pattern to possibly match.
+
+For each pattern the compiler derives *triggers*, a necessary condition
+checked with a dictionary lookup (or a CIDR or regex test) per event key:
+
+- ``path = 'v'`` and ``path IN ('a', 'b')`` (not negated): equality keys;
+- ``path ISSUBSET 'cidr'``: a CIDR key (IPv4 and IPv6);
+- ``path LIKE``/``MATCHES``: a regex key, tested on the values of that path;
+- ``A AND B`` in brackets: the keys of one side suffice (equality preferred);
+- ``A OR B``: both sides need keys (their union), else there is none;
+- between observation expressions (AND, OR, FOLLOWEDBY) every side needs keys.
+
+A pattern without triggers is evaluated on every event that carries its
+object type. ``[n]`` list steps are keyed as ``[*]`` (a necessary condition).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any, NamedTuple
+
+from accord.patterns._ast import (
+    Comparison,
+    ComparisonExpr,
+    CompoundComparison,
+    Group,
+    Literal,
+    ObservationExpr,
+    ObservationOp,
+    Qualified,
+    SimpleObservation,
+)
+from accord.patterns._values import like_to_regex, literal_value
+
+__all__ = ["Triggers", "is_direct", "norm_value", "triggers_of"]
+
+HASH_MARK = "hashes"
+
+
+class Triggers(NamedTuple):
+    """Equality keys (path, value), CIDRs (path, network) and regexes (path, source)."""
+
+    eq: tuple[tuple[str, Any], ...] = ()
+    cidr: tuple[tuple[str, Any], ...] = ()
+    regex: tuple[tuple[str, str], ...] = ()
+
+    def __add__(self, other: object) -> Triggers:
+        assert isinstance(other, Triggers)
+        return Triggers(self.eq + other.eq, self.cidr + other.cidr, self.regex + other.regex)
+
+
+def norm_value(path: str, value: Any) -> Any:
+    """The index form of a value: hash hex is case-insensitive (STIX 2.1 §10.7)."""
+    if type(value) is str and HASH_MARK in path:
+        return value.lower()
+    return value
+
+
+def _comparison(c: Comparison) -> Triggers | None:
+    if c.negated or c.op in ("!=", "<", ">", "<=", ">=", "ISSUPERSET"):
+        return None
+    key = c.path.key()
+    if c.op == "=" or c.op == "IN":
+        lits = (c.value,) if isinstance(c.value, Literal) else c.value
+        keys = []
+        for lit in lits:
+            if lit.kind not in ("str", "int"):
+                return None
+            value = literal_value(lit)
+            keys.append((key, norm_value(key, value)))
+        return Triggers(eq=tuple(keys)) if keys else None
+    value = literal_value(c.value)  # type: ignore[arg-type]
+    if c.op == "ISSUBSET":
+        try:
+            net = ipaddress.ip_network(value, strict=False)
+        except ValueError:
+            return None
+        return Triggers(cidr=((key, net),))
+    if c.op == "LIKE":
+        return Triggers(regex=((key, like_to_regex(value)),))
+    return Triggers(regex=((key, value),))  # MATCHES
+
+
+def _comparison_expr(expr: ComparisonExpr) -> Triggers | None:
+    if isinstance(expr, CompoundComparison):
+        lhs, rhs = _comparison_expr(expr.lhs), _comparison_expr(expr.rhs)
+        if expr.op == "OR":
+            return lhs + rhs if lhs is not None and rhs is not None else None
+        if lhs is None or rhs is None:
+            return lhs or rhs
+        return lhs if lhs.eq or not rhs.eq else rhs
+    if isinstance(expr, Comparison):
+        return _comparison(expr)
+    return None  # EXISTS
+
+
+def triggers_of(root: ObservationExpr) -> Triggers | None:
+    """The triggers of a pattern, or None when it has none (see the module docstring)."""
+    if isinstance(root, SimpleObservation):
+        return _comparison_expr(root.expr)
+    if isinstance(root, Group | Qualified):
+        return triggers_of(root.expr)
+    assert isinstance(root, ObservationOp)
+    lhs, rhs = triggers_of(root.lhs), triggers_of(root.rhs)
+    if lhs is None or rhs is None:
+        return None
+    return lhs + rhs
+
+
+def is_direct(root: ObservationExpr) -> bool:
+    """Whether an equality key hit alone proves a match (no evaluation needed).
+
+    True for one observation expression, no qualifier, made of ``=`` and ``IN``
+    on string values joined by ``OR``, with no ``[n]`` step in its paths.
+    """
+    if not isinstance(root, SimpleObservation):
+        return False
+
+    def direct(expr: ComparisonExpr) -> bool:
+        if isinstance(expr, CompoundComparison):
+            return expr.op == "OR" and direct(expr.lhs) and direct(expr.rhs)
+        if not isinstance(expr, Comparison) or expr.negated or expr.op not in ("=", "IN"):
+            return False
+        if any(s.key is None and s.list_index != "*" for s in expr.path.steps):
+            return False
+        lits = (expr.value,) if isinstance(expr.value, Literal) else expr.value
+        return bool(lits) and all(lit.kind == "str" for lit in lits)
+
+    return direct(root.expr)

@@ -1,0 +1,153 @@
+"""Values of the patterning language: literals, timestamps, IP ranges, LIKE.
+
+The rules follow the OASIS reference matcher wherever the specification leaves
+room (STIX 2.1 §9.6 and §9.7): which types compare, how a string compares with
+binary data, how a timestamp string in the data is read.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime
+import ipaddress
+import re
+import socket
+import struct
+from functools import lru_cache
+from typing import Any
+
+from accord.exceptions import PatternMatchError
+from accord.patterns._ast import Literal
+from accord.patterns._parser import unquote
+
+__all__ = [
+    "in_subnet",
+    "like_to_regex",
+    "literal_value",
+    "parse_timestamp",
+]
+
+_UTC = datetime.UTC
+
+
+@lru_cache(maxsize=65536)
+def parse_timestamp(text: str) -> datetime.datetime:
+    """A STIX timestamp (``YYYY-MM-DDTHH:MM:SS[.s+]Z``) as an aware datetime.
+
+    Upper-case ``T`` and ``Z`` are required; more than six fractional digits
+    are cut to six (Python's datetimes hold microseconds).
+
+    Raises:
+        ValueError: not such a timestamp.
+    """
+    if any(c.islower() for c in text):
+        raise ValueError(f"invalid timestamp (upper case T and Z required): {text}")
+    if "." in text:
+        head, _, frac = text.partition(".")
+        if len(frac) > 7 and frac.endswith("Z"):
+            text = f"{head}.{frac[:6]}Z"
+        fmt = "%Y-%m-%dT%H:%M:%S.%fZ"
+    else:
+        fmt = "%Y-%m-%dT%H:%M:%SZ"
+    return datetime.datetime.strptime(text, fmt).replace(tzinfo=_UTC)
+
+
+def literal_value(lit: Literal) -> Any:
+    """The Python value of a literal: int, float, str, bool, bytes or datetime.
+
+    Raises:
+        PatternMatchError: a literal the grammar accepts but that has no value
+            (a timestamp of 30 February).
+    """
+    kind, text = lit.kind, lit.text
+    try:
+        if kind == "str":
+            return unquote(text)
+        if kind == "int":
+            return int(text)
+        if kind == "float":
+            return float(text)
+        if kind == "bool":
+            return text == "true"
+        if kind == "hex":
+            return binascii.a2b_hex(text[2:-1])
+        if kind == "bin":
+            return base64.standard_b64decode(text[2:-1])
+        if kind == "ts":
+            return parse_timestamp(text[2:-1])
+    except ValueError as exc:
+        raise PatternMatchError(text, f"invalid {kind} literal: {text}") from exc
+    raise PatternMatchError(text, f"unsupported literal {text}")  # pragma: no cover
+
+
+def like_to_regex(like: str) -> str:
+    """A LIKE operand as an anchored regular expression (STIX 2.1 §9.7.1: ``%``, ``_``)."""
+    out = ["^"]
+    for c in like:
+        if c == "%":
+            out.append(".*")
+        elif c == "_":
+            out.append(".")
+        elif c.isalnum():
+            out.append(c)
+        else:
+            out.append(re.escape(c) if c.isascii() else c)
+    out.append("$")
+    return "".join(out)
+
+
+def _ipv4_int(text: str, pattern: str) -> int:
+    try:
+        packed = socket.inet_aton(text)
+    except (OSError, ValueError) as exc:
+        raise PatternMatchError(pattern, f"invalid IPv4 address: {text}") from exc
+    value: int = struct.unpack(">I", packed)[0]
+    return value
+
+
+def _cidr4(text: str, pattern: str, *, host_ok: bool) -> tuple[int, int]:
+    addr, slash, prefix = text.partition("/")
+    if not slash:
+        if host_ok:
+            return _ipv4_int(text, pattern), 32
+        raise PatternMatchError(pattern, f"invalid CIDR subnet: {text}")
+    if not prefix.isdigit() or not prefix.isascii():
+        raise PatternMatchError(pattern, f"invalid CIDR subnet: {text}")
+    size = int(prefix)
+    # The reference takes prefix sizes 1..32; /0 is refused there as here.
+    if size < 1 or size > 32:
+        raise PatternMatchError(pattern, f"invalid CIDR subnet: {text}")
+    return _ipv4_int(addr, pattern), size
+
+
+def _net6(text: str, pattern: str) -> ipaddress.IPv6Network:
+    try:
+        return ipaddress.IPv6Network(text, strict=False)
+    except ValueError as exc:
+        raise PatternMatchError(pattern, f"invalid IPv6 address or subnet: {text}") from exc
+
+
+def in_subnet(inner: str, outer: str, pattern: str = "") -> bool:
+    """Whether the address or CIDR ``inner`` lies in the CIDR ``outer`` (STIX 2.1 §9.7.1).
+
+    IPv4 follows the reference matcher exactly (``inet_aton`` forms, prefix
+    1..32). IPv6, which the reference cannot read (it raises), is compared as
+    the specification says: ISSUBSET/ISSUPERSET apply to IPv4 and IPv6.
+
+    Raises:
+        PatternMatchError: an operand is not an address or subnet.
+    """
+    if ":" in inner or ":" in outer:
+        if ":" not in inner or ":" not in outer:
+            return False  # an IPv4 value never lies in an IPv6 subnet, nor the reverse
+        if "/" not in outer:
+            raise PatternMatchError(pattern, f"invalid CIDR subnet: {outer}")
+        a, b = _net6(inner, pattern), _net6(outer, pattern)
+        return a.prefixlen >= b.prefixlen and a.subnet_of(b)
+    inner_ip, inner_size = _cidr4(inner, pattern, host_ok=True)
+    outer_ip, outer_size = _cidr4(outer, pattern, host_ok=False)
+    if outer_size > inner_size:
+        return False
+    mask = ((1 << outer_size) - 1) << (32 - outer_size)
+    return (inner_ip & mask) == (outer_ip & mask)
