@@ -154,6 +154,7 @@ def test_every_command_has_help_and_is_in_the_readme() -> None:
         "token create",
         "token list",
         "token revoke",
+        "pattern check",
     ]
     for command in commands:
         result = runner.invoke(app, [*command.split(), "--help"])
