@@ -1,0 +1,327 @@
+"""Detection: match log files against every indicator the node holds, and record sightings.
+
+The flow: log lines (`accord.logsources`) → events → the compiled `Matcher`
+over all current, non-revoked STIX-pattern indicators (`_match_indicators`)
+→ hits → one `sighting` per (indicator, this node) with a count
+(`_match_sightings`), stored through the normal ingest path into the
+sightings collection (``ACCORD_SIGHTINGS_COLLECTION``).
+
+While following a growing log, the indicators stay current without a
+rebuild (the store is polled for versions added since the last look) and the
+sightings are written every ``ACCORD_MATCH_FLUSH_SECONDS``.
+
+Sending sightings back to the producers of the indicators rides on
+federation: `sightings_by_producer` tells, for each producer (the indicator's
+``created_by_ref``, or the source it came from), which sightings are due to
+it; the push itself is federation's, under the sharing agreement with that
+peer.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import orjson
+
+from accord.exceptions import InputError
+from accord.logsources import Format, LogParser, SourceStats, from_wire
+from accord.patterns import Hit, Matcher
+from accord.service import _match_files, _match_process
+from accord.service._match_indicators import IndicatorFeed
+from accord.service._match_sightings import SightingBook, sighting_id
+from accord.service.node import Node
+from accord.store import Provenance, Query, StoredObject
+
+__all__ = [
+    "MatchReport",
+    "ProducerSightings",
+    "match_paths",
+    "parse_mapping",
+    "scan",
+    "sighting_id",
+    "sightings_by_producer",
+]
+
+Progress = Callable[[int, int, int], None]  # (bytes read, events, hits) so far
+
+
+@dataclass(slots=True)
+class MatchReport:
+    """What one `match_paths` run did."""
+
+    inputs: int = 0
+    indicators: int = 0  # held by the matcher at the start
+    indicator_updates: int = 0  # versions applied while running (follow mode)
+    pattern_errors: dict[str, str] = field(default_factory=dict)  # indicator id -> reason
+    flagged: dict[str, str] = field(default_factory=dict)  # flagged by the matcher
+    stats: SourceStats = field(default_factory=SourceStats)
+    hits: Counter[str] = field(default_factory=Counter)  # indicator id -> hits of this run
+    names: dict[str, str] = field(default_factory=dict)  # indicator id -> name
+    counts: dict[str, int] = field(default_factory=dict)  # indicator id -> sighting count
+    sightings_written: int = 0
+    errors: list[str] = field(default_factory=list)
+    failed_inputs: list[InputError] = field(default_factory=list)
+    compile_seconds: float = 0.0
+    seconds: float = 0.0
+
+    @property
+    def total_hits(self) -> int:
+        return sum(self.hits.values())
+
+    def summary(self) -> str:
+        s = self.stats
+        rate = s.lines / self.seconds if self.seconds > 0 else 0.0
+        parts = [
+            f"{s.lines:,} lines from {self.inputs} input(s)",
+            f"{s.events:,} events",
+            f"{self.total_hits:,} hits of {len(self.hits):,} indicator(s)",
+            f"{self.sightings_written:,} sighting version(s) stored",
+        ]
+        if s.skipped_total:
+            parts.append(f"{s.skipped_total:,} lines skipped")
+        parts.append(f"{self.indicators:,} indicators")
+        return ", ".join(parts) + f" in {self.seconds:.2f} s ({rate:,.0f} lines/s)"
+
+
+def parse_mapping(items: Sequence[str]) -> list[tuple[str, str]]:
+    """``COLUMN=PATH`` strings as pairs.
+
+    Raises:
+        ValueError: an item has no ``=``.
+    """
+    pairs: list[tuple[str, str]] = []
+    for item in items:
+        column, sep, path = item.partition("=")
+        if not sep or not column.strip() or not path.strip():
+            raise ValueError(f"--map {item!r}: expected COLUMN=PATH (e.g. dst=ipv4-addr:value)")
+        pairs.append((column.strip(), path.strip()))
+    return pairs
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def scan(
+    matcher: Matcher,
+    paths: Sequence[Path],
+    *,
+    fmt: Format | None = None,
+    mapping: Sequence[tuple[str, str]] = (),
+    stats: SourceStats,
+    on_hits: Callable[[list[Hit]], None],
+    failed: list[InputError],
+    tick: Callable[[int], None] | None = None,
+    parallel: bool = False,
+    default_time: float | None = None,
+) -> int:
+    """Feed every event of the files to the matcher; returns how many events there were.
+
+    With ``parallel`` the lines are parsed in a parser process beside this one.
+    Inputs that cannot be read at all go to ``failed``; bad lines to ``stats``.
+    """
+    wall = time.time() if default_time is None else default_time
+    events = 0
+    feed = matcher.feed
+    if not parallel:
+        for path in paths:
+            parser = LogParser(str(path), fmt, mapping, stats, default_time=wall)
+            try:
+                for event in _match_files.read_file(path, parser, tick):
+                    events += 1
+                    found = feed(event)
+                    if found:
+                        on_hits(found)
+            except InputError as err:
+                failed.append(err)
+        return events
+    for _, payload in _match_process.parallel_batches(paths, fmt, mapping, wall):
+        if isinstance(payload, list):
+            events += len(payload)
+            for wire in payload:
+                found = feed(from_wire(wire))
+                if found:
+                    on_hits(found)
+        elif isinstance(payload, int):
+            if tick is not None:
+                tick(payload)
+        elif isinstance(payload, SourceStats):
+            stats.merge(payload)
+        else:
+            failed.append(payload)
+    return events
+
+
+def match_paths(
+    node: Node,
+    paths: Sequence[str | Path],
+    *,
+    fmt: Format | None = None,
+    mapping: Sequence[tuple[str, str]] = (),
+    follow: bool = False,
+    collection: str | None = None,
+    keep_observed: int = 0,
+    progress: Progress | None = None,
+    stop: Callable[[], bool] | None = None,
+    matcher: Matcher | None = None,
+) -> MatchReport:
+    """Match log files against the node's indicators and store the sightings.
+
+    Args:
+        node: the open node.
+        paths: log files (plain or gzip).
+        fmt: the log format, or None to detect it per file.
+        mapping: CSV column mapping, ``(column, object path)`` pairs.
+        follow: keep reading the (single) file as it grows, until ``stop()``.
+        collection: where sightings go (default: ``ACCORD_SIGHTINGS_COLLECTION``).
+        keep_observed: observed-data objects stored per sighting (0: none).
+        progress: called now and then with (bytes read, events, hits).
+        stop: in follow mode, ends the run when it returns true (default: never;
+            Ctrl-C ends the CLI).
+        matcher: a matcher to use instead of a new one (it is loaded from the store).
+
+    Raises:
+        InputError: follow mode on more than one file, or on a file that cannot be opened.
+        ValueError: a bad mapping or format.
+    """
+    started = time.perf_counter()
+    settings = node.settings
+    report = MatchReport()
+    if follow and len(paths) != 1:
+        raise InputError(", ".join(map(str, paths)), "--follow takes exactly one file")
+    matcher = matcher if matcher is not None else Matcher()
+    feed = IndicatorFeed(node, matcher)
+    report.indicators = feed.load()
+    report.compile_seconds = time.perf_counter() - started
+    book = SightingBook(
+        node, collection or settings.sightings_collection, keep_observed=keep_observed
+    )
+    read = events = hits = 0
+
+    def tick(n: int) -> None:
+        nonlocal read
+        read += n
+        if progress is not None:
+            progress(read, report.stats.events, hits)
+
+    last_flush = time.monotonic()
+
+    def idle() -> None:
+        nonlocal last_flush
+        if time.monotonic() - last_flush < settings.match_flush_seconds:
+            return
+        report.indicator_updates += feed.poll()
+        book.flush()
+        last_flush = time.monotonic()
+
+    def on_hits(found: list[Hit]) -> None:
+        nonlocal hits
+        hits += len(found)
+        report.hits.update(h.indicator_id for h in found)
+        book.add(found)
+
+    files = [Path(p) for p in paths]
+    if follow:
+        parser = LogParser(str(files[0]), fmt, mapping, report.stats, default_time=time.time())
+        stream = _match_files.follow_file(
+            files[0], parser, stop=stop or (lambda: False), idle=idle, tick=tick
+        )
+        for event in stream:
+            events += 1
+            found = matcher.feed(event)
+            if found:
+                on_hits(found)
+        report.inputs = 1
+    else:
+        threshold = settings.parser_process_bytes
+        parallel = bool(threshold) and sum(_size(p) for p in files) > threshold
+        events = scan(
+            matcher,
+            files,
+            fmt=fmt,
+            mapping=mapping,
+            stats=report.stats,
+            on_hits=on_hits,
+            failed=report.failed_inputs,
+            tick=tick,
+            parallel=parallel,
+        )
+        report.inputs = len(files)
+    book.flush()
+    report.sightings_written = book.written
+    report.errors = book.errors
+    report.pattern_errors = dict(feed.errors)
+    report.flagged = dict(matcher.flagged)
+    report.names = {i: feed.loaded[i].name for i in report.hits if i in feed.loaded}
+    report.counts = {i: book.count(i) for i in report.hits}
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+@dataclass(slots=True)
+class ProducerSightings:
+    """The sightings due to one producer of indicators."""
+
+    producer: str  # the indicators' created_by_ref, else "KIND:NAME" of their first source
+    sources: list[Provenance]  # where those indicators came from (a peer, a file, ...)
+    sightings: list[StoredObject]
+
+
+def sightings_by_producer(
+    node: Node, *, collection: str | None = None
+) -> dict[str, ProducerSightings]:
+    """This node's current sightings, grouped by the producer of the sighted indicator.
+
+    A sighting's producer is read from its indicator: ``created_by_ref`` when the
+    indicator has one, else the first source it was stored from (its provenance).
+    Federation pushes each group back to the peer it belongs to, under the
+    sharing agreement with that peer (this function sends nothing).
+
+    Args:
+        node: the open node.
+        collection: the sightings collection (default: ``ACCORD_SIGHTINGS_COLLECTION``).
+    """
+    name = collection or node.settings.sightings_collection
+    store = node.store
+    try:
+        pk = store.collection(name).pk
+    except KeyError:
+        return {}
+    mine: list[tuple[StoredObject, str]] = []
+    for obj in store.query(Query(types=("sighting",), collection_pk=pk)):
+        data = orjson.loads(obj.data)
+        if data.get("created_by_ref") == node.info.id and isinstance(
+            data.get("sighting_of_ref"), str
+        ):
+            mine.append((obj, data["sighting_of_ref"]))
+    indicator_ids = tuple(sorted({ref for _, ref in mine}))
+    producer_of: dict[str, tuple[str, list[Provenance]]] = {}
+    for start in range(0, len(indicator_ids), 500):
+        chunk = indicator_ids[start : start + 500]
+        for ind in store.query(Query(ids=chunk, include_revoked=True)):
+            data = orjson.loads(ind.data)
+            sources = store.provenance(ind.added)
+            creator = data.get("created_by_ref")
+            if isinstance(creator, str):
+                producer = creator
+            elif sources:
+                producer = f"{sources[0].kind}:{sources[0].name}"
+            else:
+                producer = "unknown"
+            producer_of[ind.id] = (producer, sources)
+    groups: dict[str, ProducerSightings] = {}
+    for obj, ref in mine:
+        producer, sources = producer_of.get(ref, ("unknown", []))
+        group = groups.setdefault(producer, ProducerSightings(producer, [], []))
+        group.sightings.append(obj)
+        for src in sources:
+            if all((s.kind, s.name) != (src.kind, src.name) for s in group.sources):
+                group.sources.append(src)
+    return groups
