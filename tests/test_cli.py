@@ -155,6 +155,12 @@ def test_every_command_has_help_and_is_in_the_readme() -> None:
         "token list",
         "token revoke",
         "pattern check",
+        "agreement list",
+        "agreement show",
+        "agreement check",
+        "policy explain",
+        "policy preview",
+        "member jurisdiction",
     ]
     for command in commands:
         result = runner.invoke(app, [*command.split(), "--help"])

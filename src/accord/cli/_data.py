@@ -24,7 +24,7 @@ from accord.cli._common import (
     user_errors,
     when,
 )
-from accord.service import ingest, query
+from accord.service import egress, ingest, query
 from accord.service.node import init_node
 from accord.settings import SETTINGS, load_settings
 
@@ -225,10 +225,16 @@ def export_cmd(
     until: UntilOpt = None,
     all_versions: AllOpt = False,
     include_revoked: RevOpt = False,
+    for_member: Annotated[
+        str | None,
+        typer.Option("--for", help="Only what this member may receive (needs --collection)."),
+    ] = None,
 ) -> None:
     """Export a collection or a query as a STIX 2.1 bundle or JSON lines."""
     if fmt not in ("bundle", "jsonl"):
         raise fail(f"--format {fmt!r}: use bundle or jsonl")
+    if for_member and not collection:
+        raise fail("--for needs --collection: agreements cover collections")
     with cli_node() as node:
         q = query.build_query(
             node,
@@ -243,6 +249,8 @@ def export_cmd(
             include_revoked=include_revoked,
         )
         objects = query.search(node, q)
+        if for_member and collection:
+            objects = egress.for_member(node, for_member, collection, objects)
         layout: query.ExportFormat = "jsonl" if fmt == "jsonl" else "bundle"
         if output is None:
             count = query.export(objects, sys.stdout.buffer, layout)

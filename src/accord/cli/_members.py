@@ -107,10 +107,14 @@ def member_add(
     identity_id: Annotated[
         str | None, typer.Option("--identity-id", help="The member's STIX identity id.")
     ] = None,
+    jurisdiction: Annotated[
+        str | None,
+        typer.Option(help="Declared jurisdiction (EU, DE, CN...): for residency rules."),
+    ] = None,
 ) -> None:
     """Add a partner organisation."""
     with cli_node() as node:
-        m = sharing.add_member(node, name, contact, identity_id)
+        m = sharing.add_member(node, name, contact, identity_id, jurisdiction)
     out.print(f"added member {m.name!r} ({m.identity_id})", markup=False)
 
 

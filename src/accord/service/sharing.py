@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from accord.service import egress
 from accord.service.node import Node
 from accord.store import Collection, Member, TokenInfo
 
@@ -69,9 +70,24 @@ def set_anonymous_read(node: Node, collection_ref: str, allow: bool) -> Collecti
     return c
 
 
-def add_member(node: Node, name: str, contact: str = "", identity_id: str | None = None) -> Member:
-    """Add a partner organisation."""
-    return node.store.create_member(name, contact, identity_id)
+def add_member(
+    node: Node,
+    name: str,
+    contact: str = "",
+    identity_id: str | None = None,
+    jurisdiction: str | None = None,
+) -> Member:
+    """Add a partner organisation, with its declared jurisdiction (sharing agreements).
+
+    Raises:
+        ValueError: the jurisdiction is not a code such as EU, DE or CN.
+    """
+    if jurisdiction:
+        egress.check_jurisdiction(jurisdiction)
+    member = node.store.create_member(name, contact, identity_id)
+    if jurisdiction:
+        egress.set_jurisdiction(node, name, jurisdiction)
+    return member
 
 
 def members(node: Node) -> list[MemberInfo]:

@@ -136,3 +136,9 @@ class AgreementStore(ABC):
                 for a, kind, name in [*first, *more]:
                     out.setdefault(int(a), []).append((str(kind), str(name)))
         return out
+
+    def source_kinds(self) -> set[str]:
+        """The kinds of source the store has (file, stdin, taxii, peer, ...)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(s.sources.c.kind).distinct()).all()
+        return {str(k) for (k,) in rows}

@@ -1,0 +1,535 @@
+"""Egress: the one place every way out of the node asks what may leave, and in what form.
+
+TAXII reads (objects, object, versions, manifest), pushes to peers, exports
+for a member and ``accord policy preview`` all open a `Gate` for one
+recipient and one collection and pass the stored versions through it. The gate
+holds the agreement that covers the pair (see `accord.policy`); each version
+is shared as stored, shared as a redacted copy, or withheld.
+
+Agreements are the TOML files in ``<ACCORD_HOME>/agreements/``. They are
+read again whenever a file changes (a change takes effect with the next
+request), and every version put in force, refused or removed is recorded in
+the store's agreement log with its time. An invalid file is refused and
+logged; its last valid version stays in force, and where it never had one,
+nothing leaves the node to anybody until it is fixed (an agreement that
+cannot be read must not widen what is shared).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import orjson
+
+from accord.exceptions import AgreementInvalid, ConfigError, NotFound
+from accord.policy import (
+    Agreement,
+    Context,
+    Decision,
+    Inbound,
+    Origin,
+    Recipient,
+    Verdict,
+    check_book,
+    decide,
+    parse_agreement,
+)
+from accord.service.node import Node
+from accord.store import (
+    AgreementEvent,
+    Collection,
+    Member,
+    PageItem,
+    PageQuery,
+    Query,
+    StoredObject,
+)
+
+AGREEMENTS_DIR = "agreements"
+_RESIDENCY_RE = re.compile(r"\s*residency\s*:\s*([A-Za-z][A-Za-z0-9-]{0,15})\s*\Z", re.IGNORECASE)
+Mode = Literal["policy", "open", "closed"]
+
+
+# -- the agreements in force --------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Book:
+    """The node's agreements in force.
+
+    Attributes:
+        agreements: outbound agreements, by name order.
+        inbound: the inbound terms for each peer.
+        problems: files refused as invalid (each names file, key and fault).
+        closed: an invalid file has no earlier valid version (or two clash):
+            nothing leaves until it is fixed.
+    """
+
+    agreements: tuple[Agreement, ...] = ()
+    inbound: dict[str, Inbound] = field(default_factory=dict)
+    problems: tuple[AgreementInvalid, ...] = ()
+    closed: bool = False
+
+    def covering(self, member: str | None, collection: Collection) -> Agreement | None:
+        """The agreement for a member (``None``: anonymous) on a collection, most specific first."""
+        best: tuple[int, Agreement] | None = None
+        for a in self.agreements:
+            rank = a.covers(member, (collection.id, collection.title))
+            if rank and (best is None or rank > best[0]):
+                best = (rank, a)
+        return best[1] if best else None
+
+
+_lock = threading.Lock()
+_cache: dict[str, tuple[tuple[tuple[str, int, int], ...], Book]] = {}
+
+
+def agreements_dir(node: Node) -> Path:
+    """Where the node's agreement files live."""
+    return node.settings.home / AGREEMENTS_DIR
+
+
+def _files(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.suffix == ".toml" and p.is_file())
+
+
+def _source(path: Path) -> str:
+    return f"{AGREEMENTS_DIR}/{path.name}"
+
+
+def _parse(text: str, source: str, stem: str) -> Agreement | Inbound:
+    return parse_agreement(text, source, stem)
+
+
+def load_book(node: Node) -> Book:
+    """The agreements in force now: the files as they are, changes recorded in the log.
+
+    Reading is cheap when nothing changed (one ``stat`` per file); a changed
+    directory is parsed again and what changed is appended to the log.
+    """
+    folder = agreements_dir(node)
+    files = _files(folder)
+    signature = tuple((p.name, *_stat(p)) for p in files)
+    key = str(folder.resolve()) + "|" + node.store.url
+    with _lock:
+        cached = _cache.get(key)
+        if cached is not None and cached[0] == signature:
+            return cached[1]
+        book = _read_book(node, files)
+        _cache[key] = (signature, book)
+        return book
+
+
+def _stat(path: Path) -> tuple[int, int]:
+    st = path.stat()
+    return st.st_mtime_ns, st.st_size
+
+
+def _read_book(node: Node, files: list[Path]) -> Book:
+    latest = node.store.latest_agreements()
+    events: list[AgreementEvent] = []
+    good: list[Agreement | Inbound] = []
+    problems: list[AgreementInvalid] = []
+    closed = False
+    seen: set[str] = set()
+    for path in files:
+        source = _source(path)
+        seen.add(source)
+        raw = path.read_bytes()
+        digest = hashlib.sha256(raw).hexdigest()
+        text = raw.decode("utf-8", errors="replace")
+        last = latest.get(source)
+        try:
+            parsed = _parse(text, source, path.stem)
+        except AgreementInvalid as exc:
+            problems.append(exc)
+            if last is None or last.digest != digest:
+                events.append(
+                    AgreementEvent(path.stem, source, "invalid", digest, text, str(exc), 0)
+                )
+            earlier = _last_valid(node, source)
+            if earlier is None:
+                closed = True
+            else:
+                good.append(earlier)
+            continue
+        good.append(parsed)
+        if last is None or last.action == "removed":
+            events.append(AgreementEvent(parsed.name, source, "added", digest, text, "", 0))
+        elif last.digest != digest:
+            events.append(AgreementEvent(parsed.name, source, "changed", digest, text, "", 0))
+    for source, last in latest.items():
+        if source not in seen and last.action != "removed":
+            events.append(AgreementEvent(last.name, source, "removed", last.digest, "", "", 0))
+    node.store.record_agreements(events)
+    try:
+        check_book(good)
+    except AgreementInvalid as exc:
+        problems.append(exc)
+        closed = True
+    outbound = tuple(sorted((a for a in good if isinstance(a, Agreement)), key=lambda a: a.name))
+    inbound = {a.peer: a for a in good if isinstance(a, Inbound)}
+    return Book(outbound, inbound, tuple(problems), closed)
+
+
+def _last_valid(node: Node, source: str) -> Agreement | Inbound | None:
+    for event in reversed(node.store.agreement_log()):
+        if event.source != source or event.action not in ("added", "changed"):
+            continue
+        try:
+            return _parse(event.body, source, Path(source).stem)
+        except AgreementInvalid:
+            return None
+    return None
+
+
+def check_files(node: Node) -> tuple[list[Agreement | Inbound], list[AgreementInvalid]]:
+    """Parse every agreement file without putting anything in force or logging.
+
+    Returns:
+        The valid agreements and the errors (one per invalid file, and clashes).
+    """
+    good: list[Agreement | Inbound] = []
+    errors: list[AgreementInvalid] = []
+    for path in _files(agreements_dir(node)):
+        try:
+            good.append(_parse(path.read_text(errors="replace"), _source(path), path.stem))
+        except AgreementInvalid as exc:
+            errors.append(exc)
+    try:
+        check_book(good)
+    except AgreementInvalid as exc:
+        errors.append(exc)
+    return good, errors
+
+
+# -- the gate ---------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Counts:
+    """What a gate let through."""
+
+    shared: int = 0
+    redacted: int = 0
+    withheld: int = 0
+
+
+def residency_markings(node: Node) -> dict[str, str]:
+    """Marking-definition id -> residency code, for statement markings ``residency: XX``."""
+    found: dict[str, str] = {}
+    for obj in node.store.query(Query(types=("marking-definition",), include_revoked=True)):
+        doc = orjson.loads(obj.data)
+        definition = doc.get("definition")
+        statement = definition.get("statement") if isinstance(definition, dict) else None
+        if isinstance(statement, str):
+            m = _RESIDENCY_RE.match(statement)
+            if m:
+                found[obj.id] = m.group(1).upper()
+    return found
+
+
+@dataclass(slots=True)
+class Gate:
+    """What one recipient may receive from one collection, now.
+
+    ``mode``: ``policy`` (an agreement decides), ``open`` (no agreement covers
+    the pair and ACCORD_POLICY_UNCOVERED=share: everything the grant allows) or
+    ``closed`` (nothing: uncovered under ``withhold``, or an unreadable agreement).
+    """
+
+    node: Node
+    recipient: Recipient
+    collection: Collection
+    mode: Mode
+    agreement: Agreement | None
+    context: Context
+    inbound: dict[str, Inbound]
+    now: datetime
+    why_closed: str = ""
+    counts: Counts = field(default_factory=Counts)
+    _origins_matter: bool | None = None
+
+    def _needs_origins(self) -> bool:
+        if self._origins_matter is None:
+            kinds = self.node.store.source_kinds()
+            self._origins_matter = bool(kinds & {"peer", "taxii"})
+        return self._origins_matter
+
+    def _origin(self, sources: list[tuple[str, str]] | None) -> Origin:
+        if not sources:
+            return Origin()
+        peer = next((n for k, n in sources if k == "peer"), None)
+        member = next((n for k, n in sources if k == "taxii"), None)
+        return Origin(peer, self.inbound.get(peer) if peer else None, member)
+
+    def decide(self, obj: StoredObject, sources: list[tuple[str, str]] | None = None) -> Decision:
+        """The decision for one stored version (``sources``: its provenance, if known)."""
+        if self.mode == "open":
+            return Decision(Verdict.SHARE, ["no agreement covers it; the grant alone decides"])
+        if self.mode == "closed" or self.agreement is None:
+            return Decision(Verdict.WITHHOLD, [self.why_closed])
+        if sources is None and self._needs_origins():
+            sources = self.node.store.origins([obj.added]).get(obj.added, [])
+        return decide(
+            orjson.loads(obj.data),
+            self.agreement,
+            self.recipient,
+            self.context,
+            self.now,
+            self._origin(sources),
+        )
+
+    def filter(self, items: Sequence[PageItem]) -> list[PageItem]:
+        """The items that may go, as they go (a redacted copy's bytes in place of the stored)."""
+        if self.mode == "open":
+            self.counts.shared += len(items)
+            return list(items)
+        if self.mode == "closed" or self.agreement is None:
+            self.counts.withheld += len(items)
+            return []
+        origins: dict[int, list[tuple[str, str]]] = {}
+        if self._needs_origins():
+            origins = self.node.store.origins([i.obj.added for i in items])
+        out: list[PageItem] = []
+        for item in items:
+            d = self.decide(item.obj, origins.get(item.obj.added, []))
+            if d.verdict is Verdict.SHARE:
+                self.counts.shared += 1
+                out.append(item)
+            elif d.verdict is Verdict.SHARE_REDACTED and d.data is not None:
+                self.counts.redacted += 1
+                out.append(PageItem(item.date_added, _with_data(item.obj, d.data)))
+            else:
+                self.counts.withheld += 1
+        return out
+
+    def objects(self, objects: Iterable[StoredObject], chunk: int = 1000) -> Iterator[StoredObject]:
+        """Stored versions through the gate (exports, pushes)."""
+        batch: list[PageItem] = []
+        for obj in objects:
+            batch.append(PageItem(obj.added, obj))
+            if len(batch) >= chunk:
+                yield from (i.obj for i in self.filter(batch))
+                batch = []
+        if batch:
+            yield from (i.obj for i in self.filter(batch))
+
+
+def _with_data(o: StoredObject, data: bytes) -> StoredObject:
+    return StoredObject(o.added, o.id, o.type, o.version, o.spec_version, o.revoked, data)
+
+
+def recipient_for(node: Node, member: Member | None) -> Recipient:
+    """A member (``None``: an anonymous reader) as the policy sees it."""
+    if member is None:
+        return Recipient(None)
+    return Recipient(member.name, node.store.jurisdictions().get(member.name), member.identity_id)
+
+
+def open_gate(
+    node: Node,
+    member: Member | None,
+    collection: Collection,
+    *,
+    now: datetime | None = None,
+    recipient: Recipient | None = None,
+) -> Gate:
+    """The gate for one recipient and one collection, under the agreements in force now."""
+    book = load_book(node)
+    recipient = recipient or recipient_for(node, member)
+    now = now or datetime.now(UTC)
+    context = Context(
+        node.info.id,
+        residency_markings(node),
+        frozenset(m.identity_id for m in node.store.members()),
+    )
+    agreement = book.covering(recipient.name, collection)
+    mode: Mode = "policy"
+    why = ""
+    if book.closed:
+        mode = "closed"
+        why = "an agreement file is invalid and has no earlier valid version: " + "; ".join(
+            str(p) for p in book.problems
+        )
+    elif agreement is None:
+        if node.settings.policy_uncovered == "share":
+            mode = "open"
+        else:
+            mode = "closed"
+            why = "no agreement covers this recipient on this collection"
+    return Gate(node, recipient, collection, mode, agreement, context, book.inbound, now, why)
+
+
+# -- explain and preview ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """The decision for one object, one recipient and one collection that holds it."""
+
+    collection: Collection
+    agreement: str | None
+    mode: Mode
+    version: str
+    decision: Decision
+
+
+def explain(
+    node: Node, object_id: str, member_name: str, collection_ref: str | None = None
+) -> list[Explanation]:
+    """The decision for the current version of an object in each collection that holds it.
+
+    Raises:
+        NotFound: no collection (or not the one named) holds the object.
+        UnknownMember, UnknownCollection: no such member or collection.
+    """
+    member = node.store.member(member_name)
+    collections = (
+        [node.store.collection(collection_ref)] if collection_ref else node.store.collections()
+    )
+    recipient = recipient_for(node, member)
+    out: list[Explanation] = []
+    for c in collections:
+        page = node.store.collection_page(PageQuery(c.pk, ids=(object_id,), limit=1))
+        if not page.items:
+            continue
+        obj = page.items[0].obj
+        gate = open_gate(node, member, c, recipient=recipient)
+        name = gate.agreement.name if gate.agreement else None
+        out.append(Explanation(c, name, gate.mode, obj.version, gate.decide(obj)))
+    if not out:
+        raise NotFound(object_id)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Preview:
+    """What one member would receive from one collection (current versions)."""
+
+    collection: Collection
+    agreement: str | None
+    mode: Mode
+    counts: Counts
+
+
+def readable_collections(node: Node, member: Member) -> list[Collection]:
+    """The collections a member may read: its read grants and anonymous ones."""
+    grants = {g.collection_pk for g in node.store.grants(member.pk) if g.can_read}
+    return [c for c in node.store.collections() if c.pk in grants or c.anonymous_read]
+
+
+def preview(node: Node, member_name: str, collection_ref: str | None = None) -> list[Preview]:
+    """Count what a member would receive, per collection, without sending anything."""
+    member = node.store.member(member_name)
+    if collection_ref:
+        collections = [node.store.collection(collection_ref)]
+    else:
+        collections = readable_collections(node, member)
+    recipient = recipient_for(node, member)
+    out: list[Preview] = []
+    for c in collections:
+        gate = open_gate(node, member, c, recipient=recipient)
+        after: int | None = None
+        while True:
+            page = node.store.collection_page(PageQuery(c.pk, after=after, limit=1000))
+            gate.filter(page.items)
+            if not page.more or not page.items:
+                break
+            after = page.items[-1].date_added
+        name = gate.agreement.name if gate.agreement else None
+        out.append(Preview(c, name, gate.mode, gate.counts))
+    return out
+
+
+def for_member(
+    node: Node, member_name: str, collection_ref: str, objects: Iterable[StoredObject]
+) -> Iterator[StoredObject]:
+    """Stored versions of a collection as one member may receive them (exports).
+
+    Raises:
+        UnknownMember, UnknownCollection: no such member or collection.
+    """
+    collection = node.store.collection(collection_ref)
+    gate = open_gate(node, node.store.member(member_name), collection)
+    return gate.objects(objects)
+
+
+def decision_summary(d: Decision) -> dict[str, Any]:
+    """A decision as JSON-ready data (``accord policy explain --json``)."""
+    return {
+        "verdict": str(d.verdict),
+        "reasons": d.reasons,
+        "removed": [{"kind": r.kind, "path": r.path, "value": r.value} for r in d.removed],
+    }
+
+
+# -- the agreements as the CLI lists them ---------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AgreementInfo:
+    """One agreement in force, and since when."""
+
+    agreement: Agreement | Inbound
+    since: int | None  # microseconds since the epoch: when this version was recorded
+
+
+def agreements(node: Node) -> tuple[list[AgreementInfo], Book]:
+    """The agreements in force now (reading the files, logging changes), by name."""
+    book = load_book(node)
+    latest = node.store.latest_agreements()
+    items: list[Agreement | Inbound] = [*book.agreements, *book.inbound.values()]
+    out = []
+    for a in sorted(items, key=lambda a: a.name):
+        event = latest.get(a.source)
+        out.append(AgreementInfo(a, event.recorded if event else None))
+    return out, book
+
+
+def agreement(node: Node, name: str) -> tuple[AgreementInfo, str, list[AgreementEvent]]:
+    """One agreement in force: itself, the text in force, and its log.
+
+    Raises:
+        ConfigError: no agreement of that name is in force.
+    """
+    infos, _ = agreements(node)
+    for info in infos:
+        if info.agreement.name == name:
+            log = [e for e in node.store.agreement_log() if e.source == info.agreement.source]
+            text = next((e.body for e in reversed(log) if e.action in ("added", "changed")), "")
+            return info, text, log
+    raise ConfigError(name, "no agreement of that name is in force (see `accord agreement list`)")
+
+
+def set_jurisdiction(node: Node, member_name: str, jurisdiction: str | None) -> str | None:
+    """Declare a member's jurisdiction (a residency code such as EU, DE, CN; None: none).
+
+    Raises:
+        ValueError: not a residency code.
+        UnknownMember: no such member.
+    """
+    code = check_jurisdiction(jurisdiction) if jurisdiction else None
+    node.store.set_jurisdiction(member_name, code)
+    return code
+
+
+def check_jurisdiction(text: str) -> str:
+    """A jurisdiction code, upper case.
+
+    Raises:
+        ValueError: not a code such as EU, DE or CN.
+    """
+    code = text.strip().upper()
+    if not re.fullmatch(r"[A-Z][A-Z0-9-]{1,15}", code):
+        raise ValueError(f"{text!r} is not a jurisdiction code such as EU, DE or CN")
+    return code
