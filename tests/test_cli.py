@@ -155,6 +155,7 @@ def test_every_command_has_help_and_is_in_the_readme() -> None:
         "token list",
         "token revoke",
         "pattern check",
+        "match",
         "agreement list",
         "agreement show",
         "agreement check",
