@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from accord.exceptions import PeerError
+from accord.service import egress
 from accord.service._sync_wire import PeerClient
 from accord.service.node import Node
 from accord.stix import version_key
@@ -37,7 +38,10 @@ class PushReport:
 
 
 def objects_for_peer(
-    node: Node, peer: Peer, candidates: Sequence[tuple[int, StoredObject, bool]]
+    node: Node,
+    peer: Peer,
+    candidates: Sequence[tuple[int, StoredObject, bool]],
+    collection_pk: int | None = None,
 ) -> list[StoredObject]:
     """The versions, of those that joined a pushed collection, that may go to this peer.
 
@@ -45,10 +49,15 @@ def objects_for_peer(
         node: the node.
         peer: the peer pushed to.
         candidates: (membership date_added, version, delivered by this peer).
+        collection_pk: the collection pushed from: its sharing agreements decide
+            (`accord.service.egress`); a redacted version goes as its redacted copy.
 
     A version the peer delivered (first, or again) is never sent back to it.
     """
-    return [obj for _, obj, from_peer in candidates if not from_peer]
+    own = [obj for _, obj, from_peer in candidates if not from_peer]
+    if collection_pk is None or not own:
+        return own
+    return egress.for_peer(node, peer.name, collection_pk, own)
 
 
 def _version_of(entry: dict[str, Any]) -> str | None:
@@ -95,7 +104,7 @@ def push(node: Node, peer: Peer, client: PeerClient, *, envelope: int) -> PushRe
             candidates = store.push_candidates(collection_pk, cursor, envelope, source_pk)
             if not candidates:
                 break
-            chosen = objects_for_peer(node, peer, candidates)
+            chosen = objects_for_peer(node, peer, candidates, collection_pk)
             report.skipped += len(candidates) - len(chosen)
             failures: list[tuple[str, str, str]] = []
             accepted: list[tuple[str, str]] = []

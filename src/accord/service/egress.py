@@ -533,3 +533,21 @@ def check_jurisdiction(text: str) -> str:
     if not re.fullmatch(r"[A-Z][A-Z0-9-]{1,15}", code):
         raise ValueError(f"{text!r} is not a jurisdiction code such as EU, DE or CN")
     return code
+
+
+def for_peer(
+    node: Node, peer_name: str, collection_pk: int, objects: Sequence[StoredObject]
+) -> list[StoredObject]:
+    """Versions of one of our collections as a peer may receive them (pushes).
+
+    A peer is covered by the agreements that name it; its jurisdiction and
+    identity are those of the member with the same name, if there is one.
+    """
+    collection = next(c for c in node.store.collections() if c.pk == collection_pk)
+    try:
+        member: Member | None = node.store.member(peer_name)
+    except KeyError:
+        member = None
+    recipient = recipient_for(node, member) if member else Recipient(peer_name)
+    gate = open_gate(node, member, collection, recipient=recipient)
+    return list(gate.objects(objects))
