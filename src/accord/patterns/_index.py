@@ -202,6 +202,24 @@ class Matcher:
         self._cidr: dict[str, dict[tuple[int, int], dict[int, Any]]] = {}
         self._regex: dict[str, list[tuple[Callable[[Any], bool], str]]] = {}
         self._always: dict[str, list[str]] = {}  # object type -> ids without triggers
+        # Per event-key path, everything feed() looks at: (equality table, lower-case
+        # the value?, CIDR tables, regexes, CIDR answers cache). One lookup per key.
+        self._paths: dict[str, tuple[Any, bool, Any, Any, dict[str, Any]]] = {}
+
+    def _eq_table(self, path: str) -> dict[Any, Any]:
+        table = self._eq.get(path)
+        if table is None:
+            table = self._eq[path] = {}
+            self._refresh(path)
+        return table
+
+    def _refresh(self, path: str) -> None:
+        """Rebuild the feed() entry of one path (after its CIDRs or regexes changed)."""
+        eq, cidr, regex = self._eq.get(path), self._cidr.get(path), self._regex.get(path)
+        if eq is None and not cidr and not regex:
+            self._paths.pop(path, None)
+            return
+        self._paths[path] = (eq, "hashes" in path, cidr or None, regex or None, {})
 
     def __len__(self) -> int:
         return len(self._direct) + len(self._entries)
@@ -226,10 +244,7 @@ class Matcher:
         if indicator_id in self:
             self.remove(indicator_id)
         value = norm_value(path, value)
-        eq = self._eq.get(path)
-        if eq is None:
-            eq = self._eq[path] = {}
-        _add_id(eq, value, indicator_id)
+        _add_id(self._eq_table(path), value, indicator_id)
         self._direct[indicator_id] = (path, value)
         if valid_from is not None or valid_until is not None:
             self._validity[indicator_id] = (valid_from, valid_until)
@@ -277,11 +292,10 @@ class Matcher:
             self.remove(indicator_id)
         root = parsed.root
         triggers = triggers_of(root)
-        if triggers is not None and is_direct(root) and not triggers.cidr and not triggers.regex:
-            keys = tuple(dict.fromkeys(triggers.eq))
-            for path, value in keys:
-                _add_id(self._eq.setdefault(path, {}), value, indicator_id)
-            self._direct[indicator_id] = keys[0] if len(keys) == 1 else keys
+        if triggers is not None and is_direct(root) and not triggers.regex:
+            triggers = Triggers(tuple(dict.fromkeys(triggers.eq)), triggers.cidr)
+            self._direct[indicator_id] = triggers
+            self._index_keys(indicator_id, triggers)
             if valid_from is not None or valid_until is not None:
                 self._validity[indicator_id] = (valid_from, valid_until)
             return warnings
@@ -307,22 +321,29 @@ class Matcher:
         if t is None:
             self._always.setdefault(entry.type_, []).append(indicator_id)
             return
-        for path, value in t.eq:
-            _add_id(self._eq.setdefault(path, {}), value, indicator_id)
-        for path, net in t.cidr:
-            table = self._cidr.setdefault(path, {}).setdefault((net.version, net.prefixlen), {})
-            _add_id(table, int(net.network_address), indicator_id)
+        self._index_keys(indicator_id, t)
         for path, source in t.regex:
             search = compile_regex(source, "", self.regex_timeout)
             self._regex.setdefault(path, []).append((search, indicator_id))
+            self._refresh(path)
+
+    def _index_keys(self, indicator_id: str, t: Triggers) -> None:
+        for path, value in t.eq:
+            _add_id(self._eq_table(path), value, indicator_id)
+        for path, net in t.cidr:
+            table = self._cidr.setdefault(path, {}).setdefault((net.version, net.prefixlen), {})
+            _add_id(table, int(net.network_address), indicator_id)
+            self._refresh(path)
 
     def remove(self, indicator_id: str) -> None:
         """Take an indicator out of the index (revoked, expired, replaced); no-op if absent."""
         self._validity.pop(indicator_id, None)
         keys = self._direct.pop(indicator_id, None)
         if keys is not None:
-            pairs = keys if type(keys[0]) is tuple else (keys,)
-            for path, value in pairs:
+            if type(keys) is Triggers:
+                self._unindex_keys(indicator_id, keys)
+            else:
+                path, value = keys
                 eq = self._eq.get(path)
                 if eq is not None:
                     _drop_id(eq, value, indicator_id)
@@ -336,6 +357,12 @@ class Matcher:
             if indicator_id in ids:
                 ids.remove(indicator_id)
             return
+        self._unindex_keys(indicator_id, t)
+        for path, _source in t.regex:
+            self._regex[path] = [(s, i) for s, i in self._regex.get(path, []) if i != indicator_id]
+            self._refresh(path)
+
+    def _unindex_keys(self, indicator_id: str, t: Triggers) -> None:
         for path, value in t.eq:
             eq = self._eq.get(path)
             if eq is not None:
@@ -344,20 +371,20 @@ class Matcher:
             table = self._cidr.get(path, {}).get((net.version, net.prefixlen))
             if table is not None:
                 _drop_id(table, int(net.network_address), indicator_id)
-        for path, _source in t.regex:
-            self._regex[path] = [(s, i) for s, i in self._regex.get(path, []) if i != indicator_id]
+            self._refresh(path)
 
     # -- matching -------------------------------------------------------------
     def feed(self, event: Event) -> list[Hit]:
         """Match one event against every indicator; the hits (often none)."""
-        eq_index = self._eq
+        paths = self._paths
         found: Any = None
         for path, value in event.keys:
-            table = eq_index.get(path)
+            entry = paths.get(path)
+            if entry is None:
+                continue
+            table, lower, cidr, regex, cache = entry
             if table is not None:
-                if type(value) is str and "hashes" in path:
-                    value = value.lower()
-                ids = table.get(value)
+                ids = table.get(value.lower() if lower and type(value) is str else value)
                 if ids is not None:
                     if found is None:
                         found = []
@@ -365,43 +392,54 @@ class Matcher:
                         found.extend(ids)
                     else:
                         found.append(ids)
-        if self._cidr or self._regex or self._always:
-            found = self._slow_keys(event, found)
+            if cidr is not None and type(value) is str:
+                ids = cache.get(value)
+                if ids is None:
+                    ids = self._cidr_lookup(value, cidr, cache)
+                if ids:
+                    found = (found or []) + ids
+            if regex is not None and type(value) is str:
+                found = self._regex_key(value, regex, found)
+        if self._always:
+            found = self._untriggered(event, found)
         if found is None:
             return []
         return self._resolve(event, found)
 
-    def _slow_keys(self, event: Event, found: Any) -> Any:
-        cidr, regexes = self._cidr, self._regex
-        types: set[str] = set()
-        for path, value in event.keys:
-            if self._always:
-                types.add(path.partition(":")[0])
-            if type(value) is not str:
+    def _cidr_lookup(self, value: str, cidr: Any, cache: dict[str, Any]) -> list[str]:
+        """The CIDR indicators containing one address (one lookup per prefix length)."""
+        ids: list[str] = []
+        ip = _ip_int(value) if "/" not in value else None
+        if ip is not None:
+            version, number = ip
+            bits = 32 if version == 4 else 128
+            for (v, size), nets in cidr.items():
+                if v == version:
+                    got = nets.get(number >> (bits - size) << (bits - size))
+                    if got is not None:
+                        ids.extend(got if type(got) is list else (got,))
+        if len(cache) >= 65_536:
+            cache.clear()
+        cache[value] = ids
+        return ids
+
+    def _regex_key(self, value: str, regex: Any, found: Any) -> Any:
+        """The LIKE/MATCHES triggers of one key value."""
+        for search, indicator_id in regex:
+            if indicator_id in self.flagged:
                 continue
-            nets = cidr.get(path)
-            if nets:
-                ip = _ip_int(value.partition("/")[0])
-                if ip is not None:
-                    version, number = ip
-                    bits = 32 if version == 4 else 128
-                    for (v, size), table in nets.items():
-                        if v == version:
-                            ids = table.get(number >> (bits - size) << (bits - size))
-                            if ids is not None:
-                                found = (found or []) + (ids if type(ids) is list else [ids])
-            searches = regexes.get(path)
-            if searches:
-                for search, indicator_id in searches:
-                    if indicator_id in self.flagged:
-                        continue
-                    try:
-                        hit = search(value)
-                    except PatternTooComplex as exc:
-                        self._flag(indicator_id, exc.reason)
-                        continue
-                    if hit:
-                        found = (found or []) + [indicator_id]
+            try:
+                hit = search(value)
+            except PatternTooComplex as exc:
+                self._flag(indicator_id, exc.reason)
+                continue
+            if hit:
+                found = (found or []) + [indicator_id]
+        return found
+
+    def _untriggered(self, event: Event, found: Any) -> Any:
+        """Indicators without triggers, for the object types this event carries."""
+        types = {path.partition(":")[0] for path, _ in event.keys}
         for t in types:
             ids = self._always.get(t)
             if ids:

@@ -111,7 +111,8 @@ def is_direct(root: ObservationExpr) -> bool:
     """Whether an equality key hit alone proves a match (no evaluation needed).
 
     True for one observation expression, no qualifier, made of ``=`` and ``IN``
-    on string values joined by ``OR``, with no ``[n]`` step in its paths.
+    on string values and ``ISSUBSET`` a CIDR, joined by ``OR``, with no ``[n]``
+    step in its paths.
     """
     if not isinstance(root, SimpleObservation):
         return False
@@ -119,7 +120,13 @@ def is_direct(root: ObservationExpr) -> bool:
     def direct(expr: ComparisonExpr) -> bool:
         if isinstance(expr, CompoundComparison):
             return expr.op == "OR" and direct(expr.lhs) and direct(expr.rhs)
-        if not isinstance(expr, Comparison) or expr.negated or expr.op not in ("=", "IN"):
+        if not isinstance(expr, Comparison) or expr.negated:
+            return False
+        if expr.op == "ISSUBSET":  # a CIDR as the reference reads it: prefix 1..32 or IPv6
+            net = literal_value(expr.value) if isinstance(expr.value, Literal) else ""
+            size = net.partition("/")[2]
+            return size.isdigit() and 1 <= int(size) <= (128 if ":" in net else 32)
+        if expr.op not in ("=", "IN"):
             return False
         if any(s.key is None and s.list_index != "*" for s in expr.path.steps):
             return False
