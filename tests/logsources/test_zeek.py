@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from accord.logsources import stix_time
-from accord.logsources._zeek import ZeekHeader, record_keys
+from accord.logsources._zeek import ZeekHeader, extractor, record_keys
 from tests.logsources.helpers import assert_consistent, parse_file, parse_lines
 
 KINDS = ("conn", "dns", "http", "ssl", "files", "x509")
@@ -203,3 +203,21 @@ def test_fast_tsv_readers_give_the_keys_of_the_dictionary_mapping(shared_data: P
             assert tuple(header.extract(parts)) == plain
             checked += 1
     assert checked > 1000
+
+
+def test_fast_readers_cover_zeek_6_logs(shared_data: Path) -> None:
+    """Zeek 6 ssl.log has no proto field: the fast reader must still apply, and agree."""
+    import gzip
+
+    base = shared_data / "zeek" / "brimdata" / "zeek-default"
+    for name in ("ssl.log.gz", "dns.log.gz", "x509.log.gz"):
+        header = ZeekHeader()
+        lines = gzip.decompress((base / name).read_bytes()).decode().splitlines()
+        for line in lines[:3000]:
+            if line.startswith("#"):
+                header.directive(line)
+                continue
+            parts = line.split(header.separator)
+            plain = tuple(record_keys(header.path, dict(zip(header.fields, parts, strict=True))))
+            assert tuple(header.extract(parts)) == plain
+        assert extractor(header.path, header.fields, ",").__name__ != "extract_by_dict"

@@ -386,12 +386,13 @@ def _proto_keys(sep: str) -> Callable[[str], tuple[tuple[str, object], ...]]:
 
 def _fast_conn(fields: list[str], sep: str, service: bool) -> Extractor | None:
     try:
-        i_src, i_sport, i_dst, i_dport, i_proto = (
-            fields.index(f) for f in ("id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "proto")
+        i_src, i_sport, i_dst, i_dport = (
+            fields.index(f) for f in ("id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p")
         )
-        i_service = fields.index("service") if service else -1
     except ValueError:
         return None
+    i_proto = fields.index("proto") if "proto" in fields else -1  # ssl.log has none
+    i_service = fields.index("service") if service and "service" in fields else -1
     src_keys = _Memo(_addr_keys(_SRC))
     dst_keys = _Memo(_addr_keys(_DST))
     sport_keys = _Memo(_port_keys(_SPORT))
@@ -399,6 +400,18 @@ def _fast_conn(fields: list[str], sep: str, service: bool) -> Extractor | None:
     # `proto` is one value; `service` may be a set ("ssl,http").
     proto_keys = _Memo(_proto_keys("\0"))
     service_keys = _Memo(_proto_keys(sep))
+
+    if i_proto < 0 and i_service < 0:
+
+        def extract_addresses(p: list[str]) -> KeyTuple:
+            return (
+                src_keys[p[i_src]]
+                + dst_keys[p[i_dst]]
+                + sport_keys[p[i_sport]]
+                + dport_keys[p[i_dport]]
+            )
+
+        return extract_addresses
 
     if i_service < 0:
 
@@ -412,6 +425,9 @@ def _fast_conn(fields: list[str], sep: str, service: bool) -> Extractor | None:
             )
 
         return extract
+
+    if i_proto < 0:
+        return None  # conn always has proto; leave odd headers to the dictionary
 
     def extract_with_service(p: list[str]) -> KeyTuple:
         return (
@@ -429,12 +445,12 @@ def _fast_conn(fields: list[str], sep: str, service: bool) -> Extractor | None:
 def _by_dict(fields: list[str], kind: str, sep: str) -> Extractor:
     mapper = ZEEK_KINDS.get(kind, _other)
 
-    def extract(p: list[str]) -> KeyTuple:
+    def extract_by_dict(p: list[str]) -> KeyTuple:
         keys: Keys = []
         mapper(dict(zip(fields, p, strict=True)), keys, sep)
         return tuple(keys)
 
-    return extract
+    return extract_by_dict
 
 
 def _fast_app(fields: list[str], kind: str, sep: str, reads: tuple[str, ...]) -> Extractor | None:
@@ -444,7 +460,7 @@ def _fast_app(fields: list[str], kind: str, sep: str, reads: tuple[str, ...]) ->
     gives the log's own keys; those of the connection come from the conn reader.
     """
     conn = _fast_conn(fields, sep, service=False)
-    if conn is None and kind != "files":
+    if conn is None and kind not in ("files", "x509"):
         return None
     mapper = ZEEK_KINDS[kind]
     present = [f for f in reads if f in fields]
@@ -495,6 +511,18 @@ _READS: dict[str, tuple[str, ...]] = {
         "total_bytes",
         "tx_hosts",
         "rx_hosts",
+    ),
+    "x509": (
+        "certificate.serial",
+        "certificate.subject",
+        "certificate.issuer",
+        "certificate.key_alg",
+        "certificate.sig_alg",
+        "fingerprint",
+        "certificate.version",
+        "certificate.exponent",
+        "certificate.not_valid_before",
+        "certificate.not_valid_after",
     ),
 }
 
