@@ -8,11 +8,13 @@ from collections.abc import Iterator
 
 import orjson
 import pytest
+from sqlalchemy import create_engine, select
 
 from accord.exceptions import StoreError, UnknownCollection
 from accord.stix import Record
-from accord.store import Query, SqlStore, _migrate, open_store
+from accord.store import PageQuery, Query, SqlStore, _migrate, open_store
 from accord.store._schema import metadata
+from accord.store._schema import objects as objects_table
 
 
 def rec(
@@ -168,6 +170,82 @@ def test_collections_hold_versions_and_one_version_can_be_in_several(store: SqlS
         store.collection("green")
     with pytest.raises(StoreError, match="exists"):
         store.create_collection("red")
+
+
+def _superseded(store: SqlStore) -> dict[tuple[str, str], bool]:
+    o = objects_table
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(o.c.id, o.c.version, o.c.superseded)).all()
+    return {(oid, version): bool(flag) for oid, version, flag in rows}
+
+
+V1, V2, V3 = (f"2024-01-0{d}T00:00:00.000000000Z" for d in (1, 2, 3))
+
+
+def test_superseded_marks_every_older_version_whatever_the_arrival_order(
+    store: SqlStore,
+) -> None:
+    src = store.ensure_source("file", "a.json")
+    with store.writer() as w:  # newest first, the oldest in a later batch
+        w.add([rec(1, version=V2), rec(2, version=V1), rec(2, version=V3)], source_pk=src)
+    with store.writer() as w:
+        w.add([rec(1, version=V1), rec(3)], source_pk=src)
+    one, two, three = rec(1).id, rec(2).id, rec(3).id
+    assert _superseded(store) == {
+        (one, V1): True,
+        (one, V2): False,
+        (two, V1): True,
+        (two, V3): False,
+        (three, V1): False,
+    }
+
+
+def test_migration_0004_marks_the_versions_already_stored(backend: str) -> None:
+    engine = create_engine(backend)
+    try:
+        _migrate.upgrade(engine, "0003")
+        with engine.begin() as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO sources (pk, kind, name, created) VALUES (1, 'file', 'a', 0)"
+            )
+            rows = [rec(1, version=V2), rec(1, version=V1), rec(2)]
+            conn.execute(  # the 0003 columns only: superseded does not exist yet
+                objects_table.insert(),
+                [
+                    {"added": added, "id": r.id, "type": r.type, "version": r.version}
+                    | {"spec_version": "2.1", "revoked": False, "source_pk": 1, "data": r.data}
+                    for added, r in enumerate(rows, 1)
+                ],
+            )
+    finally:
+        engine.dispose()
+    store = open_store(backend)  # migrates to the head
+    try:
+        assert _superseded(store) == {
+            (rec(1).id, V1): True,
+            (rec(1).id, V2): False,
+            (rec(2).id, V1): False,
+        }
+    finally:
+        store.close()
+
+
+def test_last_version_of_a_collection_ignores_newer_ones_held_elsewhere(store: SqlStore) -> None:
+    src = store.ensure_source("file", "a.json")
+    red = store.create_collection("red")
+    blue = store.create_collection("blue")
+    with store.writer() as w:
+        w.add([rec(1, version=V1), rec(2, version=V1)], source_pk=src, collection_pks=[red.pk])
+        w.add([rec(1, version=V2)], source_pk=src, collection_pks=[blue.pk])
+    red_last = store.collection_page(PageQuery(red.pk, versions=("last",)))
+    blue_last = store.collection_page(PageQuery(blue.pk, versions=("last",)))
+    first = store.collection_page(PageQuery(blue.pk, versions=("first",)))
+    assert [(i.obj.id, i.obj.version) for i in red_last.items] == [
+        (rec(1).id, V1),
+        (rec(2).id, V1),
+    ]
+    assert [(i.obj.id, i.obj.version) for i in blue_last.items] == [(rec(1).id, V2)]
+    assert [(i.obj.id, i.obj.version) for i in first.items] == [(rec(1).id, V2)]
 
 
 def test_provenance_records_every_source_once(store: SqlStore) -> None:

@@ -6,7 +6,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from accord.stix import Record
 
@@ -23,9 +23,12 @@ class Collection:
     anonymous_read: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class StoredObject:
-    """One stored version, with its canonical JSON bytes."""
+class StoredObject(NamedTuple):
+    """One stored version, with its canonical JSON bytes.
+
+    A NamedTuple, not a dataclass: a TAXII page builds a thousand of these,
+    and a frozen dataclass costs several times more to construct.
+    """
 
     added: int  # date_added, microseconds since the epoch; unique and strictly ordered
     id: str
@@ -39,8 +42,7 @@ class StoredObject:
     def from_row(cls, r: Any) -> StoredObject:
         """From a row of (added, id, type, version, spec_version, revoked, data).
 
-        Positional: reading a SQLAlchemy row by name costs ten times more, and
-        a TAXII page builds a thousand of these.
+        Positional: reading a SQLAlchemy row by name costs ten times more.
         """
         added, oid, otype, version, spec_version, revoked, data = r
         return cls(added, oid, otype, version, spec_version, bool(revoked), bytes(data))

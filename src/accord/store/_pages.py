@@ -12,9 +12,20 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Connection, Engine, Select, and_, delete, exists, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Select,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    or_,
+    select,
+)
 
 from accord.store import _schema as s
 from accord.store._base import StoredObject
@@ -45,8 +56,7 @@ class PageQuery:
     limit: int = 1000
 
 
-@dataclass(frozen=True, slots=True)
-class PageItem:
+class PageItem(NamedTuple):
     """One version in a page, with its date_added in the collection."""
 
     date_added: int
@@ -61,6 +71,12 @@ class Page:
     more: bool
 
 
+def _in(column: ColumnElement[str], name: str, values: tuple[str, ...]) -> ColumnElement[bool]:
+    # One named parameter per value (id_0, id_1, ...): the statement's text
+    # then depends only on how many values there are, never on which.
+    return column.in_([bindparam(f"{name}_{i}", v) for i, v in enumerate(values)])
+
+
 def _version_filter(q: PageQuery) -> ColumnElement[bool] | None:
     if "all" in q.versions or not q.versions:
         return None
@@ -71,20 +87,28 @@ def _version_filter(q: PageQuery) -> ColumnElement[bool] | None:
             continue
         co2, o2 = co.alias(f"co_{word}"), o.alias(f"o_{word}")
         beyond = o2.c.version > o.c.version if newer else o2.c.version < o.c.version
-        other = [co2.c.collection_pk == q.collection_pk, o2.c.id == o.c.id, beyond]
+        other = [co2.c.collection_pk == bindparam("cpk", q.collection_pk), o2.c.id == o.c.id]
+        other.append(beyond)
         if q.spec_versions:
-            other.append(o2.c.spec_version.in_(q.spec_versions))
-        conds.append(
-            ~exists().select_from(co2.join(o2, o2.c.added == co2.c.object_added)).where(*other)
+            other.append(_in(o2.c.spec_version, "spec", q.spec_versions))
+        no_other = ~exists().select_from(co2.join(o2, o2.c.added == co2.c.object_added)).where(
+            *other
         )
-    keys = [v for v in q.versions if v not in VERSION_WORDS]
+        # A version nothing supersedes is the last anywhere: only the others
+        # are looked up in the collection (SQL evaluates OR left to right).
+        conds.append(or_(o.c.superseded.is_(False), no_other) if newer else no_other)
+    keys = tuple(v for v in q.versions if v not in VERSION_WORDS)
     if keys:
-        conds.append(o.c.version.in_(keys))
+        conds.append(_in(o.c.version, "key", keys))
     return or_(*conds)
 
 
 def page_select(q: PageQuery, *, columns: tuple[Any, ...] | None = None) -> Select[Any]:
-    """The SELECT for one page (limit + 1 rows)."""
+    """The SELECT for one page (limit + 1 rows).
+
+    Every value is a named parameter, so two queries of the same `_shape`
+    have the same SQL text (see `_driver_statement`).
+    """
     co, o = s.collection_objects, s.objects
     cols = columns or (
         co.c.added.label("date_added"),
@@ -99,21 +123,67 @@ def page_select(q: PageQuery, *, columns: tuple[Any, ...] | None = None) -> Sele
     stmt = (
         select(*cols)
         .select_from(co.join(o, o.c.added == co.c.object_added))
-        .where(co.c.collection_pk == q.collection_pk)
+        .where(co.c.collection_pk == bindparam("cpk", q.collection_pk))
     )
     lower = max(q.after or 0, q.added_after or 0)
     if lower:
-        stmt = stmt.where(co.c.added > lower)
+        stmt = stmt.where(co.c.added > bindparam("lower", lower))
     if q.ids:
-        stmt = stmt.where(o.c.id.in_(q.ids))
+        stmt = stmt.where(_in(o.c.id, "id", q.ids))
     if q.types:
-        stmt = stmt.where(o.c.type.in_(q.types))
+        stmt = stmt.where(_in(o.c.type, "type", q.types))
     if q.spec_versions:
-        stmt = stmt.where(o.c.spec_version.in_(q.spec_versions))
+        stmt = stmt.where(_in(o.c.spec_version, "spec", q.spec_versions))
     versions = _version_filter(q)
     if versions is not None:
         stmt = stmt.where(versions)
     return stmt.order_by(co.c.added).limit(q.limit + 1)
+
+
+def _shape(q: PageQuery) -> tuple[object, ...]:
+    """What the SQL text of a page depends on: which filters, how many values, the limit."""
+    lower = bool(q.after or q.added_after)
+    words = tuple(v if v in VERSION_WORDS else "" for v in q.versions)
+    return (lower, len(q.ids), len(q.types), len(q.spec_versions), words, q.limit)
+
+
+def _values(q: PageQuery) -> dict[str, object]:
+    values: dict[str, object] = {"cpk": q.collection_pk}
+    if q.after or q.added_after:
+        values["lower"] = max(q.after or 0, q.added_after or 0)
+    for name, given in (("id", q.ids), ("type", q.types), ("spec", q.spec_versions)):
+        values.update((f"{name}_{i}", v) for i, v in enumerate(given))
+    keys = [v for v in q.versions if v not in VERSION_WORDS]
+    values.update((f"key_{i}", v) for i, v in enumerate(keys))
+    return values
+
+
+# Compiled page statements by (dialect, paramstyle, shape): compiling costs more
+# than running the query, and a client paging through a collection asks the
+# same shape a thousand times.
+_Compiled = tuple[str, list[str] | None, dict[str, Any]]
+_COMPILED: dict[tuple[object, ...], _Compiled] = {}
+_COMPILED_MAX = 512
+
+
+def _driver_statement(conn: Connection, q: PageQuery) -> tuple[str, Any]:
+    """The SQL text of the page and its parameters in the driver's own style."""
+    dialect = conn.dialect
+    key = (type(dialect).__name__, dialect.paramstyle, _shape(q))
+    known = _COMPILED.get(key)
+    if known is None:
+        compiled = page_select(q).compile(
+            dialect=dialect, compile_kwargs={"render_postcompile": True}
+        )
+        fresh: _Compiled = (str(compiled), compiled.positiontup, dict(compiled.params))
+        if len(_COMPILED) >= _COMPILED_MAX:
+            _COMPILED.clear()
+        _COMPILED[key] = known = fresh
+    sql, order, defaults = known
+    params = {**defaults, **_values(q)}
+    if order is not None:  # qmark (sqlite3): a tuple in the statement's order
+        return sql, tuple(params[name] for name in order)
+    return sql, params
 
 
 class PageStore(ABC):
@@ -126,10 +196,26 @@ class PageStore(ABC):
         """A transaction holding the store's single write lock (SqlStore gives it)."""
 
     def collection_page(self, q: PageQuery) -> Page:
-        """One page of a collection under TAXII filters."""
+        """One page of a collection under TAXII filters.
+
+        The hot path of every TAXII read: the statement is compiled once per
+        shape and run on the driver's cursor, so that rows come back as the
+        driver's tuples with no per-row result processing, and items are made
+        with ``tuple.__new__`` (a NamedTuple's own constructor is a Python call).
+        """
         with self.engine.connect() as conn:
-            rows = conn.execute(page_select(q)).all()
-        items = [PageItem(r[0], StoredObject.from_row(r[1:])) for r in rows[: q.limit]]
+            sql, params = _driver_statement(conn, q)
+            cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+            try:
+                cursor.execute(sql, params)
+                rows = cursor.fetchall()
+            finally:
+                cursor.close()
+        new, item, obj = tuple.__new__, PageItem, StoredObject
+        items = [
+            new(item, (r[0], new(obj, (r[1], r[2], r[3], r[4], r[5], bool(r[6]), bytes(r[7])))))
+            for r in rows[: q.limit]
+        ]
         return Page(items, more=len(rows) > q.limit)
 
     def remove_from_collection(self, q: PageQuery) -> int:

@@ -66,6 +66,12 @@ class PostgresStore(SqlStore):
         rows = conn.exec_driver_sql("SELECT added FROM objects WHERE added = ANY(%s)", (added,))
         return {a for (a,) in rows}
 
+    def _versioned(self, conn: Connection, ids: list[str]) -> list[str]:
+        rows = conn.exec_driver_sql(
+            "SELECT id FROM objects WHERE id = ANY(%s) GROUP BY id HAVING count(*) > 1", (ids,)
+        )
+        return [oid for (oid,) in rows]
+
     def _jsonb(self) -> ColumnElement[Any]:
         return func.convert_from(s.objects.c.data, literal("UTF8")).cast(JSONB)
 

@@ -24,6 +24,7 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    update,
 )
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -110,6 +111,7 @@ class SqlWriter(Writer):
                 new = self._sort_out(new, source_pk, collection_pks, result)
             result.stored = len(new)
             self.stored += len(new)
+            store._mark_superseded(conn, list({rec[0] for _, rec in new}))
             obs_rows = [(value, added, kind) for added, rec in new for kind, value in rec[6]]
             if obs_rows:
                 conn.exec_driver_sql(store._sql_insert_observables, obs_rows)
@@ -182,6 +184,29 @@ class SqlStore(MemberStore, PageStore, PeerStore, AgreementStore, Store):
     @abstractmethod
     def _present(self, conn: Connection, added: list[int]) -> set[int]:
         """Which of these ``added`` keys exist in objects."""
+
+    @abstractmethod
+    def _versioned(self, conn: Connection, ids: list[str]) -> list[str]:
+        """Which of these ids have more than one stored version."""
+
+    def _mark_superseded(self, conn: Connection, ids: list[str]) -> None:
+        """Set ``superseded`` on every version of these ids that a newer one follows.
+
+        One index-only lookup per id finds the few with several versions;
+        only those are updated (see migration 0004).
+        """
+        versioned = self._versioned(conn, ids)
+        if not versioned:
+            return
+        o, newer = s.objects, s.objects.alias("newer")
+        has_newer = exists().where(newer.c.id == o.c.id, newer.c.version > o.c.version)
+        for start in range(0, len(versioned), 10_000):  # under every driver's parameter cap
+            chunk = versioned[start : start + 10_000]
+            conn.execute(
+                update(o)
+                .where(o.c.id.in_(chunk), o.c.superseded.is_(False), has_newer)
+                .values(superseded=True)
+            )
 
     @abstractmethod
     def _json_text(self, key: str) -> ColumnElement[Any]:

@@ -118,6 +118,18 @@ class SqliteStore(SqlStore):
             found.update(a for (a,) in rows)
         return found
 
+    def _versioned(self, conn: Connection, ids: list[str]) -> list[str]:
+        found: list[str] = []
+        for start in range(0, len(ids), _IN_CHUNK):
+            chunk = ids[start : start + _IN_CHUNK]
+            marks = ",".join("?" * len(chunk))
+            rows = conn.exec_driver_sql(
+                f"SELECT id FROM objects WHERE id IN ({marks}) GROUP BY id HAVING count(*) > 1",
+                tuple(chunk),
+            )
+            found.extend(oid for (oid,) in rows)
+        return found
+
     def _json_text(self, key: str) -> ColumnElement[Any]:
         # SQLite < 3.45 refuses BLOBs in json functions: read the bytes as text.
         return func.json_extract(cast(s.objects.c.data, Text), literal(f"$.{key}"))
