@@ -180,7 +180,19 @@ def _observations(draw: st.DrawFn) -> list[dict[str, Any]]:
 
 
 _LITERALS = st.sampled_from(
-    ["'a'", "'ab'", "1", "-1", "1.5", "true", "'10.0.0.1'", "h'61'", "b'YQ=='", "'2020-01-01T00:00:00Z'"]
+    [
+        "'a'",
+        "'ab'",
+        "1",
+        "-1",
+        "1.5",
+        "true",
+        "'10.0.0.1'",
+        "h'61'",
+        "b'YQ=='",
+        "'2020-01-01T00:00:00Z'",
+        "t'2020-01-01T00:00:00Z'",
+    ]
 )
 _PATHS = st.sampled_from(["t:p", "t:q[*]", "u:p", "t:q[0]", "u:r[*]", "t:x_ref.p", "t:'p'"])
 
