@@ -202,3 +202,15 @@ def test_retry_after_garbage_and_cap() -> None:
     policy = RetryPolicy(max_wait=5)
     assert policy.wait(1, "3600") == 5
     assert 0.25 <= policy.wait(1, "soon") <= 0.5
+
+
+def test_peer_errors_survive_pickling() -> None:
+    import pickle
+
+    from accord.exceptions import UnknownPeer
+
+    err = pickle.loads(pickle.dumps(PeerError("http://p/x/", "timed out", 504)))
+    assert (err.url, err.reason, err.status) == ("http://p/x/", "timed out", 504)
+    assert str(err) == "http://p/x/: HTTP 504: timed out"
+    unknown = pickle.loads(pickle.dumps(UnknownPeer("p")))
+    assert unknown.name == "p" and "accord peer list" in str(unknown)

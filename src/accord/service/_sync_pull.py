@@ -8,21 +8,27 @@ more (a duplicate, which changes nothing): a server whose ``date_added`` values
 tie (several objects of one POST) can then never make us skip the rest of a tie
 that a page boundary cut. Within one pull, pages follow ``next``.
 
-Pages are fetched by a second thread while the first stores the page before,
-so the network and the database work at the same time.
+A big pull is fetched, parsed and validated by a fetch process (or, where the
+client cannot be sent to one, a thread) while this one stores the page before,
+so the network, the validation and the database work at the same time.
 """
 
 from __future__ import annotations
 
+import contextlib
+import multiprocessing
+import pickle
 import queue
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from multiprocessing.connection import Connection
+from typing import Any
 
-from accord.exceptions import InvalidObject
+from accord.exceptions import InvalidObject, PeerError
 from accord.service import _sync_retract
-from accord.service._sync_wire import PageLike, PeerClient
+from accord.service._sync_wire import Connect, PageLike, PeerClient, PeerEndpoint
 from accord.service.node import Node
 from accord.stix import Record, parse_timestamp, prepare
 from accord.store import Peer
@@ -52,11 +58,47 @@ def resume_after(cursor: str | None) -> str | None:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+@dataclass(slots=True)
+class PreparedPage:
+    """One page, validated: records to store, tombstones, and the page's cursor.
+
+    Records are plain tuples in `Record`'s field order (what crosses the pipe from
+    the fetch process; `SqlWriter.add` unpacks them).
+    """
+
+    records: list[tuple[Any, ...]]
+    tombstones: list[tuple[Any, ...]]
+    received: int
+    invalid: int
+    added_last: str | None
+    more: bool
+    next: str | None
+
+
+def prepare_page(page: PageLike) -> PreparedPage:
+    """Validate a page's objects (`accord.stix.prepare`, as imports do)."""
+    records: list[tuple[Any, ...]] = []
+    tombstones: list[tuple[Any, ...]] = []
+    invalid = 0
+    for obj in page.objects:
+        try:
+            rec = prepare(obj)
+        except InvalidObject:
+            invalid += 1
+            continue
+        (tombstones if _sync_retract.is_retraction(obj) else records).append(tuple(rec))
+    return PreparedPage(
+        records, tombstones, len(page.objects), invalid, page.added_last, page.more, page.next
+    )
+
+
 _DONE = object()
+# Pages at least this full make a pull worth a fetch process.
+PROCESS_MIN_PAGE = 100
 
 
-def _prefetch(pages: Iterator[PageLike], depth: int = 2) -> Iterator[PageLike]:
-    """The pages of an iterator, fetched ahead by a thread (errors re-raised here)."""
+def _prefetch(pages: Iterator[PreparedPage], depth: int = 2) -> Iterator[PreparedPage]:
+    """The items of an iterator, made ahead by a thread (errors re-raised here)."""
     q: queue.Queue[object] = queue.Queue(maxsize=depth)
     stop = threading.Event()
 
@@ -88,43 +130,116 @@ def _prefetch(pages: Iterator[PageLike], depth: int = 2) -> Iterator[PageLike]:
                 return
             if isinstance(item, BaseException):
                 raise item
-            yield item  # type: ignore[misc]
+            assert isinstance(item, PreparedPage)
+            yield item
     finally:
         stop.set()
         thread.join(timeout=5)
 
 
-def _store_page(node: Node, peer: Peer, page: PageLike, source_pk: int, report: PullReport) -> None:
+def _fetch_main(
+    connect: Connect,
+    endpoint: PeerEndpoint,
+    collection: str,
+    added_after: str | None,
+    limit: int,
+    next_token: str,
+    conn: Connection,
+) -> None:
+    """The fetch process: fetch, parse and validate pages, send each one prepared."""
+    client = connect(endpoint)
+    try:
+        pages = client.pages(
+            collection, added_after=added_after, limit=limit, next_token=next_token
+        )
+        for page in pages:
+            conn.send_bytes(pickle.dumps(prepare_page(page), protocol=pickle.HIGHEST_PROTOCOL))
+    except (BrokenPipeError, KeyboardInterrupt):  # the writer is gone
+        return
+    except Exception as exc:
+        with contextlib.suppress(BrokenPipeError):
+            conn.send_bytes(pickle.dumps(exc))
+    finally:
+        client.close()
+        conn.close()
+
+
+def _in_process(
+    connect: Connect,
+    endpoint: PeerEndpoint,
+    collection: str,
+    added_after: str | None,
+    limit: int,
+    next_token: str,
+) -> Iterator[PreparedPage]:
+    """Prepared pages from a fetch process beside this one (the pipe is the backpressure)."""
+    # spawn, not fork: this process holds database connections and threads.
+    ctx = multiprocessing.get_context("spawn")
+    receive, send = ctx.Pipe(duplex=False)
+    args = (connect, endpoint, collection, added_after, limit, next_token, send)
+    proc = ctx.Process(target=_fetch_main, args=args, daemon=True)
+    proc.start()
+    send.close()
+    try:
+        while True:
+            try:
+                message = receive.recv_bytes()
+            except EOFError:
+                break
+            item = pickle.loads(message)
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+        proc.join()
+        if proc.exitcode != 0:
+            raise PeerError(endpoint.url, f"the fetch process died (exit code {proc.exitcode})")
+    finally:
+        receive.close()
+        if proc.is_alive():
+            proc.terminate()
+        proc.join()
+
+
+def _picklable(value: object) -> bool:
+    try:
+        pickle.dumps(value)
+    except (pickle.PicklingError, TypeError, AttributeError):
+        return False
+    return True
+
+
+def _store_page(
+    node: Node, peer: Peer, page: PreparedPage, source_pk: int, report: PullReport
+) -> None:
     """Store one page, honour its retractions and save the cursor, in one transaction."""
-    records: list[Record] = []
-    tombstones: list[Record] = []
-    for obj in page.objects:
-        try:
-            rec = prepare(obj)
-        except InvalidObject:
-            report.invalid += 1
-            continue
-        (tombstones if _sync_retract.is_retraction(obj) else records).append(rec)
+    report.pages += 1
+    report.received += page.received
+    report.invalid += page.invalid
+    records = page.records
     into = [peer.into_pk] if peer.into_pk is not None else []
     with node.store.federation_tx() as ftx:
-        ids = {r.id for r in records} | {t.id for t in tombstones}
-        blocked = ftx.retracted_versions(ids) if ids else {}
+        blocked: dict[str, str] = {}
+        if page.tombstones or ftx.any_retractions():
+            ids = {r[0] for r in records} | {t[0] for t in page.tombstones}
+            blocked = ftx.retracted_versions(ids)
         fresh: list[Record] = []
-        for t in tombstones:
-            if blocked.get(t.id, "") >= t.version:
+        for t in page.tombstones:
+            if blocked.get(t[0], "") >= t[2]:
                 records.append(t)  # a retraction already carried out: an ordinary duplicate
             else:
-                fresh.append(t)
-                blocked[t.id] = t.version
-        kept = [r for r in records if not (r.id in blocked and r.version < blocked[r.id])]
-        report.refused_retracted += len(records) - len(kept)
-        result = ftx.writer.add(kept, source_pk=source_pk, collection_pks=into)
+                fresh.append(Record._make(t))
+                blocked[t[0]] = t[2]
+        if blocked:
+            kept = [r for r in records if not (r[0] in blocked and r[2] < blocked[r[0]])]
+            report.refused_retracted += len(records) - len(kept)
+            records = kept
+        result = ftx.writer.add(records, source_pk=source_pk, collection_pks=into)  # type: ignore[arg-type]
         report.stored += result.stored
         report.duplicates += result.duplicates
         report.conflicts += len(result.conflicts)
-        for t in fresh:
+        for rec in fresh:
             purged = _sync_retract.apply_pulled(
-                ftx, t, peer_name=peer.name, source_pk=source_pk, into_pk=peer.into_pk
+                ftx, rec, peer_name=peer.name, source_pk=source_pk, into_pk=peer.into_pk
             )
             if purged is not None:
                 report.retractions += 1
@@ -134,17 +249,40 @@ def _store_page(node: Node, peer: Peer, page: PageLike, source_pk: int, report: 
             report.cursor = page.added_last
 
 
-def pull(node: Node, peer: Peer, client: PeerClient, *, page_size: int) -> PullReport:
-    """Pull every page the peer added after our cursor into the peer's mapped collection."""
+def pull(
+    node: Node,
+    peer: Peer,
+    client: PeerClient,
+    *,
+    page_size: int,
+    connect: Connect | None = None,
+    endpoint: PeerEndpoint | None = None,
+) -> PullReport:
+    """Pull every page the peer added after our cursor into the peer's mapped collection.
+
+    The first page is fetched here. When it is full (or holds at least
+    `PROCESS_MIN_PAGE` objects) and more follow, and
+    ``connect`` can be sent to another process, the rest is fetched, parsed and
+    validated by a fetch process while this one writes (two cores, as a big
+    import); otherwise by a thread of this process.
+    """
     report = PullReport(cursor=peer.pull_cursor)
     if peer.collection is None:
         return report
     source_pk = node.store.ensure_source("peer", peer.name)
-    pages = client.pages(
-        peer.collection, added_after=resume_after(peer.pull_cursor), limit=page_size
-    )
-    for page in _prefetch(pages):
-        report.pages += 1
-        report.received += len(page.objects)
+    added_after = resume_after(peer.pull_cursor)
+    pages = client.pages(peer.collection, added_after=added_after, limit=page_size)
+    first = prepare_page(next(iter(pages)))
+    _store_page(node, peer, first, source_pk, report)
+    if not (first.more and first.next):
+        return report
+    rest: Iterator[PreparedPage]
+    # A process costs a start (about a second): worth it only when full pages follow.
+    big = first.received >= min(page_size, PROCESS_MIN_PAGE)
+    if big and connect is not None and endpoint is not None and _picklable(connect):
+        rest = _in_process(connect, endpoint, peer.collection, added_after, page_size, first.next)
+    else:
+        rest = _prefetch(prepare_page(p) for p in pages)
+    for page in rest:
         _store_page(node, peer, page, source_pk, report)
     return report

@@ -39,7 +39,12 @@ class PeerClient(Protocol):
     """The TAXII 2.1 calls a sync makes."""
 
     def pages(
-        self, collection_id: str, *, added_after: str | None = None, limit: int | None = None
+        self,
+        collection_id: str,
+        *,
+        added_after: str | None = None,
+        limit: int | None = None,
+        next_token: str | None = None,
     ) -> Iterator[PageLike]: ...
 
     def add_objects(self, collection_id: str, objects: list[bytes]) -> dict[str, Any]: ...

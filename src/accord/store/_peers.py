@@ -131,6 +131,10 @@ class FederationTx:
             self.conn.execute(delete(table).where(column.in_(gone)))
         return len(gone)
 
+    def any_retractions(self) -> bool:
+        """Whether this node ever retracted anything (most never do: pages skip the check)."""
+        return self.conn.execute(select(s.retractions.c.object_id).limit(1)).first() is not None
+
     def retracted_versions(self, ids: set[str]) -> dict[str, str]:
         """Of these object ids, those retracted here: id → the tombstone's version key."""
         t = s.retractions

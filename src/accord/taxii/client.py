@@ -30,6 +30,7 @@ from accord.taxii._client_retry import RETRY_STATUSES, RetryPolicy, parse_retry_
 
 __all__ = [
     "MEDIA_TYPE",
+    "Connector",
     "ObjectsPage",
     "RetryPolicy",
     "TaxiiClient",
@@ -229,10 +230,20 @@ class TaxiiClient:
         )
 
     def pages(
-        self, collection_id: str, *, added_after: str | None = None, limit: int | None = None
+        self,
+        collection_id: str,
+        *,
+        added_after: str | None = None,
+        limit: int | None = None,
+        next_token: str | None = None,
     ) -> Iterator[ObjectsPage]:
-        """Every page after ``added_after``, following ``next`` until ``more`` is false."""
-        page = self.get_objects(collection_id, added_after=added_after, limit=limit)
+        """Every page after ``added_after``, following ``next`` until ``more`` is false.
+
+        With ``next_token``, it starts at that page of an earlier request.
+        """
+        page = self.get_objects(
+            collection_id, added_after=added_after, limit=limit, next_token=next_token
+        )
         yield page
         while page.more and page.next:
             page = self.get_objects(
@@ -281,21 +292,30 @@ def _error_text(response: httpx.Response) -> str:
     return text or response.reason_phrase
 
 
-def connector(
-    settings: Settings, transport: httpx.BaseTransport | None = None
-) -> Callable[[PeerEndpoint], TaxiiClient]:
-    """What the sync service calls to reach a peer: a client with the node's peer settings."""
-    retry = RetryPolicy(attempts=settings.peer_retries, backoff=settings.peer_backoff)
+@dataclass(frozen=True)
+class Connector:
+    """What the sync service calls to reach a peer: a client with the node's peer settings.
 
-    def connect(ep: PeerEndpoint) -> TaxiiClient:
+    A plain object, so that it can be sent to the pull's fetch process (with no
+    transport: tests that pass one stay in one process).
+    """
+
+    settings: Settings
+    transport: httpx.BaseTransport | None = None
+
+    def __call__(self, ep: PeerEndpoint) -> TaxiiClient:
+        s = self.settings
         return TaxiiClient(
             ep.url,
             ep.api_root,
             token=ep.token,
             username=ep.username,
-            timeout=settings.peer_timeout,
-            retry=retry,
-            transport=transport,
+            timeout=s.peer_timeout,
+            retry=RetryPolicy(attempts=s.peer_retries, backoff=s.peer_backoff),
+            transport=self.transport,
         )
 
-    return connect
+
+def connector(settings: Settings, transport: httpx.BaseTransport | None = None) -> Connector:
+    """The `Connector` of a node's settings."""
+    return Connector(settings, transport)
