@@ -95,6 +95,9 @@ class Decision:
     data: bytes | None = None
 
 
+_NO_ORIGIN = Origin()
+
+
 def neutral_identity(node_identity: str, agreement: str) -> str:
     """The identity anonymous copies are attributed to: one per node and agreement.
 
@@ -104,14 +107,42 @@ def neutral_identity(node_identity: str, agreement: str) -> str:
     return f"identity--{uuid.uuid5(_NEUTRAL_NS, f'{node_identity} {agreement}')}"
 
 
-def _created(obj: dict[str, Any]) -> datetime | None:
-    value = obj.get("created")
-    if not isinstance(value, str):
-        return None
+_cutoffs: dict[tuple[datetime, float], str] = {}
+
+
+def _embargo_cutoff(now: datetime, hours: float) -> str:
+    """``now - hours`` as ``YYYY-MM-DDTHH:MM:SS``: created at or after it is embargoed."""
+    key = (now, hours)
+    found = _cutoffs.get(key)
+    if found is None:
+        if len(_cutoffs) > 64:
+            _cutoffs.clear()
+        found = (now - timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M:%S")
+        _cutoffs[key] = found
+    return found
+
+
+def _embargoed(created: str, now: datetime, hours: float) -> str | None:
+    """The end of the embargo when ``created`` is inside it, else None.
+
+    STIX 2.1 §3.2 timestamps are RFC 3339 in UTC (``...Z``), so their first 19
+    characters compare as text in time order; a creation in the very second of
+    the cutoff counts as embargoed (never a second early). Other forms are parsed.
+    """
+    if len(created) >= 20 and created[10] == "T" and created.endswith("Z"):
+        if created[:19] < _embargo_cutoff(now, hours):
+            return None
+    else:
+        try:
+            if parse_timestamp(created) + timedelta(hours=hours) <= now:
+                return None
+        except ValueError:
+            pass  # unreadable: embargoed (it cannot be shown to be over)
     try:
-        return parse_timestamp(value)
+        until = parse_timestamp(created) + timedelta(hours=hours)
     except ValueError:
-        return None
+        return "an unreadable created time"
+    return until.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _residencies(obj: dict[str, Any], ctx: Context) -> set[str]:
@@ -250,6 +281,7 @@ def decide(
     ctx: Context,
     now: datetime,
     origin: Origin | None = None,
+    text: str | None = None,
 ) -> Decision:
     """Decide what of one stored object version goes to one recipient.
 
@@ -260,11 +292,13 @@ def decide(
         ctx: the node's identity, residency markings and members' identities.
         now: the time of the decision (embargoes).
         origin: where the version came from (onward sharing, members' posts).
+        text: the object's JSON text, when the caller has it (the stored bytes):
+            lets redaction skip objects none of its patterns can match.
 
     Returns:
         The decision; for ``share-redacted`` its ``copy`` is what is sent.
     """
-    origin = origin or Origin()
+    origin = origin or _NO_ORIGIN
     otype = obj.get("type")
     why: list[str] = []
     meta = otype == "marking-definition"
@@ -308,22 +342,26 @@ def decide(
             why.append(f"carries the excluded label(s) {', '.join(bad)}")
 
     # Confidence and embargo apply to objects with a `created` (SDOs, SROs), not SCOs.
-    created = _created(obj)
+    created = obj.get("created")
     if agreement.min_confidence is not None and created is not None and not meta:
         confidence = obj.get("confidence")
         if not isinstance(confidence, int) or confidence < agreement.min_confidence:
             shown = "none" if confidence is None else str(confidence)
             why.append(f"confidence {shown} is below the minimum {agreement.min_confidence}")
-    if agreement.embargo_hours and created is not None and not meta:
-        until = created + timedelta(hours=agreement.embargo_hours)
-        if now < until:
-            why.append(f"under embargo until {until.strftime('%Y-%m-%dT%H:%M:%SZ')}")
+    if agreement.embargo_hours and isinstance(created, str) and not meta:
+        until = _embargoed(created, now, agreement.embargo_hours)
+        if until is not None:
+            why.append(f"under embargo until {until}")
 
     # Jurisdiction of a residency statement.
-    why.extend(_jurisdiction_ok(_residencies(obj, ctx), agreement, recipient))
+    if ctx.residency:
+        codes = _residencies(obj, ctx)
+        if codes:
+            why.extend(_jurisdiction_ok(codes, agreement, recipient))
 
     # Onward sharing of what a peer sent: the originator's TLP rules.
-    why.extend(_onward(effective, origin, recipient))
+    if origin.peer is not None:
+        why.extend(_onward(effective, origin, recipient))
 
     # Objects that are only personal data stay home.
     kinds = agreement.redact
@@ -339,9 +377,9 @@ def decide(
         return Decision(Verdict.WITHHOLD, why)
 
     # The outgoing copy.
-    copy, removed = redact_object(obj, kinds, agreement.redact_fields)
+    copy, removed = redact_object(obj, kinds, agreement.redact_fields, text)
     if copy is obj:
-        copy = dict(obj) if _needs_copy(obj, agreement, ctx, recipient) else obj
+        copy = dict(obj) if _needs_copy(obj, agreement, ctx, recipient, text) else obj
     if copy is not obj:
         removed.extend(_granular(copy, agreement, recipient, ctx))
         removed.extend(_drop_personal_refs(copy, kinds))
@@ -361,14 +399,16 @@ def decide(
     return Decision(Verdict.SHARE_REDACTED, reasons, removed, copy, record.data)
 
 
-def _needs_copy(obj: dict[str, Any], agreement: Agreement, ctx: Context, r: Recipient) -> bool:
+def _needs_copy(
+    obj: dict[str, Any], agreement: Agreement, ctx: Context, r: Recipient, text: str | None
+) -> bool:
     """Whether granular markings, references or attribution might change the object."""
     if "granular_markings" in obj:
         return True
-    if any(k in agreement.redact for k in PERSONAL_TYPES.values()) and any(
-        k.endswith(("_ref", "_refs")) for k in obj
-    ):
-        return True
+    for t, kind in PERSONAL_TYPES.items():
+        # A reference to an object of that type shows as '"TYPE--' in the JSON text.
+        if kind in agreement.redact and (text is None or f'"{t}--' in text):
+            return True
     creator = obj.get("created_by_ref")
     if creator is None:
         return False

@@ -26,6 +26,7 @@ no free text, and changing them would break the object.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from collections.abc import Callable, Iterable
@@ -183,6 +184,12 @@ _TEXT_TRANSFORMS: dict[str, Callable[[str, list[Removal], str], str]] = {
     "internal-address": _sub_ips,
     "profile-path": _sub_profiles,
 }
+# Whole-document tests (see `might_redact`): each matches wherever its transform would.
+_EMAIL_HINT = re.compile(r"@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+# A literal first character lets the regular expression engine skip ahead to it.
+_INTERNAL_V4_HINT = re.compile(r"1(?:0|27|92\.168|72\.(?:1[6-9]|2\d|3[01])|69\.254)\.\d")
+_DIGIT_OR_DOT = frozenset("0123456789.")
+_FULL_V6_HINT = re.compile(r":[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:")
 # Quick tests that let most strings skip a transform's regular expression.
 _HINTS: dict[str, Callable[[str], bool]] = {
     "email": lambda t: "@" in t,
@@ -201,6 +208,37 @@ def redact_text(text: str, kinds: Iterable[str], out: list[Removal], path: str) 
     return text
 
 
+def might_redact(text: str, kinds: frozenset[str]) -> bool:
+    """Whether any text transform among ``kinds`` could change an object, given its JSON text.
+
+    A cheap test over the whole document, a superset of the transforms: every
+    value a transform would replace inside a string property also shows in the
+    JSON text (none of the patterns spans a character JSON escapes, and the
+    profile-path pattern takes doubled backslashes). Each test starts from a
+    literal (``@``, ``+``, ``::``...) so that most documents are passed over
+    by substring searches, not by a regular expression at every position.
+    """
+    lower = text.lower()
+    for kind in kinds:
+        if kind == "email":
+            if "@" in text and _EMAIL_HINT.search(text):
+                return True
+        elif kind == "phone":
+            if ("+" in text or "(" in text) and _PHONE_RE.search(text):
+                return True
+        elif kind == "profile-path":
+            if "users" in lower or "/home/" in lower or "settings" in lower:
+                return True
+        elif kind == "internal-address":
+            for m in _INTERNAL_V4_HINT.finditer(text):
+                if m.start() == 0 or text[m.start() - 1] not in _DIGIT_OR_DOT:
+                    return True
+            # Every IPv6 address is written with "::" or in full (eight groups).
+            if "::" in text or _FULL_V6_HINT.search(text):
+                return True
+    return False
+
+
 def _walk(value: Any, kinds: tuple[str, ...], out: list[Removal], path: str) -> Any:
     if isinstance(value, str):
         return redact_text(value, kinds, out, path)
@@ -216,8 +254,16 @@ def _walk(value: Any, kinds: tuple[str, ...], out: list[Removal], path: str) -> 
     return value
 
 
+@functools.lru_cache(maxsize=64)
+def _text_kinds(kinds: frozenset[str]) -> tuple[str, ...]:
+    return tuple(k for k in KINDS if k in kinds and k in _TEXT_TRANSFORMS)
+
+
 def redact_object(
-    obj: dict[str, Any], kinds: frozenset[str], fields: tuple[str, ...]
+    obj: dict[str, Any],
+    kinds: frozenset[str],
+    fields: tuple[str, ...],
+    text: str | None = None,
 ) -> tuple[dict[str, Any], list[Removal]]:
     """The outgoing copy of one object with personal data replaced, and what was removed.
 
@@ -225,14 +271,16 @@ def redact_object(
         obj: the parsed object (not changed).
         kinds: the transforms to apply (see KINDS).
         fields: top-level free-text properties whose whole text is replaced.
+        text: the object's JSON text, when the caller has it: a document no
+            transform could change is not walked (see `might_redact`).
 
     Returns:
         The copy (``obj`` itself when nothing changed) and the removals.
     """
     out: list[Removal] = []
     copy = obj
-    text_kinds = tuple(k for k in KINDS if k in kinds and k in _TEXT_TRANSFORMS)
-    if text_kinds:
+    text_kinds = _text_kinds(kinds)
+    if text_kinds and (text is None or might_redact(text, kinds)):
         copy = _walk(obj, text_kinds, out, "")
     if "x509-name" in kinds and obj.get("type") == "x509-certificate":
         for key in ("subject", "issuer"):

@@ -280,13 +280,15 @@ class Gate:
             return Decision(Verdict.WITHHOLD, [self.why_closed])
         if sources is None and self._needs_origins():
             sources = self.node.store.origins([obj.added]).get(obj.added, [])
+        text = obj.data.decode()
         return decide(
-            orjson.loads(obj.data),
+            orjson.loads(text),
             self.agreement,
             self.recipient,
             self.context,
             self.now,
             self._origin(sources),
+            text,
         )
 
     def filter(self, items: Sequence[PageItem]) -> list[PageItem]:
