@@ -69,6 +69,8 @@ def test_peer_add_list_failures_remove_and_a_failed_sync(home: Path) -> None:
 def test_peer_add_refuses_what_cannot_work(home: Path) -> None:
     code, _, err = run(home, "peer", "add", "p", "--url", "ftp://x", "--collection", "c")
     assert code == 1 and "is not an http(s) URL" in err
+    code, _, err = run(home, "peer", "add", "p", "--url", "http://u:pw@x", "--collection", "c")
+    assert code == 1 and "must not hold credentials" in err and "pw" not in err
     code, _, err = run(home, "peer", "add", "p", "--url", "http://x")
     assert code == 1 and "give a collection to pull or one to push to" in err
     code, _, err = run(home, "peer", "add", "p", "--url", "http://x", "--push-collection", "c")

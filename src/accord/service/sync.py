@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from accord.exceptions import AccordError, ConfigError
 from accord.service import _sync_pull, _sync_push, _sync_retract, _sync_secret
@@ -148,6 +149,9 @@ def add_peer(
     """
     if not url.startswith(("http://", "https://")):
         raise ConfigError("--url", f"{url!r} is not an http(s) URL")
+    if "@" in urlsplit(url).netloc:
+        # A URL is printed and logged; a secret in it would be too.
+        raise ConfigError("--url", "must not hold credentials: give --token (and --user)")
     if collection is None and push_collection is None:
         raise ConfigError("--collection", "give a collection to pull or one to push to")
     if push_collection is not None and not push_from:
