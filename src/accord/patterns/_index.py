@@ -112,7 +112,7 @@ def _simple(pattern: str) -> tuple[str, str, str] | None:
 class _Entry:
     """An indicator that needs the evaluator (not a direct equality)."""
 
-    __slots__ = ("compiled", "span", "triggers", "type_", "valid_from", "valid_until", "window")
+    __slots__ = ("compiled", "span", "triggers", "types", "valid_from", "valid_until", "window")
 
     def __init__(
         self,
@@ -122,7 +122,7 @@ class _Entry:
         valid_until: float | None,
         window: deque[Event] | None,
         span: float | None,
-        type_: str,
+        types: tuple[str, ...],
     ) -> None:
         self.compiled = compiled
         self.triggers = triggers
@@ -130,7 +130,7 @@ class _Entry:
         self.valid_until = valid_until
         self.window = window
         self.span = span
-        self.type_ = type_
+        self.types = types
 
 
 def _ip_int(value: str) -> tuple[int, int] | None:
@@ -310,7 +310,7 @@ class Matcher:
             valid_until,
             None if single else deque(maxlen=self.window),
             span,
-            comparisons(root)[0].path.object_type,
+            tuple(dict.fromkeys(c.path.object_type for c in comparisons(root))),
         )
         self._entries[indicator_id] = entry
         self._index(indicator_id, entry)
@@ -319,7 +319,8 @@ class Matcher:
     def _index(self, indicator_id: str, entry: _Entry) -> None:
         t = entry.triggers
         if t is None:
-            self._always.setdefault(entry.type_, []).append(indicator_id)
+            for type_ in entry.types:
+                self._always.setdefault(type_, []).append(indicator_id)
             return
         self._index_keys(indicator_id, t)
         for path, source in t.regex:
@@ -353,9 +354,10 @@ class Matcher:
             return
         t = entry.triggers
         if t is None:
-            ids = self._always.get(entry.type_, [])
-            if indicator_id in ids:
-                ids.remove(indicator_id)
+            for type_ in entry.types:
+                ids = self._always.get(type_, [])
+                if indicator_id in ids:
+                    ids.remove(indicator_id)
             return
         self._unindex_keys(indicator_id, t)
         for path, _source in t.regex:
@@ -384,7 +386,10 @@ class Matcher:
                 continue
             table, lower, cidr, regex, cache = entry
             if table is not None:
-                ids = table.get(value.lower() if lower and type(value) is str else value)
+                try:
+                    ids = table.get(value.lower() if lower and type(value) is str else value)
+                except TypeError:  # an unhashable value (a list, an object) is no key
+                    continue
                 if ids is not None:
                     if found is None:
                         found = []

@@ -133,4 +133,14 @@ def is_direct(root: ObservationExpr) -> bool:
         lits = (expr.value,) if isinstance(expr.value, Literal) else expr.value
         return bool(lits) and all(lit.kind == "str" for lit in lits)
 
+    # ISSUBSET only alone: beside an equality, a value that is not an address makes
+    # the reference raise instead of matching (an error is no match here either).
+    if isinstance(root.expr, CompoundComparison) and "ISSUBSET" in _ops(root.expr):
+        return False
     return direct(root.expr)
+
+
+def _ops(expr: ComparisonExpr) -> set[str]:
+    if isinstance(expr, CompoundComparison):
+        return _ops(expr.lhs) | _ops(expr.rhs)
+    return {expr.op} if isinstance(expr, Comparison) else set()
