@@ -19,6 +19,7 @@ peer.
 
 from __future__ import annotations
 
+import gc
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -200,6 +201,9 @@ def match_paths(
     feed = IndicatorFeed(node, matcher)
     report.indicators = feed.load()
     report.compile_seconds = time.perf_counter() - started
+    # The compiled indicators live as long as the run: keep the collector from walking
+    # their millions of objects on every full collection (events make garbage fast).
+    gc.freeze()
     book = SightingBook(
         node, collection or settings.sightings_collection, keep_observed=keep_observed
     )

@@ -1,0 +1,251 @@
+"""Detection benchmark: Accord's compiled matcher over maltrail + Unit 42, on replayed Zeek logs.
+
+(a) Every maltrail trail (``../shared/data/maltrail``, about 1.85 million lines:
+domains, IPs, CIDRs, URLs) and every Unit 42 indicator pattern, as STIX indicators
+compiled into one `accord.patterns.Matcher`; events: the Zeek logs of
+``../shared/data/zeek`` replayed to ``--events`` events (1,000,000) in one file,
+read, parsed and matched as ``accord match`` does (`accord.service.match.scan`),
+once in one process (``inline``) and once with the parsing in a parser process
+(``process``). Each run is a process of its own: its peak RSS is its own
+(``_match_run.py``). Reported: compile time, events per second, peak memory.
+
+(b) A seeded sample of (pattern, observation) pairs evaluated one at a time through
+``stix2matcher.matcher.match`` (the OASIS reference) and ``accord.patterns.match``;
+the answers must agree; reported as the ratio of their times (``_match_eval.py``).
+
+Goals (issue 5): at least 200,000 events/s against the full indicator set with peak
+memory under 2 GiB; at least 1,000x the reference per evaluation.
+
+    python bench/match.py [--events 1000000] [--sample 2000] [--out FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import (
+    REPO_ROOT,
+    log,
+    machine,
+    package_version,
+    publish_report,
+    verdict,
+    working_directory,
+)
+from _ingest_proc import MIB, Measurement, run_measured
+from _match_data import (
+    REPLAY,
+    maltrail_indicators,
+    unit42_indicators,
+    write_replay,
+)
+from _match_eval import EvalResult, evaluate, sample_pairs
+from accord.logsources import LogParser, SourceStats
+from accord.patterns import Event
+
+DATA = Path(os.environ.get("ACCORD_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
+GOAL_RATE = 200_000
+GOAL_RSS = 2 * 1024 * MIB
+GOAL_RATIO = 1_000
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add = parser.add_argument
+    add("--data", type=Path, default=DATA, help="the shared data folder (../shared/data)")
+    add("--events", type=int, default=1_000_000, help="events replayed (default 1,000,000)")
+    add("--sample", type=int, default=2000, help="(pattern, observation) pairs for (b)")
+    add("--seed", type=int, default=5, help="seed of the sample")
+    add("--modes", default="inline,process", help="runs of (a): inline, process")
+    add("--no-maltrail", action="store_true", help="(a) with the Unit 42 indicators only")
+    add("--timeout", type=float, default=3600.0, help="seconds allowed to one run of (a)")
+    add("--workdir", type=Path, help="keep the replay file here (default: a temporary folder)")
+    add("--out", type=Path, help="report file (default bench/results/match-DATE.md)")
+    return parser.parse_args(argv)
+
+
+def run_a(
+    args: argparse.Namespace, replay: Path, workdir: Path
+) -> list[tuple[dict[str, Any], Measurement]]:
+    runs: list[tuple[dict[str, Any], Measurement]] = []
+    for mode in args.modes.split(","):
+        log(f"(a) {mode}: compiling the indicators and matching {args.events:,} events")
+        cmd = [
+            sys.executable,
+            str(Path(__file__).with_name("_match_run.py")),
+            str(args.data),
+            str(replay),
+            "--mode",
+            mode,
+        ]
+        if args.no_maltrail:
+            cmd.append("--no-maltrail")
+        env = {**os.environ, "PYTHONPATH": str(REPO_ROOT / "src")}
+        m = run_measured(cmd, env=env, timeout=args.timeout, log_prefix=workdir / f"run-{mode}")
+        if not m.ok:
+            log(f"(a) {mode} failed: {m.failure()}")
+            runs.append(({"mode": mode, "failure": m.failure()}, m))
+            continue
+        result = orjson.loads(m.stdout.strip().splitlines()[-1])
+        rate = result["events"] / result["match_seconds"]
+        log(f"(a) {mode}: {rate:,.0f} events/s, peak {(m.peak_rss or 0) / MIB:,.0f} MiB")
+        runs.append((result, m))
+    return runs
+
+
+def run_b(args: argparse.Namespace, replay: Path) -> EvalResult:
+    log(f"(b) sampling {args.sample:,} (pattern, observation) pairs")
+    patterns = [p for _, p, _ in unit42_indicators(args.data)]
+    # Every 100th maltrail trail: all its shapes, without holding 1.85 million strings.
+    patterns += [p for _, p, _ in itertools.islice(maltrail_indicators(args.data), 0, None, 100)]
+    parser = LogParser(str(replay), stats=SourceStats())
+    events: list[Event] = []
+    with replay.open("rb") as f:
+        for n, line in enumerate(f, 1):
+            event = parser.feed(line, n)
+            if event is not None:
+                events.append(event)
+            if len(events) >= 200_000:
+                break
+    pairs = sample_pairs(patterns, events, args.sample, args.seed)
+    log(f"(b) evaluating {len(pairs):,} pairs through stix2-matcher and accord.patterns.match")
+    result = evaluate(pairs)
+    log(f"(b) ratio {result.ratio:,.0f}x, {len(result.disagreements)} disagreements")
+    return result
+
+
+def _row(result: dict[str, Any], m: Measurement) -> str:
+    if "failure" in result:
+        return f"| {result['mode']} | failed: {result['failure']} | | | | | | |"
+    rate = result["events"] / result["match_seconds"]
+    return (
+        f"| {result['mode']} | {result['indicators']:,} | {result['compile_seconds']:,.1f} s |"
+        f" {result['events']:,} | **{rate:,.0f}** | {(m.peak_rss or 0) / MIB:,.0f} MiB |"
+        f" {result['hits']:,} | {result['indicators_hit']:,} |"
+    )
+
+
+def report(
+    args: argparse.Namespace,
+    runs: list[tuple[dict[str, Any], Measurement]],
+    per_source: dict[str, int],
+    b: EvalResult | None,
+    when: time.struct_time,
+) -> str:
+    versions = {
+        "Python": platform.python_version(),
+        "orjson": package_version("orjson"),
+        "stix2-matcher": package_version("stix2-matcher"),
+    }
+    ok = [(r, m) for r, m in runs if "failure" not in r]
+    lines = [
+        f"# Detection benchmark, {time.strftime('%Y-%m-%d', when)}",
+        "",
+        f"- Date: {time.strftime('%Y-%m-%d %H:%M UTC', when)}",
+        f"- Machine: {machine()}",
+        "- Software: " + ", ".join(f"{k} {v}" for k, v in versions.items()),
+        "- Indicators: "
+        + (
+            f"maltrail {ok[0][0]['maltrail']:,} + Unit 42 {ok[0][0]['unit42']:,}"
+            f" (refused: {ok[0][0]['refused'] or 'none'})"
+            if ok
+            else "n/a"
+        ),
+        f"- Events: {args.events:,} replayed from "
+        + ", ".join(
+            f"{Path(k).name if 'json' not in k else 'json/' + Path(k).name} {v:,}"
+            for k, v in per_source.items()
+            if v
+        ),
+        "",
+        "## (a) Compiled matcher, every indicator, replayed Zeek logs",
+        "",
+        "| run | indicators | compile | events | events/s | peak RSS | hits | indicators hit |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|",
+        *(_row(r, m) for r, m in runs),
+        "",
+        "inline: read, parse and match in one process. process: lines parsed in a parser"
+        " process, matched in the main one (the peak RSS is the main process's). Compile:"
+        " the time spent in `Matcher.add` only. events/s: events over the time of reading,"
+        " parsing and matching the replay (compiling excluded); hits counted per indicator"
+        " as `accord match` does before writing one sighting each (no database here).",
+    ]
+    if b is not None:
+        ref_us = b.reference_seconds / b.pairs * 1e6
+        cold_us = b.accord_seconds / b.pairs * 1e6
+        warm_us = b.accord_warm_seconds / b.pairs * 1e6
+        lines += [
+            "",
+            "## (b) One pattern against one observation: Accord and the reference",
+            "",
+            "| pairs | matching | reference errors | disagreements | stix2-matcher |"
+            " Accord, first call | ratio | Accord, pattern compiled | ratio |",
+            "|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+            f"| {b.pairs:,} | {b.matched:,} | {b.errors:,} | {len(b.disagreements)} |"
+            f" {ref_us:,.0f} µs | {cold_us:,.1f} µs | {b.ratio:,.0f}x |"
+            f" {warm_us:,.1f} µs | **{b.warm_ratio:,.0f}x** |",
+            "",
+            "Half the pairs are patterns made from the observation's own keys (=, IN, LIKE,"
+            " OR, >=: they match), half are Unit 42 and maltrail patterns with a random"
+            " replayed Zeek observation. Observations are passed as STIX 2.1 bundles"
+            " (observed-data with `object_refs` and its SCOs), the same list to both;"
+            " their answers must be the same (disagreements). Times are per evaluation:"
+            " stix2-matcher parses the pattern on every call; `accord.patterns.match` on"
+            " its first call of a pattern (first call), then from its compiled-pattern"
+            " cache (pattern compiled: what the matcher does, compiling each indicator"
+            " once).",
+        ]
+        lines += [f"- disagreement: {d}" for d in b.disagreements[:10]]
+    best = max((r["events"] / r["match_seconds"] for r, _ in ok), default=0.0)
+    peak = max((m.peak_rss or 0 for _, m in ok), default=0)
+    lines += [
+        "",
+        "## Goals",
+        "",
+        f"- at least {GOAL_RATE:,} events/s against the full set: best {best:,.0f}:"
+        f" {verdict(best >= GOAL_RATE if ok else None)}",
+        f"- peak memory under 2 GiB: {peak / MIB:,.0f} MiB:"
+        f" {verdict(peak < GOAL_RSS if ok else None)}",
+        f"- at least {GOAL_RATIO:,}x the reference per evaluation: "
+        + (
+            f"{b.warm_ratio:,.0f}x with the pattern compiled: {verdict(b.warm_ratio >= GOAL_RATIO)}"
+            f" ({b.ratio:,.0f}x on a pattern's first call)"
+            if b
+            else "n/a"
+        ),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    when = time.gmtime()
+    if not (args.data / "zeek").is_dir():
+        log(f"no shared data at {args.data} (set ACCORD_SHARED_DATA or --data)")
+        return 2
+    with working_directory(args.workdir) as workdir:
+        replay = workdir / "replay.log"
+        log(f"writing {args.events:,} replayed Zeek events to {replay}")
+        per_source = write_replay(args.data, replay, args.events)
+        runs = run_a(args, replay, workdir)
+        b = run_b(args, replay) if args.sample else None
+    publish_report(report(args, runs, per_source, b, when), args.out, "match", when)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
+
+__all__ = ["REPLAY", "main"]
