@@ -33,8 +33,8 @@ indicator in :attr:`Matcher.flagged` and takes it out of the index.
 
 from __future__ import annotations
 
+import ipaddress
 import re
-import socket
 from collections import deque
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -48,6 +48,7 @@ from accord.patterns._parser import DEFAULT_LIMITS, Limits, parse, unquote
 from accord.patterns._regex import check_regex, compile_regex
 from accord.patterns._semantics import SCO_PROPERTIES, comparisons, warnings_of
 from accord.patterns._triggers import Triggers, is_direct, norm_value, triggers_of
+from accord.patterns._values import inet_aton
 
 __all__ = ["Event", "Hit", "Matcher"]
 
@@ -134,15 +135,16 @@ class _Entry:
 
 
 def _ip_int(value: str) -> tuple[int, int] | None:
-    """(version, integer) of an IP address string, or None."""
-    try:
-        if ":" in value:
-            return 6, int.from_bytes(socket.inet_pton(socket.AF_INET6, value), "big")
-        if value.count(".") != 3:
+    """(version, integer) of a plain IP address string, or None."""
+    if ":" in value:
+        try:
+            return 6, int(ipaddress.IPv6Address(value))
+        except ValueError:
             return None
-        return 4, int.from_bytes(socket.inet_aton(value), "big")
-    except (OSError, ValueError):
+    if value.count(".") != 3:
         return None
+    number = inet_aton(value)
+    return None if number is None else (4, number)
 
 
 def _add_id(table: dict[Any, Any], key: Any, indicator_id: str) -> None:

@@ -12,8 +12,6 @@ import binascii
 import datetime
 import ipaddress
 import re
-import socket
-import struct
 from functools import lru_cache
 from typing import Any
 
@@ -23,6 +21,7 @@ from accord.patterns._parser import unquote
 
 __all__ = [
     "in_subnet",
+    "inet_aton",
     "like_to_regex",
     "literal_value",
     "parse_timestamp",
@@ -97,12 +96,71 @@ def like_to_regex(like: str) -> str:
     return "".join(out)
 
 
+_HEX = "0123456789abcdefABCDEF"
+_SPACE = " \t\n\v\f\r"
+
+
+def inet_aton(text: str) -> int | None:
+    """An IPv4 address as the C library's ``inet_aton`` reads it, or None.
+
+    The reference matcher reads addresses with ``socket.inet_aton``: one to four
+    parts, each decimal, octal (``0`` prefix) or hex (``0x``), the last part
+    filling the remaining bytes, anything after white space ignored. The core
+    does no I/O (``socket`` included), so this is the same rule in Python.
+    """
+    if "\x00" in text or not text.isascii():
+        return None
+    parts: list[int] = []
+    i, n = 0, len(text)
+    while True:
+        if i >= n or not text[i].isdigit():
+            return None
+        base, digits = 10, False
+        if text[i] == "0":
+            i += 1
+            if i < n and text[i] in "xX":
+                base = 16
+                i += 1
+            else:
+                base, digits = 8, True
+        value = 0
+        while i < n:
+            c = text[i]
+            if c.isdigit() and not (base == 8 and c in "89"):
+                value = value * base + int(c)
+            elif c.isdigit():
+                return None
+            elif base == 16 and c in _HEX:
+                value = value * 16 + int(c, 16)
+            else:
+                break
+            digits = True
+            i += 1
+            if value > 0xFFFFFFFF:
+                return None
+        if not digits:
+            return None
+        if i < n and text[i] == ".":
+            if len(parts) >= 3:
+                return None
+            parts.append(value)
+            i += 1
+            continue
+        break
+    if i < n and text[i] not in _SPACE:
+        return None
+    limit = (0xFFFFFFFF, 0xFFFFFF, 0xFFFF, 0xFF)[len(parts)]
+    if value > limit or any(p > 0xFF for p in parts):
+        return None
+    for k, p in enumerate(parts):
+        value |= p << (24 - 8 * k)
+    return value
+
+
 def _ipv4_int(text: str, pattern: str) -> int:
-    try:
-        packed = socket.inet_aton(text)
-    except (OSError, ValueError) as exc:
-        raise PatternMatchError(pattern, f"invalid IPv4 address: {text}") from exc
-    value: int = struct.unpack(">I", packed)[0]
+    value = inet_aton(text)
+    if value is None:
+        raise PatternMatchError(pattern, f"invalid IPv4 address: {text}")
     return value
 
 
