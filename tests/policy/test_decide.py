@@ -362,5 +362,6 @@ def test_other_members_stay_confidential() -> None:
 
 @given(st.sampled_from(list(Tlp)))
 def test_tlp_levels_parse_from_their_labels(level: Tlp) -> None:
+    assert level  # TLP:CLEAR is 0, yet a level: `level or default` must keep it
     assert Tlp.parse(level.label) is level
     assert Tlp.parse(level.label.lower().removeprefix("tlp:")) is level

@@ -31,6 +31,10 @@ class Tlp(IntEnum):
     AMBER_STRICT = 3
     RED = 4
 
+    def __bool__(self) -> bool:
+        # A level is a level: CLEAR (0) must not read as "no level" in `level or default`.
+        return True
+
     @property
     def label(self) -> str:
         """The level as FIRST writes it: ``TLP:AMBER+STRICT``."""
