@@ -296,3 +296,19 @@ def test_parse_mapping() -> None:
     ]
     with pytest.raises(ValueError, match="COLUMN=PATH"):
         match.parse_mapping(["ipv4-addr:value"])
+
+
+def test_ctrl_c_ends_a_follow_and_keeps_the_hits(make_node: NodeFactory, tmp_path: Path) -> None:
+    node = make_node(match_flush_seconds=3600)  # no flush before the end
+    ind = _indicator(1, "[domain-name:value = 'c2.example']")
+    _store(node, [ind])
+    log = tmp_path / "dns.json"
+    record = {"ts": 1.7e9, "query": "c2.example", "qtype_name": "A", "id.orig_h": "192.0.2.1"}
+    log.write_bytes(b"".join(orjson.dumps(record) + b"\n" for _ in range(3)))
+
+    def interrupt() -> bool:
+        raise KeyboardInterrupt
+
+    report = match.match_paths(node, [str(log)], follow=True, stop=interrupt)
+    assert report.interrupted
+    assert _sightings(node)[ind["id"]]["count"] == 3

@@ -85,21 +85,20 @@ def match_cmd(
                 last[0] = now
                 progress.update(task, completed=read, events=events, hits=hits)
 
-        try:
-            report = match.match_paths(
-                node,
-                [str(p) for p in files],
-                fmt=fmt,
-                mapping=pairs,
-                follow=follow,
-                collection=collection,
-                keep_observed=keep_observed,
-                progress=tick,
-            )
-        except KeyboardInterrupt:  # pragma: no cover - interactive
-            err.print("interrupted", markup=False)
-            raise typer.Exit(130) from None
+        report = match.match_paths(
+            node,
+            [str(p) for p in files],
+            fmt=fmt,
+            mapping=pairs,
+            follow=follow,
+            collection=collection,
+            keep_observed=keep_observed,
+            progress=tick,
+        )
     _print_report(report, top)
+    if report.interrupted and not follow:
+        err.print("interrupted: the sightings counted so far are stored", markup=False)
+        raise typer.Exit(130)
     if report.failed_inputs:
         raise typer.Exit(1)
 

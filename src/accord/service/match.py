@@ -68,6 +68,7 @@ class MatchReport:
     failed_inputs: list[InputError] = field(default_factory=list)
     compile_seconds: float = 0.0
     seconds: float = 0.0
+    interrupted: bool = False  # ended by Ctrl-C (the sightings counted so far are stored)
 
     @property
     def total_hits(self) -> int:
@@ -207,7 +208,7 @@ def match_paths(
     book = SightingBook(
         node, collection or settings.sightings_collection, keep_observed=keep_observed
     )
-    read = events = hits = 0
+    read = hits = 0
 
     def tick(n: int) -> None:
         nonlocal read
@@ -232,32 +233,36 @@ def match_paths(
         book.add(found)
 
     files = [Path(p) for p in paths]
-    if follow:
-        parser = LogParser(str(files[0]), fmt, mapping, report.stats, default_time=time.time())
-        stream = _match_files.follow_file(
-            files[0], parser, stop=stop or (lambda: False), idle=idle, tick=tick
-        )
-        for event in stream:
-            events += 1
-            found = matcher.feed(event)
-            if found:
-                on_hits(found)
-        report.inputs = 1
-    else:
-        threshold = settings.parser_process_bytes
-        parallel = bool(threshold) and sum(_size(p) for p in files) > threshold
-        events = scan(
-            matcher,
-            files,
-            fmt=fmt,
-            mapping=mapping,
-            stats=report.stats,
-            on_hits=on_hits,
-            failed=report.failed_inputs,
-            tick=tick,
-            parallel=parallel,
-        )
-        report.inputs = len(files)
+    try:
+        if follow:
+            parser = LogParser(str(files[0]), fmt, mapping, report.stats, default_time=time.time())
+            stream = _match_files.follow_file(
+                files[0], parser, stop=stop or (lambda: False), idle=idle, tick=tick
+            )
+            report.inputs = 1
+            for event in stream:
+                found = matcher.feed(event)
+                if found:
+                    on_hits(found)
+        else:
+            threshold = settings.parser_process_bytes
+            parallel = bool(threshold) and sum(_size(p) for p in files) > threshold
+            report.inputs = len(files)
+            scan(
+                matcher,
+                files,
+                fmt=fmt,
+                mapping=mapping,
+                stats=report.stats,
+                on_hits=on_hits,
+                failed=report.failed_inputs,
+                tick=tick,
+                parallel=parallel,
+            )
+    except KeyboardInterrupt:
+        # Ctrl-C ends a follow (and cuts a long run short): the hits counted so far
+        # are real, so they are written before returning.
+        report.interrupted = True
     book.flush()
     report.sightings_written = book.written
     report.errors = book.errors
