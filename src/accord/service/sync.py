@@ -240,17 +240,9 @@ def sync_peer(node: Node, name: str, connect: Connect) -> SyncReport:
     report = SyncReport(peer.name)
     client: PeerClient | None = None
     try:
-        where = endpoint(node, peer)
-        client = connect(where)
+        client = connect(endpoint(node, peer))
         if peer.collection is not None:
-            report.pull = _sync_pull.pull(
-                node,
-                peer,
-                client,
-                page_size=node.settings.sync_page,
-                connect=connect,
-                endpoint=where,
-            )
+            report.pull = _sync_pull.pull(node, peer, client, page_size=node.settings.sync_page)
         if peer.push_collection is not None:
             report.push = _sync_push.push(node, peer, client, envelope=node.settings.sync_page)
     except (AccordError, OSError) as exc:

@@ -296,8 +296,9 @@ def _error_text(response: httpx.Response) -> str:
 class Connector:
     """What the sync service calls to reach a peer: a client with the node's peer settings.
 
-    A plain object, so that it can be sent to the pull's fetch process (with no
-    transport: tests that pass one stay in one process).
+    Args:
+        settings: the node's settings (ACCORD_PEER_*).
+        transport: an httpx transport (tests); None: the network.
     """
 
     settings: Settings
