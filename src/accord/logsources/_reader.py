@@ -266,4 +266,4 @@ def from_wire(wire: Wire) -> Event:
     when, keys, line, sdo = wire
     if sdo is not None:
         return Event(when, keys, functools.partial(_as_is, sdo), line)
-    return Event(when, keys, functools.partial(_observed, when, keys), line)
+    return tuple.__new__(Event, (when, keys, functools.partial(_observed, when, keys), line))
