@@ -247,3 +247,19 @@ def test_same_answers_as_the_reference_on_generated_cases(
     ours = _outcome(match, pattern, observations)
     theirs = _outcome(oasis_match, pattern, observations)
     assert ours == theirs, (pattern, observations)
+
+
+def test_prepared_inputs_are_reused_only_while_unchanged() -> None:
+    bundle = _bundle([_IP])
+    obs = [bundle]
+    assert match("[ipv4-addr:value = '10.1.2.3']", obs)
+    # a value changed in place is read live
+    bundle["objects"][1]["value"] = "10.9.9.9"
+    assert not match("[ipv4-addr:value = '10.1.2.3']", obs)
+    assert match("[ipv4-addr:value = '10.9.9.9']", obs)
+    # an object added to the bundle (and referenced) is seen
+    bundle["objects"][0]["object_refs"] = ["ipv4-addr--1", "domain-name--1"]
+    bundle["objects"].append({"type": "domain-name", "id": "domain-name--1", "value": "x.example"})
+    assert match("[domain-name:value = 'x.example']", obs)
+    # a new list is a new input
+    assert not match("[domain-name:value = 'x.example']", [_bundle([_IP])])

@@ -256,10 +256,65 @@ def _suffixed(key: str, value: Any) -> Any:
     return value
 
 
+_KEY, _KEY_SUFFIXED, _REF, _REFS, _STAR_STEP, _INDEX = range(6)
+
+
+def _plan(path: ObjectPath) -> list[tuple[int, Any]]:
+    """The steps of a path as (kind, argument), decided once per pattern."""
+    plan: list[tuple[int, Any]] = []
+    for step in path.steps:
+        key = step.key
+        if key is None:
+            if step.list_index == STAR:
+                plan.append((_STAR_STEP, None))
+            else:
+                plan.append((_INDEX, step.list_index))
+        elif key.endswith("_ref"):
+            plan.append((_REF, key))
+        elif key.endswith("_refs"):
+            plan.append((_REFS, key))
+        elif key.endswith(("_hex", "_bin")):
+            plan.append((_KEY_SUFFIXED, key))
+        else:
+            plan.append((_KEY, key))
+    return plan
+
+
 def _selector(path: ObjectPath, pattern: str) -> Selector:
     """Per observation: root object id -> the values the path selects (non-empty)."""
     type_ = path.object_type
-    steps = path.steps
+    plan = _plan(path)
+    if len(plan) == 1 and plan[0][0] == _KEY:
+        # The common case: one plain property ("domain-name:value").
+        only = plan[0][1]
+
+        def select_one(obs: Observation) -> dict[Any, list[Any]]:
+            if obs.v21 and type_ in SDO_TYPES:
+                return {}
+            return {rid: [obj[only]] for rid, obj in obs.roots(type_) if only in obj}
+
+        return select_one
+
+    if all(kind == _KEY for kind, _ in plan):
+        # Plain properties only ("file:hashes.'SHA-256'"): one value at most per root.
+        keys = tuple(arg for _, arg in plan)
+
+        def select_keys(obs: Observation) -> dict[Any, list[Any]]:
+            out: dict[Any, list[Any]] = {}
+            if obs.v21 and type_ in SDO_TYPES:
+                return out
+            for root_id, obj in obs.roots(type_):
+                value = obj
+                for key in keys:
+                    if type(value) is dict and key in value:
+                        value = value[key]
+                    else:
+                        break
+                else:
+                    out[root_id] = [value]
+            return out
+
+        return select_keys
 
     def select(obs: Observation) -> dict[Any, list[Any]]:
         out: dict[Any, list[Any]] = {}
@@ -267,21 +322,21 @@ def _selector(path: ObjectPath, pattern: str) -> Selector:
             return out
         for root_id, obj in obs.roots(type_):
             values: list[Any] = [obj]
-            for step in steps:
-                key = step.key
-                if key is not None:
-                    nxt = [_suffixed(key, v[key]) for v in values if type(v) is dict and key in v]
-                    if nxt and key.endswith("_ref"):
-                        nxt = _deref(obs, nxt, key, pattern)
-                    elif nxt and key.endswith("_refs"):
-                        nxt = _deref_lists(obs, nxt, key, pattern)
-                elif step.list_index == STAR:
-                    nxt = [x for v in values if type(v) is list for x in v]
+            for kind, arg in plan:
+                if kind == _KEY:
+                    values = [v[arg] for v in values if type(v) is dict and arg in v]
+                elif kind == _STAR_STEP:
+                    values = [x for v in values if type(v) is list for x in v]
+                elif kind == _INDEX:
+                    values = [v[arg] for v in values if type(v) is list and 0 <= arg < len(v)]
                 else:
-                    i = step.list_index
-                    assert isinstance(i, int)
-                    nxt = [v[i] for v in values if type(v) is list and 0 <= i < len(v)]
-                values = nxt
+                    values = [
+                        _suffixed(arg, v[arg]) for v in values if type(v) is dict and arg in v
+                    ]
+                    if values and kind == _REF:
+                        values = _deref(obs, values, arg, pattern)
+                    elif values and kind == _REFS:
+                        values = _deref_lists(obs, values, arg, pattern)
                 if not values:
                     break
             if values:
@@ -520,8 +575,12 @@ class CompiledPattern:
         self._timeout = regex_timeout
         self._error: PatternMatchError | None = None
         self._run: Callable[[list[Observation]], Iterator[Binding]] | None = None
+        self.simple: Test | None = None
+        """For a single ``[...]`` without qualifier: its root sets per observation."""
         try:
             self._run = self._compile(pattern.root)
+            if isinstance(pattern.root, SimpleObservation):
+                self.simple = _comparison_test(pattern.root.expr, self.text, regex_timeout)
         except PatternMatchError as exc:
             self._error = exc
         except PatternTooComplex:

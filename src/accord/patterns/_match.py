@@ -11,9 +11,8 @@ from functools import lru_cache
 from typing import Any
 
 from accord.exceptions import PatternMatchError
-from accord.patterns._ast import SimpleObservation
 from accord.patterns._evaluate import CompiledPattern
-from accord.patterns._observations import observations_of
+from accord.patterns._observations import Observation, observations_of
 from accord.patterns._parser import parse
 
 __all__ = ["compile_cached", "match"]
@@ -51,14 +50,15 @@ def match(
     """
     del verbose
     compiled = compile_cached(pattern)
-    observations = observations_of(observed_data_sdos, stix_version)
-    root = compiled.pattern.root
-    if type(root) is SimpleObservation and compiled._run is not None:
-        # One observation expression: the first binding is the first match.
-        for binding in compiled._run(observations):
-            return [observations[binding[0][0]].sdo]
-        return []
     try:
+        observations = _prepared(observed_data_sdos, stix_version)
+        simple = compiled.simple
+        if simple is not None:
+            # One observation expression: the first binding is its first observation
+            # (in the order the reference's comparison maps keep) counted at least once.
+            for i in simple(observations):
+                return [observations[i].sdo]
+            return []
         first = compiled.first(observations)
     except PatternMatchError as exc:
         if not exc.pattern:
@@ -68,3 +68,42 @@ def match(
         return []
     chosen = sorted({i for i, n in first if n == 0})
     return [observations[i].sdo for i in chosen]
+
+
+# The prepared form of recent inputs, by identity. Preparing (finding each
+# observed-data's objects, reading its times) costs more than evaluating a
+# compiled pattern, and callers evaluate many patterns against the same
+# observations. An entry is used only while the input list, each bundle and each
+# bundle's ``objects`` list are the same objects with the same length; values
+# inside objects are always read live. Replacing an object's type, id, refs or
+# times in place between two calls is not seen: pass a new list then.
+_PREPARED: dict[int, tuple[Any, tuple[Any, ...], str, list[Observation]]] = {}
+_PREPARED_MAX = 64
+
+
+def _fingerprint(sdos: list[Any]) -> tuple[Any, ...]:
+    out: list[Any] = []
+    for sdo in sdos:
+        objects = sdo.get("objects") if type(sdo) is dict else None
+        out.append((id(sdo), id(objects), len(objects) if objects is not None else -1))
+    return tuple(out)
+
+
+def _prepared(sdos: list[Any], stix_version: str) -> list[Observation]:
+    key = id(sdos)
+    entry = _PREPARED.get(key)
+    fingerprint = _fingerprint(sdos) if type(sdos) is list else None
+    if (
+        entry is not None
+        and entry[0] is sdos
+        and entry[1] == fingerprint
+        and entry[2] == stix_version
+    ):
+        return entry[3]
+    observations = observations_of(sdos, stix_version)
+    if fingerprint is not None:
+        if len(_PREPARED) >= _PREPARED_MAX:
+            _PREPARED.clear()
+        # the entry keeps `sdos` alive, so its id cannot be reused while cached
+        _PREPARED[key] = (sdos, fingerprint, stix_version, observations)
+    return observations

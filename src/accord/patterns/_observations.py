@@ -15,7 +15,6 @@ Two input forms are read, as ``stix2matcher.matcher.match`` reads them:
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
 from typing import Any
 
 from accord.exceptions import PatternMatchError
@@ -27,18 +26,32 @@ __all__ = ["Observation", "observations_of"]
 class Observation:
     """One observed-data: its objects, its interval and its count."""
 
-    __slots__ = ("_by_id", "_by_type", "count", "first", "last", "objects", "sdo", "v21")
+    __slots__ = (
+        "_by_id",
+        "_by_type",
+        "_sdo",
+        "_unique",
+        "count",
+        "first",
+        "last",
+        "merged",
+        "objects",
+        "v21",
+    )
 
     def __init__(
         self,
-        sdo: dict[str, Any],
+        sdo: dict[str, Any] | None,
         objects: Any,
         meta: dict[str, Any],
         *,
         v21: bool,
+        merged: dict[str, Any] | None = None,
     ) -> None:
-        self.sdo = sdo
+        self._sdo = sdo
+        self.merged = merged
         self.objects = objects
+        self._unique: Any = None
         self.v21 = v21
         self._by_type: dict[str, list[tuple[Any, Any]]] | None = None
         self._by_id: dict[Any, list[Any]] | None = None
@@ -53,21 +66,32 @@ class Observation:
         self.first: datetime.datetime = parse_timestamp(meta["first_observed"])
         self.last: datetime.datetime = parse_timestamp(meta["last_observed"])
 
+    @property
+    def sdo(self) -> dict[str, Any]:
+        """What ``match()`` returns for this observation (2.1: the bundle of its objects)."""
+        if self._sdo is None:
+            self._sdo = dict(self.merged or {})
+            self._sdo["objects"] = self.objects
+        return self._sdo
+
     def roots(self, type_: str) -> list[tuple[Any, Any]]:
         """(root id, object) for the objects of one type, in input order."""
         by_type = self._by_type
         if by_type is None:
             by_type = self._by_type = {}
-            if self.v21:
-                items: Iterable[tuple[Any, Any]] = {o["id"]: o for o in self.objects}.items()
-            else:
-                items = self.objects.items()
-            for key, obj in items:
-                if isinstance(obj, dict) and "type" in obj:
-                    t = obj["type"]
-                    if isinstance(t, str):
-                        by_type.setdefault(t, []).append((key, obj))
-        return by_type.get(type_, [])
+        found = by_type.get(type_)
+        if found is None:
+            items = self._unique
+            if items is None:
+                if self.v21:  # one object per id, the last of that id (as the reference)
+                    items = list({o["id"]: o for o in self.objects}.items())
+                else:
+                    items = list(self.objects.items())
+                self._unique = items
+            found = by_type[type_] = [
+                (key, obj) for key, obj in items if type(obj) is dict and obj.get("type") == type_
+            ]
+        return found
 
     def resolve(self, ref: str) -> list[Any]:
         """The objects a reference names in this observation (none if it dangles)."""
@@ -136,7 +160,5 @@ def observations_of(sdos: list[Any], stix_version: str) -> list[Observation]:
         if "object_refs" not in od:
             raise PatternMatchError("", "a STIX 2.1 observed-data needs 'object_refs'")
         objs = [od, *(scos[r] for r in od["object_refs"] if r in scos)]
-        bundle = dict(merged)
-        bundle["objects"] = objs
-        result.append(Observation(bundle, objs, od, v21=True))
+        result.append(Observation(None, objs, od, v21=True, merged=merged))
     return result
