@@ -99,7 +99,7 @@ class Comparison(NamedTuple):
 
 
 class Exists(NamedTuple):
-    """``EXISTS path`` (STIX 2.1 §9.5)."""
+    """``EXISTS path`` (STIX 2.1 §9, Comparison Operators)."""
 
     path: ObjectPath
 

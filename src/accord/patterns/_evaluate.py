@@ -73,7 +73,7 @@ Generator = Callable[[list[Observation], Callable[[ObservationExpr], Test]], Ite
 
 
 def _eq(a: Any, b: Any) -> bool:
-    """Equality as STIX 2.1 §9.6 and the reference define it, by exact types."""
+    """Equality as STIX 2.1 §9 and the reference define it, by exact types."""
     ta, tb = type(a), type(b)
     if ta is tb:
         return bool(a == b) if ta in _EQ_TYPES else False
@@ -92,7 +92,7 @@ _INT_FLOAT = {int, float}
 
 
 def _bin_str(s: str) -> bytes | None:
-    """A string as bytes when every code point is < 256 (STIX 2.1 §9.6), else None."""
+    """A string as bytes when every code point is < 256 (STIX 2.1 §9), else None."""
     try:
         return s.encode("latin-1")
     except UnicodeEncodeError:
@@ -227,7 +227,7 @@ def _set_predicate(cmp: Comparison, pattern: str) -> Predicate:
     if values:
         types = {type(v) for v in values}
         if len(types) > 1 and not types <= _INT_FLOAT:
-            raise PatternMatchError(pattern, "an IN list mixes types (STIX 2.1 §9.7)")
+            raise PatternMatchError(pattern, "an IN list mixes types")
     members = set(values)
     is_time = bool(values) and type(values[0]) is datetime.datetime
     neg = cmp.negated

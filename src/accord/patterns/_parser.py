@@ -81,7 +81,7 @@ _COMPARISON_OPS = ("EQ", "NEQ", "LT", "GT", "LE", "GE", "IN", *_STRING_OPS)
 
 
 def unquote(text: str) -> str:
-    """The value of a string literal's source text (STIX 2.1 §9.2: ``\\'`` and ``\\\\``)."""
+    """The value of a string literal (STIX 2.1 §9, Constants: ``\\'`` and ``\\\\``)."""
     body = text[1:-1]
     if "\\" not in body:
         return body

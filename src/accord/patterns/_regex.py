@@ -1,4 +1,4 @@
-"""MATCHES regular expressions, bounded (STIX 2.1 §9.7.1: PCRE-like, searched).
+"""MATCHES regular expressions, bounded (STIX 2.1 §9, Comparison Operators: PCRE, searched).
 
 Two guards keep a hostile regex from stalling a matcher:
 

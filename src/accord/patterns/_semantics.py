@@ -66,7 +66,7 @@ SCO_PROPERTIES: dict[str, frozenset[str]] = {
     }.items()
 }
 
-# STIX 2.1 §10.7 hash-algorithm-ov, upper-cased without "-" (as the validator compares).
+# STIX 2.1 hash-algorithm-ov, upper-cased without "-" (as the validator compares).
 _HASH_RE: dict[str, str] = {
     "MD5": r"^[a-fA-F0-9]{32}$",
     "MD6": r"^[a-fA-F0-9]{32}|[a-fA-F0-9]{40}|[a-fA-F0-9]{56}|"

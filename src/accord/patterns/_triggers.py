@@ -50,7 +50,7 @@ class Triggers(NamedTuple):
 
 
 def norm_value(path: str, value: Any) -> Any:
-    """The index form of a value: hash hex is case-insensitive (STIX 2.1 §10.7)."""
+    """The index form of a value: hash hex is case-insensitive (STIX 2.1 hash-algorithm-ov)."""
     if type(value) is str and HASH_MARK in path:
         return value.lower()
     return value

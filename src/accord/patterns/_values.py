@@ -1,7 +1,7 @@
 """Values of the patterning language: literals, timestamps, IP ranges, LIKE.
 
 The rules follow the OASIS reference matcher wherever the specification leaves
-room (STIX 2.1 §9.6 and §9.7): which types compare, how a string compares with
+room (STIX 2.1 §9, Comparison Operators): which types compare, how a string compares with
 binary data, how a timestamp string in the data is read.
 """
 
@@ -81,7 +81,7 @@ def literal_value(lit: Literal) -> Any:
 
 
 def like_to_regex(like: str) -> str:
-    """A LIKE operand as an anchored regular expression (STIX 2.1 §9.7.1: ``%``, ``_``)."""
+    """A LIKE operand as an anchored regular expression (STIX 2.1 §9: ``%``, ``_``)."""
     out = ["^"]
     for c in like:
         if c == "%":
@@ -187,7 +187,7 @@ def _net6(text: str) -> ipaddress.IPv6Network | None:
 
 
 def in_subnet(inner: str, outer: str, pattern: str = "") -> bool:
-    """Whether the address or CIDR ``inner`` lies in the CIDR ``outer`` (STIX 2.1 §9.7.1).
+    """Whether the address or CIDR ``inner`` lies in the CIDR ``outer`` (ISSUBSET, STIX 2.1 §9).
 
     IPv4 follows the reference matcher exactly (``inet_aton`` forms, prefix
     1..32). IPv6, which the reference cannot read (it raises), is compared as
