@@ -48,3 +48,14 @@ def test_like_wildcards_and_escapes() -> None:
     assert regex.match("aXYZbQ.c")
     assert not regex.match("aXYZbQxc")  # "." is literal in LIKE
     assert not regex.match("ab.c")  # "_" is exactly one character
+
+
+def test_required_literal_of_like_and_matches() -> None:
+    from accord.patterns._regex import required_literal
+
+    assert required_literal(like_to_regex("%/resp?%")) == "/resp?"
+    assert required_literal(like_to_regex("n.n.c.%.cdnmsnupdate.com")) == ".cdnmsnupdate.com"
+    assert required_literal("^ev[a-z]+\\.") == "ev"
+    assert required_literal("(?i)abc") is None  # case-insensitive: nothing claimed
+    assert required_literal("ab|cd") is None  # an alternative: nothing required
+    assert required_literal(like_to_regex("%a")) is None  # too short to be worth a test

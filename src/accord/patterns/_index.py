@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import unicodedata
 from collections import deque
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -45,7 +46,7 @@ from accord.patterns._evaluate import CompiledPattern
 from accord.patterns._lexer import KEYWORDS
 from accord.patterns._observations import observations_of
 from accord.patterns._parser import DEFAULT_LIMITS, Limits, parse, unquote
-from accord.patterns._regex import check_regex, compile_regex
+from accord.patterns._regex import check_regex, compile_regex, required_literal
 from accord.patterns._semantics import SCO_PROPERTIES, comparisons, warnings_of
 from accord.patterns._triggers import Triggers, is_direct, norm_value, triggers_of
 from accord.patterns._values import inet_aton
@@ -202,11 +203,12 @@ class Matcher:
         self._validity: dict[str, tuple[float | None, float | None]] = {}
         self._entries: dict[str, _Entry] = {}
         self._cidr: dict[str, dict[tuple[int, int], dict[int, Any]]] = {}
-        self._regex: dict[str, list[tuple[Callable[[Any], bool], str]]] = {}
+        self._regex: dict[str, list[tuple[Callable[[Any], bool], str, str | None]]] = {}
         self._always: dict[str, list[str]] = {}  # object type -> ids without triggers
         # Per event-key path, everything feed() looks at: (equality table, lower-case
-        # the value?, CIDR tables, regexes, CIDR answers cache). One lookup per key.
-        self._paths: dict[str, tuple[Any, bool, Any, Any, dict[str, Any]]] = {}
+        # the value?, CIDR tables, regexes, CIDR answers cache, literal prefilter of the
+        # regexes). One lookup per key.
+        self._paths: dict[str, tuple[Any, bool, Any, Any, dict[str, Any], Any]] = {}
 
     def _eq_table(self, path: str) -> dict[Any, Any]:
         table = self._eq.get(path)
@@ -221,7 +223,12 @@ class Matcher:
         if eq is None and not cidr and not regex:
             self._paths.pop(path, None)
             return
-        self._paths[path] = (eq, "hashes" in path, cidr or None, regex or None, {})
+        prefilter = None
+        if regex and all(lit for _s, _i, lit in regex):
+            # One search for all the literals these regexes need: most values pass none.
+            literals = sorted({lit for _s, _i, lit in regex if lit}, key=len, reverse=True)
+            prefilter = re.compile("|".join(re.escape(lit) for lit in literals)).search
+        self._paths[path] = (eq, "hashes" in path, cidr or None, regex or None, {}, prefilter)
 
     def __len__(self) -> int:
         return len(self._direct) + len(self._entries)
@@ -327,7 +334,8 @@ class Matcher:
         self._index_keys(indicator_id, t)
         for path, source in t.regex:
             search = compile_regex(source, "", self.regex_timeout)
-            self._regex.setdefault(path, []).append((search, indicator_id))
+            literal = required_literal(source)
+            self._regex.setdefault(path, []).append((search, indicator_id, literal))
             self._refresh(path)
 
     def _index_keys(self, indicator_id: str, t: Triggers) -> None:
@@ -363,7 +371,8 @@ class Matcher:
             return
         self._unindex_keys(indicator_id, t)
         for path, _source in t.regex:
-            self._regex[path] = [(s, i) for s, i in self._regex.get(path, []) if i != indicator_id]
+            kept = [r for r in self._regex.get(path, []) if r[1] != indicator_id]
+            self._regex[path] = kept
             self._refresh(path)
 
     def _unindex_keys(self, indicator_id: str, t: Triggers) -> None:
@@ -386,7 +395,7 @@ class Matcher:
             entry = paths.get(path)
             if entry is None:
                 continue
-            table, lower, cidr, regex, cache = entry
+            table, lower, cidr, regex, cache, prefilter = entry
             if table is not None:
                 try:
                     ids = table.get(value.lower() if lower and type(value) is str else value)
@@ -406,7 +415,10 @@ class Matcher:
                 if ids:
                     found = (found or []) + ids
             if regex is not None and type(value) is str:
-                found = self._regex_key(value, regex, found)
+                if not value.isascii():  # LIKE and MATCHES compare NFC forms
+                    value = unicodedata.normalize("NFC", value)
+                if prefilter is None or prefilter(value) is not None:
+                    found = self._regex_key(value, regex, found)
         if self._always:
             found = self._untriggered(event, found)
         if found is None:
@@ -432,8 +444,8 @@ class Matcher:
 
     def _regex_key(self, value: str, regex: Any, found: Any) -> Any:
         """The LIKE/MATCHES triggers of one key value."""
-        for search, indicator_id in regex:
-            if indicator_id in self.flagged:
+        for search, indicator_id, literal in regex:
+            if (literal is not None and literal not in value) or indicator_id in self.flagged:
                 continue
             try:
                 hit = search(value)

@@ -24,7 +24,7 @@ try:  # the regex module has per-call timeouts; re does not
 except ImportError:  # pragma: no cover - a declared dependency
     _regex_mod = None
 
-__all__ = ["MAX_REGEX_LENGTH", "check_regex", "compile_regex"]
+__all__ = ["MAX_REGEX_LENGTH", "check_regex", "compile_regex", "required_literal"]
 
 MAX_REGEX_LENGTH = 4_096
 
@@ -103,3 +103,29 @@ def compile_regex(
             raise PatternTooComplex(pattern, f"a MATCHES evaluation took over {timeout} s") from exc
 
     return timed
+
+
+def required_literal(source: str) -> str | None:
+    """The longest run of literal characters every match of ``source`` contains, or None.
+
+    Only the top level counts (not inside groups, alternatives or repetitions),
+    and nothing is claimed for case-insensitive expressions. The compiled
+    matcher tests it with ``in`` before running the regex: most values fail.
+    """
+    try:
+        parsed = re._parser.parse(source)  # type: ignore[attr-defined]
+    except re.error:
+        return None
+    if parsed.state.flags & re.IGNORECASE:
+        return None
+    best, run = "", []
+    for op, arg in parsed.data:
+        if str(op) == "LITERAL":
+            run.append(chr(arg))
+            continue
+        if str(op) == "BRANCH":
+            return None
+        best = max(best, "".join(run), key=len)
+        run = []
+    best = max(best, "".join(run), key=len)
+    return best if len(best) >= 2 else None
