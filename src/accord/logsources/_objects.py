@@ -27,9 +27,6 @@ from typing import Any
 
 __all__ = ["objects_from_keys", "observed_data", "stix_time", "value_type"]
 
-_NS = uuid.UUID("5b1f3c7e-3f0c-4c39-9d8e-0a5a1f0c2b6d")
-
-
 def value_type(value: str) -> str:
     """The SCO type a bare value of a ``_ref.value`` path is: IPv4, IPv6 or a domain name."""
     if ":" in value:
@@ -124,16 +121,16 @@ def observed_data(
 ) -> dict[str, Any]:
     """One STIX 2.1 observed-data SDO with embedded objects (the input of stix2-matcher).
 
-    Its id is a UUIDv5 of its content, so the same observation gives the same id.
+    Each call makes a new observation (a new UUIDv4 id, STIX 2.1 §2.9): it is built
+    only for the events a pattern needs to see whole, and kept only with
+    ``--keep-observed``.
     """
-    keys = tuple(keys)
     first_ts = stix_time(first)
-    last_ts = stix_time(last if last is not None else first)
-    seed = f"{first_ts}|{keys!r}"
+    last_ts = first_ts if last is None or last == first else stix_time(last)
     return {
         "type": "observed-data",
         "spec_version": "2.1",
-        "id": f"observed-data--{uuid.uuid5(_NS, seed)}",
+        "id": f"observed-data--{uuid.uuid4()}",
         "created": first_ts,
         "modified": first_ts,
         "first_observed": first_ts,
