@@ -141,6 +141,22 @@ def test_redacted_values_never_leave(
     assert result.is_valid, [str(e) for e in result.errors]
 
 
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(objects, st.one_of(agreements(), lenient_agreements()), recipients, origins)
+def test_the_fast_path_sends_what_explain_shows(
+    planted: Planted, agreement: Agreement, recipient: Recipient, origin: Origin
+) -> None:
+    # TAXII pages decide from the stored JSON text and stop at the first reason;
+    # explain walks the object and gives every reason: the same object must leave.
+    text = orjson.dumps(planted.obj, option=orjson.OPT_SORT_KEYS).decode()
+    slow = decide(planted.obj, agreement, recipient, CONTEXT, NOW, origin)
+    fast = decide(planted.obj, agreement, recipient, CONTEXT, NOW, origin, text, False)
+    assert fast.verdict is slow.verdict
+    assert fast.data == slow.data
+    assert fast.reasons[0] == slow.reasons[0] if slow.verdict is Verdict.WITHHOLD else True
+    assert sorted(r.value for r in fast.removed) == sorted(r.value for r in slow.removed)
+
+
 @settings(max_examples=100)
 @given(objects, agreements(), recipients, origins)
 def test_the_decision_is_a_pure_function(

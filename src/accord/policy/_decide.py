@@ -16,6 +16,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+import orjson
+
 from accord.exceptions import InvalidObject
 from accord.policy._agreement import Agreement, Inbound
 from accord.policy._redact import Removal, is_internal_address, redact_object
@@ -107,18 +109,17 @@ def neutral_identity(node_identity: str, agreement: str) -> str:
     return f"identity--{uuid.uuid5(_NEUTRAL_NS, f'{node_identity} {agreement}')}"
 
 
-_cutoffs: dict[tuple[datetime, float], str] = {}
+# The last cutoff computed: a page asks for the same one a thousand times.
+_last_cutoff: list[Any] = []
 
 
 def _embargo_cutoff(now: datetime, hours: float) -> str:
     """``now - hours`` as ``YYYY-MM-DDTHH:MM:SS``: created at or after it is embargoed."""
-    key = (now, hours)
-    found = _cutoffs.get(key)
-    if found is None:
-        if len(_cutoffs) > 64:
-            _cutoffs.clear()
-        found = (now - timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M:%S")
-        _cutoffs[key] = found
+    last = _last_cutoff
+    if last and last[0] is now and last[1] == hours:
+        return str(last[2])
+    found = (now - timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M:%S")
+    _last_cutoff[:] = [now, hours, found]
     return found
 
 
@@ -282,6 +283,7 @@ def decide(
     now: datetime,
     origin: Origin | None = None,
     text: str | None = None,
+    every_reason: bool = True,
 ) -> Decision:
     """Decide what of one stored object version goes to one recipient.
 
@@ -294,6 +296,8 @@ def decide(
         origin: where the version came from (onward sharing, members' posts).
         text: the object's JSON text, when the caller has it (the stored bytes):
             lets redaction skip objects none of its patterns can match.
+        every_reason: give every rule that withholds (explain); False stops at
+            the first one (the verdict and the copy are the same either way).
 
     Returns:
         The decision; for ``share-redacted`` its ``copy`` is what is sent.
@@ -323,12 +327,18 @@ def decide(
     if otype in agreement.types_excluded:
         why.append(f"type {otype} is excluded by the agreement")
 
+    if why and not every_reason:
+        return Decision(Verdict.WITHHOLD, why)
+
     # TLP ceiling (marking definitions are the markings themselves: no level of their own).
     level = tlp_of_refs(obj.get("object_marking_refs") or ())
     effective = agreement.unmarked if level is None else level
     if not meta and effective > agreement.ceiling:
         shown = effective.label + (" (unmarked)" if level is None else "")
         why.append(f"{shown} is above the ceiling {agreement.ceiling.label}")
+
+    if why and not every_reason:
+        return Decision(Verdict.WITHHOLD, why)
 
     # Labels.
     labels = obj.get("labels") or ()
@@ -341,6 +351,9 @@ def decide(
         if bad:
             why.append(f"carries the excluded label(s) {', '.join(bad)}")
 
+    if why and not every_reason:
+        return Decision(Verdict.WITHHOLD, why)
+
     # Confidence and embargo apply to objects with a `created` (SDOs, SROs), not SCOs.
     created = obj.get("created")
     if agreement.min_confidence is not None and created is not None and not meta:
@@ -352,6 +365,9 @@ def decide(
         until = _embargoed(created, now, agreement.embargo_hours)
         if until is not None:
             why.append(f"under embargo until {until}")
+
+    if why and not every_reason:
+        return Decision(Verdict.WITHHOLD, why)
 
     # Jurisdiction of a residency statement.
     if ctx.residency:
@@ -380,23 +396,34 @@ def decide(
     copy, removed = redact_object(obj, kinds, agreement.redact_fields, text)
     if copy is obj:
         copy = dict(obj) if _needs_copy(obj, agreement, ctx, recipient, text) else obj
+    # Named fields may be any property (a pattern, say): their copies are validated.
+    text_only = bool(removed) and all(r.kind != "field" for r in removed)
     if copy is not obj:
-        removed.extend(_granular(copy, agreement, recipient, ctx))
-        removed.extend(_drop_personal_refs(copy, kinds))
-        removed.extend(_attribute(copy, agreement, ctx, recipient))
+        structural = _granular(copy, agreement, recipient, ctx)
+        if structural:
+            copy = _strip_nones(copy)
+        if text is None or any(f'"{t}--' in text for t in PERSONAL_TYPES):
+            structural += _drop_personal_refs(copy, kinds)
+        text_only = text_only and not structural
+        removed += structural
+        removed += _attribute(copy, agreement, ctx, recipient)
     if not removed:
         return Decision(Verdict.SHARE, [])
-    copy = _strip_nones(copy)
-    try:
-        record = prepare(copy)
-    except InvalidObject as exc:
-        return Decision(
-            Verdict.WITHHOLD,
-            [f"redaction would leave it invalid STIX ({exc.prop}: {exc.reason})"],
-            removed,
-        )
+    if text_only and "created" in obj:
+        # Only free text of an SDO or SRO changed (identifiers, references, timestamps
+        # and hashes are never touched): it is as valid as the stored object was.
+        data = orjson.dumps(copy, option=orjson.OPT_SORT_KEYS)
+    else:
+        try:
+            data = prepare(copy).data
+        except InvalidObject as exc:
+            return Decision(
+                Verdict.WITHHOLD,
+                [f"redaction would leave it invalid STIX ({exc.prop}: {exc.reason})"],
+                removed,
+            )
     reasons = sorted({f"{r.kind}: {r.path}" for r in removed})
-    return Decision(Verdict.SHARE_REDACTED, reasons, removed, copy, record.data)
+    return Decision(Verdict.SHARE_REDACTED, reasons, removed, copy, data)
 
 
 def _needs_copy(

@@ -33,6 +33,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 KINDS = ("email", "user-account", "phone", "x509-name", "internal-address", "profile-path")
 
 EMAIL_MARK = "[redacted-email]"
@@ -42,6 +44,7 @@ ADDRESS_MARK = "[redacted-address]"
 USER_MARK = "[redacted-user]"
 FIELD_MARK = "[redacted]"
 
+_LOCAL_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._%+'-")
 _EMAIL_RE = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 # A country code, then groups of digits; or the North American (555) 123-4567.
 _PHONE_RE = re.compile(
@@ -54,6 +57,8 @@ _PROFILE_RE = re.compile(
     r"(?i)(?P<pre>[a-z]:(?:\\+|/)(?:users|documents and settings)(?:\\+|/))(?P<name>[^\\/\"'\s]+)"
     r"|(?P<pre2>/(?:home|Users)/)(?P<name2>[^/\"'\s]+)"
 )
+# Where a profile path can be at all (case-insensitive "users", "/home/", "settings").
+_PROFILE_HINT = re.compile(r"(?i)users|/home/|settings")
 # x509 distinguished name parts that name a person (RFC 4519 attribute types).
 _DN_PERSONAL = {"cn", "gn", "sn", "givenname", "surname", "initials", "emailaddress", "e", "uid"}
 _DN_PART_RE = re.compile(r"(?P<key>[A-Za-z][A-Za-z0-9.]*)\s*=\s*(?P<value>(?:\\.|[^,;+/])*)")
@@ -97,6 +102,7 @@ _STRUCTURAL = frozenset(
         "pattern_version",
         "lang",
         "defanged",
+        "payload_bin",
     }
 )
 
@@ -133,11 +139,43 @@ def _sub_ips(text: str, out: list[Removal], path: str) -> str:
             return ADDRESS_MARK
         return m.group(0)
 
-    if "." in text:
-        text = _IPV4_RE.sub(one, text)
-    if "::" in text or text.count(":") >= 2:
+    # Every internal IPv4 address starts with one of the prefixes _INTERNAL_V4_HINT
+    # finds: the full pattern is tried there only, not at every position.
+    if _INTERNAL_V4_HINT.search(text):
+        parts: list[str] = []
+        done = 0
+        for hint in _INTERNAL_V4_HINT.finditer(text):
+            if hint.start() < done:
+                continue
+            m = _IPV4_RE.match(text, hint.start())
+            if m is None:
+                continue
+            parts += [text[done : m.start()], one(m)]
+            done = m.end()
+        text = "".join(parts) + text[done:] if parts else text
+    # Every IPv6 address has "::" or eight groups (see `might_redact`).
+    if "::" in text or _FULL_V6_HINT.search(text):
         text = _IPV6_RE.sub(one, text)
     return text
+
+
+def _sub_emails(text: str, out: list[Removal], path: str) -> str:
+    # From each "@", back over the local part, then the full pattern from there:
+    # a scan at every position would cost a run of letters at each of them.
+    parts: list[str] = []
+    done = 0
+    at = text.find("@")
+    while at >= 0:
+        start = at
+        while start > done and text[start - 1] in _LOCAL_CHARS:
+            start -= 1
+        m = _EMAIL_RE.match(text, start)
+        if m is not None and m.end() > at:
+            out.append(Removal("email", path, m.group(0)))
+            parts += [text[done:start], EMAIL_MARK]
+            done = m.end()
+        at = text.find("@", max(at + 1, done))
+    return "".join(parts) + text[done:] if parts else text
 
 
 def _sub_simple(
@@ -179,7 +217,7 @@ def redact_dn(text: str, out: list[Removal], path: str) -> str:
 
 
 _TEXT_TRANSFORMS: dict[str, Callable[[str, list[Removal], str], str]] = {
-    "email": _sub_simple(_EMAIL_RE, "email", EMAIL_MARK),
+    "email": _sub_emails,
     "phone": _sub_simple(_PHONE_RE, "phone", PHONE_MARK),
     "internal-address": _sub_ips,
     "profile-path": _sub_profiles,
@@ -195,7 +233,7 @@ _HINTS: dict[str, Callable[[str], bool]] = {
     "email": lambda t: "@" in t,
     "phone": lambda t: "+" in t or "(" in t,
     "internal-address": lambda t: "." in t or ":" in t,
-    "profile-path": lambda t: "/" in t or "\\" in t,
+    "profile-path": lambda t: _PROFILE_HINT.search(t) is not None,
 }
 
 
@@ -218,7 +256,6 @@ def might_redact(text: str, kinds: frozenset[str]) -> bool:
     literal (``@``, ``+``, ``::``...) so that most documents are passed over
     by substring searches, not by a regular expression at every position.
     """
-    lower = text.lower()
     for kind in kinds:
         if kind == "email":
             if "@" in text and _EMAIL_HINT.search(text):
@@ -227,6 +264,7 @@ def might_redact(text: str, kinds: frozenset[str]) -> bool:
             if ("+" in text or "(" in text) and _PHONE_RE.search(text):
                 return True
         elif kind == "profile-path":
+            lower = text.lower()
             if "users" in lower or "/home/" in lower or "settings" in lower:
                 return True
         elif kind == "internal-address":
@@ -272,7 +310,8 @@ def redact_object(
         kinds: the transforms to apply (see KINDS).
         fields: top-level free-text properties whose whole text is replaced.
         text: the object's JSON text, when the caller has it: a document no
-            transform could change is not walked (see `might_redact`).
+            transform could change is not walked (see `might_redact`), and an
+            SDO's or SRO's text is transformed whole (its removals name no path).
 
     Returns:
         The copy (``obj`` itself when nothing changed) and the removals.
@@ -281,7 +320,16 @@ def redact_object(
     copy = obj
     text_kinds = _text_kinds(kinds)
     if text_kinds and (text is None or might_redact(text, kinds)):
-        copy = _walk(obj, text_kinds, out, "")
+        if text is not None and "created" in obj:
+            # An SDO or SRO: the transforms run over its JSON text at once. They match
+            # the same values there as in its string properties (nothing they match
+            # spans a character JSON escapes), and never an identifier, reference,
+            # timestamp, hash or property name (none has an @, a dotted quad, a
+            # "::", a "+digits" or a profile path). Removals name no property.
+            new = redact_text(text, text_kinds, out, "")
+            copy = orjson.loads(new) if new != text else obj
+        else:
+            copy = _walk(obj, text_kinds, out, "")
     if "x509-name" in kinds and obj.get("type") == "x509-certificate":
         for key in ("subject", "issuer"):
             value = copy.get(key)

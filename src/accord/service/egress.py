@@ -272,7 +272,12 @@ class Gate:
         member = next((n for k, n in sources if k == "taxii"), None)
         return Origin(peer, self.inbound.get(peer) if peer else None, member)
 
-    def decide(self, obj: StoredObject, sources: list[tuple[str, str]] | None = None) -> Decision:
+    def decide(
+        self,
+        obj: StoredObject,
+        sources: list[tuple[str, str]] | None = None,
+        every_reason: bool = True,
+    ) -> Decision:
         """The decision for one stored version (``sources``: its provenance, if known)."""
         if self.mode == "open":
             return Decision(Verdict.SHARE, ["no agreement covers it; the grant alone decides"])
@@ -288,7 +293,9 @@ class Gate:
             self.context,
             self.now,
             self._origin(sources),
-            text,
+            # Explaining names the property of each removal: the object is walked.
+            None if every_reason else text,
+            every_reason,
         )
 
     def filter(self, items: Sequence[PageItem]) -> list[PageItem]:
@@ -304,7 +311,7 @@ class Gate:
             origins = self.node.store.origins([i.obj.added for i in items])
         out: list[PageItem] = []
         for item in items:
-            d = self.decide(item.obj, origins.get(item.obj.added, []))
+            d = self.decide(item.obj, origins.get(item.obj.added, []), every_reason=False)
             if d.verdict is Verdict.SHARE:
                 self.counts.shared += 1
                 out.append(item)
