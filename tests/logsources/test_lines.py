@@ -49,11 +49,44 @@ def test_observed_data_line_is_matched_as_it_is() -> None:
     assert stats.formats == {"stix observed-data": 1}
 
 
-def test_observed_data_with_only_object_refs_is_skipped() -> None:
-    refs = {**OBSERVED, "object_refs": ["ipv4-addr--1"]}
-    del refs["objects"]
-    events, stats = parse_lines([orjson.dumps(refs)], fmt="jsonl")
-    assert events == [] and stats.skipped == {"unknown format": 1}
+def test_observed_data_with_object_refs_takes_the_sco_lines_before_it() -> None:
+    ip = {
+        "type": "ipv4-addr",
+        "spec_version": "2.1",
+        "id": "ipv4-addr--a1b2c3d4-0000-5000-8000-000000000001",
+        "value": "198.51.100.7",
+    }
+    traffic = {
+        "type": "network-traffic",
+        "spec_version": "2.1",
+        "id": "network-traffic--a1b2c3d4-0000-5000-8000-000000000002",
+        "dst_ref": ip["id"],
+        "dst_port": 8443,
+        "protocols": ["tcp"],
+    }
+    refs = {k: v for k, v in OBSERVED.items() if k != "objects"}
+    refs["object_refs"] = [ip["id"], traffic["id"]]
+    missing = {**refs, "object_refs": ["ipv4-addr--a1b2c3d4-0000-5000-8000-00000000ffff"]}
+    lines = [orjson.dumps(o) for o in (ip, traffic, refs, missing)]
+    events, stats = parse_lines(lines, fmt="jsonl")
+    [event] = events
+    assert set(event.keys) == {
+        ("ipv4-addr:value", "198.51.100.7"),
+        ("network-traffic:dst_ref.value", "198.51.100.7"),
+        ("network-traffic:dst_port", 8443),
+        ("network-traffic:protocols[*]", "tcp"),
+    }
+    [sdo] = event.observed()
+    assert "object_refs" not in sdo and sdo["id"] == refs["id"]
+    assert sdo["objects"] == {
+        "0": {"type": "ipv4-addr", "value": "198.51.100.7"},
+        "1": {"type": "network-traffic", "dst_ref": "0", "dst_port": 8443, "protocols": ["tcp"]},
+    }
+    for path, value in event.keys:
+        assert value in values_at(sdo, path), path
+    assert stats.skipped == {"malformed": 1} and stats.skips[0].line == 4
+    assert "1 object_refs not in the lines before it" in stats.skips[0].detail
+    assert stats.formats == {"stix sco": 2, "stix observed-data": 1}
 
 
 def test_csv_by_header_names_with_a_time_column() -> None:

@@ -13,7 +13,7 @@ import orjson
 import pytest
 
 from accord.patterns import Event, Hit, Matcher
-from accord.service import ingest, match
+from accord.service import ingest, match, query
 from accord.service._match_indicators import IndicatorFeed
 from accord.service._match_sightings import SightingBook
 from accord.service.node import Node
@@ -312,3 +312,53 @@ def test_ctrl_c_ends_a_follow_and_keeps_the_hits(make_node: NodeFactory, tmp_pat
     report = match.match_paths(node, [str(log)], follow=True, stop=interrupt)
     assert report.interrupted
     assert _sightings(node)[ind["id"]]["count"] == 3
+
+
+def test_an_accord_jsonl_export_of_observed_data_is_matched(
+    make_node: NodeFactory, tmp_path: Path
+) -> None:
+    """SCOs and observed-data with object_refs, as `accord export --format jsonl` writes them."""
+    source = make_node()
+    ip = {
+        "type": "ipv4-addr",
+        "spec_version": "2.1",
+        "id": "ipv4-addr--6e0ae5c6-1f0c-5b7c-9d2e-3f4a5b6c7d8e",
+        "value": "198.51.100.7",
+    }
+    traffic = {
+        "type": "network-traffic",
+        "spec_version": "2.1",
+        "id": "network-traffic--1c2d3e4f-5a6b-5c7d-8e9f-0a1b2c3d4e5f",
+        "dst_ref": ip["id"],
+        "dst_port": 8443,
+        "protocols": ["tcp"],
+    }
+    observed = {
+        "type": "observed-data",
+        "spec_version": "2.1",
+        "id": "observed-data--9f8e7d6c-5b4a-4c3d-9e2f-1a0b9c8d7e6f",
+        "created": "2024-03-01T10:00:00.000Z",
+        "modified": "2024-03-01T10:00:00.000Z",
+        "first_observed": "2024-03-01T10:00:00Z",
+        "last_observed": "2024-03-01T10:00:00Z",
+        "number_observed": 1,
+        "object_refs": [ip["id"], traffic["id"]],
+    }
+    _store(source, [ip, traffic, observed])
+    export = tmp_path / "export.jsonl"
+    with export.open("wb") as f:
+        assert query.export(query.search(source, query.build_query(source)), f, "jsonl") == 3
+
+    node = make_node()
+    # Not a lookup alone: AND of two comparisons needs the observation itself.
+    both = _indicator(
+        1, "[network-traffic:dst_ref.value = '198.51.100.7' AND network-traffic:dst_port = 8443]"
+    )
+    wrong_port = _indicator(
+        2, "[network-traffic:dst_ref.value = '198.51.100.7' AND network-traffic:dst_port = 443]"
+    )
+    _store(node, [both, wrong_port])
+    report = match.match_paths(node, [str(export)])
+    assert report.stats.skipped_total == 0, report.stats.skips
+    assert report.stats.events == 1
+    assert dict(report.hits) == {both["id"]: 1}

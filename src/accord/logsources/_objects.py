@@ -27,6 +27,7 @@ from typing import Any
 
 __all__ = ["objects_from_keys", "observed_data", "stix_time", "value_type"]
 
+
 def value_type(value: str) -> str:
     """The SCO type a bare value of a ``_ref.value`` path is: IPv4, IPv6 or a domain name."""
     if ":" in value:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import csv
 import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 import orjson
@@ -33,6 +33,30 @@ __all__ = ["FORMATS", "Format", "LogParser", "Wire", "from_wire", "to_wire"]
 
 Format = Literal["zeek", "eve", "jsonl", "csv"]
 FORMATS: tuple[Format, ...] = ("zeek", "eve", "jsonl", "csv")
+MAX_SCOS = 100_000  # SCO lines remembered for the observed-data lines that follow
+# STIX 2.1 §6: the cyber-observable object types.
+SCO_TYPES = frozenset(
+    (
+        "artifact",
+        "autonomous-system",
+        "directory",
+        "domain-name",
+        "email-addr",
+        "email-message",
+        "file",
+        "ipv4-addr",
+        "ipv6-addr",
+        "mac-addr",
+        "mutex",
+        "network-traffic",
+        "process",
+        "software",
+        "url",
+        "user-account",
+        "windows-registry-key",
+        "x509-certificate",
+    )
+)
 _ZEEK_ESCAPE = re.compile(r"\\x([0-9a-fA-F]{2})")
 
 
@@ -42,6 +66,35 @@ def _observed(first: float, keys: tuple[tuple[str, object], ...]) -> list[dict[s
 
 def _as_is(sdo: dict[str, Any]) -> list[dict[str, Any]]:
     return [sdo]
+
+
+def _embedded(sdo: dict[str, Any], scos: list[dict[str, Any]]) -> dict[str, Any]:
+    """An observed-data with ``object_refs`` as the embedded-``objects`` form of the contract.
+
+    The SCOs become ``objects`` keyed "0", "1", ... and their ``_ref``/``_refs``
+    point at those keys (the STIX 2.0 form, still valid in 2.1 though deprecated);
+    ``id``, ``spec_version`` and ``object_refs`` go.
+    """
+    index = {sco["id"]: str(n) for n, sco in enumerate(scos)}
+
+    def rewrite(value: Any, prop: str) -> Any:
+        if prop.endswith("_ref") and isinstance(value, str):
+            return index.get(value, value)
+        if prop.endswith("_refs") and isinstance(value, list):
+            return [index.get(v, v) if isinstance(v, str) else v for v in value]
+        if isinstance(value, dict):
+            return {k: rewrite(v, k) for k, v in value.items()}
+        return value
+
+    objects = {
+        index[sco["id"]]: {
+            k: rewrite(v, k) for k, v in sco.items() if k not in ("id", "spec_version")
+        }
+        for sco in scos
+    }
+    out = {k: v for k, v in sdo.items() if k != "object_refs"}
+    out["objects"] = objects
+    return out
 
 
 def _unescape(value: str) -> str:
@@ -80,6 +133,7 @@ class LogParser:
         if fmt == "csv" and self.csv is None:
             raise ValueError("--format csv needs a column mapping (--map COLUMN=PATH)")
         self.zeek: _zeek.ZeekHeader | None = None
+        self.scos: dict[str, dict[str, Any]] = {}
         self._decided = fmt is not None and fmt != "zeek"
 
     def _skip(self, line: int, reason: str, text: str) -> None:
@@ -185,8 +239,12 @@ class LogParser:
         fmt = self.fmt
         if "event_type" in rec and fmt in (None, "eve"):
             return self._eve(rec, line)
-        if rec.get("type") == "observed-data" and fmt in (None, "jsonl"):
+        rtype = rec.get("type")
+        if rtype == "observed-data" and fmt in (None, "jsonl"):
             return self._stix(rec, text, line)
+        if rtype in SCO_TYPES and isinstance(rec.get("id"), str) and fmt in (None, "jsonl"):
+            self._sco(rec)
+            return None
         if "ts" in rec and fmt in (None, "zeek"):
             return self._zeek_json(rec, line)
         self._skip(line, _stats.UNKNOWN, text)
@@ -209,21 +267,47 @@ class LogParser:
         self.stats.formats[f"zeek {kind}"] += 1
         return self._done(when, _zeek.record_keys(kind, rec), line)
 
+    def _sco(self, sco: dict[str, Any]) -> None:
+        """Remember an SCO line for the observed-data lines after it that refer to it."""
+        scos = self.scos
+        if len(scos) >= MAX_SCOS:
+            del scos[next(iter(scos))]  # the oldest
+        scos[sco["id"]] = sco
+        self.stats.formats["stix sco"] += 1
+
     def _stix(self, sdo: dict[str, Any], text: str, line: int) -> Event | None:
         when = parse_time(sdo.get("first_observed"))
         if when is None:
             self._skip(line, _stats.MALFORMED, "observed-data without a valid first_observed")
             return None
-        keys = observed_keys(sdo)
+        refs = sdo.get("object_refs")
+        observed: Callable[[], list[dict[str, Any]]]
+        if "objects" not in sdo and isinstance(refs, list) and refs:
+            # STIX 2.1 form: the SCOs came as lines of their own, before (Accord's
+            # `export --format jsonl` writes them so).
+            found = [self.scos.get(ref) if isinstance(ref, str) else None for ref in refs]
+            scos = [sco for sco in found if sco is not None]
+            if len(scos) != len(refs):
+                missing = sum(1 for sco in found if sco is None)
+                self._skip(
+                    line, _stats.MALFORMED, f"{missing} object_refs not in the lines before it"
+                )
+                return None
+            embedded = _embedded(sdo, scos)
+            keys = observed_keys(embedded)
+            observed = functools.partial(_as_is, embedded)
+        else:
+            keys = observed_keys(sdo)
+            observed = functools.partial(_as_is, sdo)
         if keys is None:
-            self._skip(line, _stats.UNKNOWN, "observed-data without embedded objects")
+            self._skip(line, _stats.UNKNOWN, "observed-data without objects or object_refs")
             return None
         self.stats.formats["stix observed-data"] += 1
         if not keys:
             self.stats.ignored += 1
             return None
         self.stats.events += 1
-        return Event(when, tuple(keys), functools.partial(_as_is, sdo), line)
+        return Event(when, tuple(keys), observed, line)
 
     # --- CSV ---------------------------------------------------------------------------
 

@@ -3,9 +3,10 @@
 An observed-data line is matched as it is: its ``observed()`` is the SDO
 itself, and its keys are the object paths of every property of its embedded
 ``objects`` (STIX 2.1 §9.4: ``type:prop``, ``prop.sub``, ``list[*]``, and one
-dereference ``x_ref.value`` / ``x_refs[*].value``). An observed-data that only
-has ``object_refs`` (STIX 2.1 without the deprecated ``objects``) names objects
-outside the line and is skipped as unknown.
+dereference ``x_ref.value`` / ``x_refs[*].value``). An observed-data with
+``object_refs`` instead (STIX 2.1 without the deprecated ``objects``) is matched
+with the SCO lines it names, which must come before it (as ``accord export
+--format jsonl`` writes them); they are embedded into it for the matcher.
 
 CSV: ``--map column=path`` pairs, where a column is a header name (the first
 line is then the header) or a 1-based position (no header); the path is a STIX
