@@ -172,9 +172,9 @@ SETTINGS += (
     ),
     Setting(
         "ACCORD_MATCH_FLUSH_SECONDS",
-        "5",
-        "While following a log: seconds between writes of changed sightings and looks for "
-        "new or revoked indicators.",
+        "30",
+        "While following a log: seconds between writes of changed sightings (each a new "
+        "version) and looks for new or revoked indicators.",
         _positive_number,
     ),
 )
@@ -222,7 +222,7 @@ class Settings:
     peer_backoff: float = 0.5
     sync_page: int = 1000
     sightings_collection: str = "sightings"
-    match_flush_seconds: float = 5.0
+    match_flush_seconds: float = 30.0
     policy_uncovered: str = "share"
 
     @property

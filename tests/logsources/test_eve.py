@@ -134,3 +134,9 @@ def test_format_eve_refuses_zeek_json() -> None:
     assert events == [] and stats.skipped == {"unknown format": 1}
     events, stats = parse_lines([zeek])
     assert len(events) == 1 and stats.formats == {"zeek other": 1}
+
+
+def test_invented_event_types_share_one_label() -> None:
+    lines = [_line(f"made-up-{n}") for n in range(50)]
+    events, stats = parse_lines(lines)
+    assert len(events) == 50 and stats.formats == {"eve other": 50}

@@ -362,3 +362,9 @@ def test_an_accord_jsonl_export_of_observed_data_is_matched(
     assert report.stats.skipped_total == 0, report.stats.skips
     assert report.stats.events == 1
     assert dict(report.hits) == {both["id"]: 1}
+
+
+def test_follow_of_a_missing_file_is_an_input_error(make_node: NodeFactory, tmp_path: Path) -> None:
+    node = make_node()
+    with pytest.raises(ValueError, match="cannot read"):
+        match.match_paths(node, [str(tmp_path / "nope.log")], follow=True, stop=lambda: True)

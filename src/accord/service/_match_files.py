@@ -99,9 +99,14 @@ def follow_file(
     Raises:
         InputError: the file cannot be opened (at the start), or is compressed.
     """
-    if _is_gzip(path):
+    try:
+        compressed = _is_gzip(path)
+        f = path.open("rb")
+    except OSError as exc:
+        raise InputError(str(path), f"cannot read: {exc.strerror or exc}") from exc
+    if compressed:
+        f.close()
         raise InputError(str(path), "a compressed file cannot be followed")
-    f = path.open("rb")
     ident = (os.fstat(f.fileno()).st_dev, os.fstat(f.fileno()).st_ino)
     number = 0
     partial = b""
