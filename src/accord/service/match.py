@@ -48,6 +48,7 @@ __all__ = [
 ]
 
 Progress = Callable[[int, int, int], None]  # (bytes read, events, hits) so far
+BIG_MATCHER = 100_000  # indicators from which the compiled set is frozen out of the GC
 
 
 @dataclass(slots=True)
@@ -202,9 +203,11 @@ def match_paths(
     feed = IndicatorFeed(node, matcher)
     report.indicators = feed.load()
     report.compile_seconds = time.perf_counter() - started
-    # The compiled indicators live as long as the run: keep the collector from walking
-    # their millions of objects on every full collection (events make garbage fast).
-    gc.freeze()
+    if report.indicators > BIG_MATCHER:
+        # The compiled indicators live as long as the run: keep the collector from
+        # walking their millions of objects on every full collection (events make
+        # garbage fast). Process-wide, so only where it pays.
+        gc.freeze()
     book = SightingBook(
         node, collection or settings.sightings_collection, keep_observed=keep_observed
     )
