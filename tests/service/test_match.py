@@ -116,6 +116,7 @@ def test_match_zeek_logs_stores_one_sighting_per_indicator_with_its_count(
     assert _sightings(node)[ip["id"]]["count"] == 2 * expected_ip
     assert _sightings(node)[ip["id"]]["modified"] > sighting["modified"]
     assert again.counts[ip["id"]] == 2 * expected_ip
+    assert again.producers == {ip["id"]: PRODUCER, domain["id"]: "file:feed.json"}
 
     groups = match.sightings_by_producer(node)
     assert set(groups) == {PRODUCER, f"file:{'feed.json'}"}

@@ -119,10 +119,14 @@ def _print_report(report: match.MatchReport, top: int) -> None:
     for problem in report.errors[:20]:
         err.print(f"sighting not stored: {problem}", markup=False)
     if report.hits and top:
-        table = Table("hits", "sighting count", "indicator", "name", box=None)
+        table = Table("hits", "sighting count", "indicator", "name", "producer", box=None)
         for ind, n in report.hits.most_common(top):
             table.add_row(
-                f"{n:,}", f"{report.counts.get(ind, n):,}", ind, report.names.get(ind, "")
+                f"{n:,}",
+                f"{report.counts.get(ind, n):,}",
+                ind,
+                report.names.get(ind, ""),
+                report.producers.get(ind, ""),
             )
         out.print(table)
         if len(report.hits) > top:

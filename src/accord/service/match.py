@@ -42,6 +42,7 @@ __all__ = [
     "ProducerSightings",
     "match_paths",
     "parse_mapping",
+    "producer_of",
     "scan",
     "sighting_id",
     "sightings_by_producer",
@@ -63,6 +64,7 @@ class MatchReport:
     stats: SourceStats = field(default_factory=SourceStats)
     hits: Counter[str] = field(default_factory=Counter)  # indicator id -> hits of this run
     names: dict[str, str] = field(default_factory=dict)  # indicator id -> name
+    producers: dict[str, str] = field(default_factory=dict)  # indicator id -> its producer
     counts: dict[str, int] = field(default_factory=dict)  # indicator id -> sighting count
     sightings_written: int = 0
     errors: list[str] = field(default_factory=list)
@@ -273,6 +275,10 @@ def match_paths(
     report.flagged = dict(matcher.flagged)
     report.names = {i: feed.loaded[i].name for i in report.hits if i in feed.loaded}
     report.counts = {i: book.count(i) for i in report.hits}
+    for ind in report.hits:
+        loaded = feed.loaded.get(ind)
+        if loaded is not None:
+            report.producers[ind] = producer_of(node, loaded.created_by_ref, loaded.added)[0]
     report.seconds = time.perf_counter() - started
     return report
 
@@ -284,6 +290,20 @@ class ProducerSightings:
     producer: str  # the indicators' created_by_ref, else "KIND:NAME" of their first source
     sources: list[Provenance]  # where those indicators came from (a peer, a file, ...)
     sightings: list[StoredObject]
+
+
+def producer_of(node: Node, created_by_ref: str | None, added: int) -> tuple[str, list[Provenance]]:
+    """The producer of an indicator version, and every source it came from.
+
+    The producer is its ``created_by_ref`` when it has one, else ``KIND:NAME`` of
+    the first source the version was stored from (a peer, a file), else "unknown".
+    """
+    sources = node.store.provenance(added)
+    if created_by_ref:
+        return created_by_ref, sources
+    if sources:
+        return f"{sources[0].kind}:{sources[0].name}", sources
+    return "unknown", sources
 
 
 def sightings_by_producer(
@@ -314,23 +334,17 @@ def sightings_by_producer(
         ):
             mine.append((obj, data["sighting_of_ref"]))
     indicator_ids = tuple(sorted({ref for _, ref in mine}))
-    producer_of: dict[str, tuple[str, list[Provenance]]] = {}
+    producers: dict[str, tuple[str, list[Provenance]]] = {}
     for start in range(0, len(indicator_ids), 500):
         chunk = indicator_ids[start : start + 500]
         for ind in store.query(Query(ids=chunk, include_revoked=True)):
-            data = orjson.loads(ind.data)
-            sources = store.provenance(ind.added)
-            creator = data.get("created_by_ref")
-            if isinstance(creator, str):
-                producer = creator
-            elif sources:
-                producer = f"{sources[0].kind}:{sources[0].name}"
-            else:
-                producer = "unknown"
-            producer_of[ind.id] = (producer, sources)
+            creator = orjson.loads(ind.data).get("created_by_ref")
+            producers[ind.id] = producer_of(
+                node, creator if isinstance(creator, str) else None, ind.added
+            )
     groups: dict[str, ProducerSightings] = {}
     for obj, ref in mine:
-        producer, sources = producer_of.get(ref, ("unknown", []))
+        producer, sources = producers.get(ref, ("unknown", []))
         group = groups.setdefault(producer, ProducerSightings(producer, [], []))
         group.sightings.append(obj)
         for src in sources:
