@@ -68,6 +68,7 @@ from _ingest_medallion import (
 from _probe import Contenders, find_contenders
 from _taxii_accord import MEMBER, accord_server, import_file, make_node, objects_path
 from _taxii_client import GET, POST, Transfer, client, get_all, post_all
+from _taxii_policy import run as policy_phase
 from _taxii_report import (
     ACCORD_POSTGRES,
     ACCORD_SQLITE,
@@ -100,6 +101,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="objects imported, then read over TAXII (default 1,000,000; 0: skip)",
     )
     add("--seed", type=int, default=2025, help="seed of the generated set (default 2025)")
+    add(
+        "--policy-size",
+        type=int,
+        default=1_000_000,
+        help="objects read without and with a sharing agreement (default 1,000,000; 0: skip)",
+    )
     add("--skip-postgres", action="store_true", help="do not run Accord on PostgreSQL")
     add("--skip-medallion", action="store_true", help="do not run medallion")
     add("--timeout", type=float, default=3600, help="seconds per Accord direction or import")
@@ -107,7 +114,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--medallion-timeout",
         type=float,
         default=2400,
-        help="seconds per medallion direction (default 2,400)",
+        help="seconds for medallion's POSTs (default 2,400)",
+    )
+    add(
+        "--medallion-get-timeout",
+        type=float,
+        default=600,
+        help="seconds for medallion's paginated GET (default 600): it does not finish 100,000"
+        " in 40 minutes on a 2-core machine, and an unfinished read still bounds its rate",
     )
     add("--out", type=Path, help="report file (default bench/results/taxii-DATE.md)")
     add("--workdir", type=Path, help="keep generated data and logs here (reused if same)")
@@ -146,6 +160,7 @@ def round_trip(
     path_of: Callable[[httpx.Client], str],
     bodies: Envelopes,
     timeout: float,
+    get_timeout: float | None = None,
 ) -> list[Row]:
     """POST every envelope to a fresh server, then read them all back; one row per direction.
 
@@ -156,6 +171,7 @@ def round_trip(
         path_of: the collection's objects URL path, asked of the running server.
         bodies: the envelopes, built beforehand.
         timeout: seconds allowed per direction.
+        get_timeout: seconds allowed for the GET, where not ``timeout``.
     """
     objects = sum(count for _, count in bodies)
     post: Transfer | None = None
@@ -173,7 +189,8 @@ def round_trip(
                 note = "not run: the POSTs timed out"
             else:
                 log(f"{label}: GET with pages of {PAGE:,}")
-                get = _logged(label, get_all(http, path, objects, PAGE, timeout))
+                limit = timeout if get_timeout is None else get_timeout
+                get = _logged(label, get_all(http, path, objects, PAGE, limit))
     except (RuntimeError, OSError, httpx.HTTPError, psycopg.Error) as exc:
         log(f"  {label} failed: {exc}")
         note = f"failed: {_first_line(exc)}"
@@ -206,14 +223,16 @@ def accord_round_trip(
     return round_trip(label, serve, objects_path, bodies, timeout)
 
 
-def medallion_round_trip(exe: Path, bodies: Envelopes, workdir: Path, timeout: float) -> list[Row]:
+def medallion_round_trip(
+    exe: Path, bodies: Envelopes, workdir: Path, timeout: float, get_timeout: float
+) -> list[Row]:
     """medallion: a fresh server with its memory backend and one empty collection."""
 
     def serve(stack: ExitStack) -> tuple[Server, tuple[str, str]]:
         scratch = scratch_dir(workdir, "taxii-medallion")
         return stack.enter_context(medallion_server(exe, scratch)), (USER, PASSWORD)
 
-    return round_trip(MEDALLION, serve, lambda _: OBJECTS_PATH, bodies, timeout)
+    return round_trip(MEDALLION, serve, lambda _: OBJECTS_PATH, bodies, timeout, get_timeout)
 
 
 def big_read(accord: Path, data: Path, size: int, workdir: Path, timeout: float) -> Row:
@@ -286,7 +305,9 @@ def run_all(args: argparse.Namespace, who: Contenders, workdir: Path) -> list[Ro
         data = read_data(jsonl, total, args.read_size, workdir)
         large.append(big_read(accord, data, args.read_size, workdir, args.timeout))
     if who.medallion is not None:  # last: it takes the longest
-        rows += medallion_round_trip(who.medallion, bodies, workdir, args.medallion_timeout)
+        rows += medallion_round_trip(
+            who.medallion, bodies, workdir, args.medallion_timeout, args.medallion_get_timeout
+        )
     return rows + large
 
 
@@ -353,7 +374,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     with working_directory(args.workdir) as workdir:
         rows = run_all(args, who, workdir)
-    text = report(rows, who, args, when)
+        policy = policy_phase(args, who.accord, workdir)
+    text = report(rows, who, args, when) + ("\n" + policy if policy else "")
     publish_report(text, args.out, "taxii", when)
     return 0
 
