@@ -69,3 +69,36 @@ def assert_consistent(event: Event) -> None:
     assert sdo["first_observed"] <= sdo["last_observed"]
     for path, value in event.keys:
         assert value in values_at(sdo, path), (path, value, sdo)
+
+
+def _pattern_path(key: str) -> str:
+    otype, _, prop = key.partition(":")
+    steps = []
+    for step in prop.split("."):
+        suffix = "[*]" if step.endswith("[*]") else ""
+        name = step.removesuffix("[*]")
+        steps.append((f"'{name}'" if "-" in name else name) + suffix)
+    return f"{otype}:{'.'.join(steps)}"
+
+
+def _literal(value: object) -> str:
+    if isinstance(value, int):
+        return str(value)
+    return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def assert_reference_finds_keys(event: Event) -> int:
+    """The oracle: ``[path = value]`` of each key matches the event in stix2-matcher.
+
+    STIX 2.0 mode, which reads the embedded ``objects`` form. Returns the keys checked.
+    """
+    from stix2matcher.matcher import match
+
+    sdos = event.observed()
+    for key, value in event.keys:
+        literal = _literal(value)
+        if key.endswith(("validity_not_before", "validity_not_after")):
+            literal = "t" + literal
+        pattern = f"[{_pattern_path(key)} = {literal}]"
+        assert match(pattern, sdos, False, "2.0"), (pattern, sdos)
+    return len(event.keys)

@@ -6,7 +6,7 @@ from typing import Any
 
 import orjson
 
-from tests.logsources.helpers import assert_consistent, parse_lines
+from tests.logsources.helpers import assert_consistent, assert_reference_finds_keys, parse_lines
 
 TS = "2024-03-01T10:00:00.250000+0000"
 FLOW = {
@@ -116,6 +116,7 @@ def test_http_tls_fileinfo_and_an_alert_with_its_http() -> None:
     assert ("url:value", "http://evil.example/gate.php?id=1") in events[3].keys
     for event in events:
         assert_consistent(event)
+        assert assert_reference_finds_keys(event) > 5
     assert stats.formats == {"eve http": 1, "eve tls": 1, "eve fileinfo": 1, "eve alert": 1}
 
 

@@ -8,7 +8,12 @@ import pytest
 
 from accord.logsources import stix_time
 from accord.logsources._zeek import ZeekHeader, extractor, record_keys
-from tests.logsources.helpers import assert_consistent, parse_file, parse_lines
+from tests.logsources.helpers import (
+    assert_consistent,
+    assert_reference_finds_keys,
+    parse_file,
+    parse_lines,
+)
 
 KINDS = ("conn", "dns", "http", "ssl", "files", "x509")
 
@@ -221,3 +226,13 @@ def test_fast_readers_cover_zeek_6_logs(shared_data: Path) -> None:
             plain = tuple(record_keys(header.path, dict(zip(header.fields, parts, strict=True))))
             assert tuple(header.extract(parts)) == plain
         assert extractor(header.path, header.fields, ",").__name__ != "extract_by_dict"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_reference_matcher_finds_every_key_in_the_observed_data(
+    shared_data: Path, kind: str
+) -> None:
+    """The oracle: for each key, ``[path = value]`` matches the event's observed-data in
+    stix2-matcher (STIX 2.0 mode reads the embedded ``objects`` form)."""
+    events, _ = parse_file(shared_data / "zeek" / "zat" / f"{kind}.log")
+    assert sum(assert_reference_finds_keys(event) for event in events[:15]) >= 15
