@@ -257,3 +257,20 @@ def test_feed_hits_exactly_what_match_finds(patterns: list[str], objects: dict[s
         except ValueError:
             pass
     assert _ids(m.feed(event)) == expected
+
+
+def test_the_evaluator_runs_only_when_every_side_of_an_and_has_its_key() -> None:
+    m = Matcher()
+    m.add("i--port", "[network-traffic:dst_port = 443]")  # a key hit is proof enough
+    m.add("i--never", "[network-traffic:dst_port = 443 AND network-traffic:dst_port = 80]")
+    m.add("i--both", "[network-traffic:dst_port = 443 AND network-traffic:protocols[*] = 'tcp']")
+    event = _event(1, _CONN)
+    calls: list[int] = []
+
+    def counted() -> list[dict[str, Any]]:
+        calls.append(1)
+        return event.observed()
+
+    hits = m.feed(event._replace(observed=counted))
+    assert _ids(hits) == {"i--port", "i--both"}
+    assert len(calls) == 1  # only for i--both: i--never lacks port 80, i--port needs none

@@ -33,6 +33,7 @@ indicator in :attr:`Matcher.flagged` and takes it out of the index.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import re
 import unicodedata
@@ -48,7 +49,7 @@ from accord.patterns._observations import observations_of
 from accord.patterns._parser import DEFAULT_LIMITS, Limits, parse, unquote
 from accord.patterns._regex import check_regex, compile_regex, required_literal
 from accord.patterns._semantics import SCO_PROPERTIES, comparisons, warnings_of
-from accord.patterns._triggers import Triggers, is_direct, norm_value, triggers_of
+from accord.patterns._triggers import Triggers, confirm_of, is_direct, norm_value, triggers_of
 from accord.patterns._values import inet_aton
 
 __all__ = ["Event", "Hit", "Matcher"]
@@ -114,7 +115,16 @@ def _simple(pattern: str) -> tuple[str, str, str] | None:
 class _Entry:
     """An indicator that needs the evaluator (not a direct equality)."""
 
-    __slots__ = ("compiled", "span", "triggers", "types", "valid_from", "valid_until", "window")
+    __slots__ = (
+        "compiled",
+        "confirm",
+        "span",
+        "triggers",
+        "types",
+        "valid_from",
+        "valid_until",
+        "window",
+    )
 
     def __init__(
         self,
@@ -133,6 +143,7 @@ class _Entry:
         self.window = window
         self.span = span
         self.types = types
+        self.confirm: tuple[tuple[str, Any], ...] | None = None
 
 
 def _ip_int(value: str) -> tuple[int, int] | None:
@@ -146,6 +157,15 @@ def _ip_int(value: str) -> tuple[int, int] | None:
         return None
     number = inet_aton(value)
     return None if number is None else (4, number)
+
+
+def _carried(event: Event) -> set[Any]:
+    """The (path, index value) pairs of an event, as a set."""
+    out: set[Any] = set()
+    for path, value in event.keys:
+        with contextlib.suppress(TypeError):  # an unhashable value is no key
+            out.add((path, norm_value(path, value)))
+    return out
 
 
 def _add_id(table: dict[Any, Any], key: Any, indicator_id: str) -> None:
@@ -208,7 +228,8 @@ class Matcher:
         # Per event-key path, everything feed() looks at: (equality table, lower-case
         # the value?, CIDR tables, regexes, CIDR answers cache, literal prefilter of the
         # regexes). One lookup per key.
-        self._paths: dict[str, tuple[Any, bool, Any, Any, dict[str, Any], Any]] = {}
+        # (A path with only an equality table maps to the table itself.)
+        self._paths: dict[str, Any] = {}
 
     def _eq_table(self, path: str) -> dict[Any, Any]:
         table = self._eq.get(path)
@@ -228,7 +249,11 @@ class Matcher:
             # One search for all the literals these regexes need: most values pass none.
             literals = sorted({lit for _s, _i, lit in regex if lit}, key=len, reverse=True)
             prefilter = re.compile("|".join(re.escape(lit) for lit in literals)).search
-        self._paths[path] = (eq, "hashes" in path, cidr or None, regex or None, {}, prefilter)
+        lower = "hashes" in path
+        if eq is not None and not lower and not cidr and not regex:
+            self._paths[path] = eq  # feed() looks the value up at once
+        else:
+            self._paths[path] = (eq, lower, cidr or None, regex or None, {}, prefilter)
 
     def __len__(self) -> int:
         return len(self._direct) + len(self._entries)
@@ -321,6 +346,7 @@ class Matcher:
             span,
             tuple(dict.fromkeys(c.path.object_type for c in comparisons(root))),
         )
+        entry.confirm = confirm_of(root)
         self._entries[indicator_id] = entry
         self._index(indicator_id, entry)
         return warnings
@@ -389,16 +415,15 @@ class Matcher:
     # -- matching -------------------------------------------------------------
     def feed(self, event: Event) -> list[Hit]:
         """Match one event against every indicator; the hits (often none)."""
-        paths = self._paths
+        get = self._paths.get
         found: Any = None
         for path, value in event.keys:
-            entry = paths.get(path)
+            entry = get(path)
             if entry is None:
                 continue
-            table, lower, cidr, regex, cache, prefilter = entry
-            if table is not None:
+            if type(entry) is dict:  # the common case: an equality table, nothing else
                 try:
-                    ids = table.get(value.lower() if lower and type(value) is str else value)
+                    ids = entry.get(value)
                 except TypeError:  # an unhashable value (a list, an object) is no key
                     continue
                 if ids is not None:
@@ -408,22 +433,38 @@ class Matcher:
                         found.extend(ids)
                     else:
                         found.append(ids)
-            if cidr is not None and type(value) is str:
-                ids = cache.get(value)
-                if ids is None:
-                    ids = self._cidr_lookup(value, cidr, cache)
-                if ids:
-                    found = (found or []) + ids
-            if regex is not None and type(value) is str:
-                if not value.isascii():  # LIKE and MATCHES compare NFC forms
-                    value = unicodedata.normalize("NFC", value)
-                if prefilter is None or prefilter(value) is not None:
-                    found = self._regex_key(value, regex, found)
+                continue
+            found = self._key(entry, value, found)
         if self._always:
             found = self._untriggered(event, found)
         if found is None:
             return []
         return self._resolve(event, found)
+
+    def _key(self, entry: tuple[Any, ...], value: Any, found: Any) -> Any:
+        """One key of a path with more than a plain equality table."""
+        table, lower, cidr, regex, cache, prefilter = entry
+        if table is not None:
+            try:
+                ids = table.get(value.lower() if lower and type(value) is str else value)
+            except TypeError:
+                return found
+            if ids is not None:
+                found = (found or []) + (ids if type(ids) is list else [ids])
+        if type(value) is not str:
+            return found
+        if cidr is not None:
+            ids = cache.get(value)
+            if ids is None:
+                ids = self._cidr_lookup(value, cidr, cache)
+            if ids:
+                found = (found or []) + ids
+        if regex is not None:
+            if not value.isascii():  # LIKE and MATCHES compare NFC forms
+                value = unicodedata.normalize("NFC", value)
+            if prefilter is None or prefilter(value) is not None:
+                found = self._regex_key(value, regex, found)
+        return found
 
     def _cidr_lookup(self, value: str, cidr: Any, cache: dict[str, Any]) -> list[str]:
         """The CIDR indicators containing one address (one lookup per prefix length)."""
@@ -476,6 +517,7 @@ class Matcher:
         hits: list[Hit] = []
         seen: set[str] = set()
         observations: Any = None
+        carried: set[Any] | None = None
         t = event.time
         for indicator_id in found:
             if indicator_id in seen:
@@ -489,6 +531,11 @@ class Matcher:
                 continue
             if not self._valid(entry.valid_from, entry.valid_until, t):
                 continue
+            if entry.confirm is not None:
+                if carried is None:
+                    carried = _carried(event)
+                if not any(k in carried for k in entry.confirm):
+                    continue
             try:
                 if entry.window is None:
                     if observations is None:

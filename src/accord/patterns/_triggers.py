@@ -6,7 +6,8 @@ checked with a dictionary lookup (or a CIDR or regex test) per event key:
 - ``path = 'v'`` and ``path IN ('a', 'b')`` (not negated): equality keys;
 - ``path ISSUBSET 'cidr'``: a CIDR key (IPv4 and IPv6);
 - ``path LIKE``/``MATCHES``: a regex key, tested on the values of that path;
-- ``A AND B`` in brackets: the keys of one side suffice (equality preferred);
+- ``A AND B`` in brackets: the keys of one side suffice (the more selective:
+  equality over regexes, strings over numbers, not ports or protocols);
 - ``A OR B``: both sides need keys (their union), else there is none;
 - between observation expressions (AND, OR, FOLLOWEDBY) every side needs keys.
 
@@ -32,7 +33,7 @@ from accord.patterns._ast import (
 )
 from accord.patterns._values import like_to_regex, literal_value
 
-__all__ = ["Triggers", "is_direct", "norm_value", "triggers_of"]
+__all__ = ["Triggers", "confirm_of", "is_direct", "norm_value", "triggers_of"]
 
 HASH_MARK = "hashes"
 
@@ -81,6 +82,17 @@ def _comparison(c: Comparison) -> Triggers | None:
     return Triggers(regex=((key, value),))  # MATCHES
 
 
+# Paths whose values many events share: a poor trigger for one side of an AND.
+_WEAK = ("_port", "protocols[*]", "request_method", "is_active", "number_observed")
+
+
+def _selectivity(t: Triggers) -> tuple[bool, bool, bool, int]:
+    """How few events a trigger set lets through, roughly (greater is fewer)."""
+    strong = all(not path.endswith(_WEAK) for path, _ in t.eq)
+    strings = all(type(value) is str for _, value in t.eq)
+    return (bool(t.eq), strong, strings, -len(t.eq) - len(t.cidr) - len(t.regex))
+
+
 def _comparison_expr(expr: ComparisonExpr) -> Triggers | None:
     if isinstance(expr, CompoundComparison):
         lhs, rhs = _comparison_expr(expr.lhs), _comparison_expr(expr.rhs)
@@ -88,7 +100,7 @@ def _comparison_expr(expr: ComparisonExpr) -> Triggers | None:
             return lhs + rhs if lhs is not None and rhs is not None else None
         if lhs is None or rhs is None:
             return lhs or rhs
-        return lhs if lhs.eq or not rhs.eq else rhs
+        return lhs if _selectivity(lhs) >= _selectivity(rhs) else rhs
     if isinstance(expr, Comparison):
         return _comparison(expr)
     return None  # EXISTS
@@ -111,8 +123,8 @@ def is_direct(root: ObservationExpr) -> bool:
     """Whether an equality key hit alone proves a match (no evaluation needed).
 
     True for one observation expression, no qualifier, made of ``=`` and ``IN``
-    on string values and ``ISSUBSET`` a CIDR, joined by ``OR``, with no ``[n]``
-    step in its paths.
+    on string or integer values and ``ISSUBSET`` a CIDR, joined by ``OR``, with
+    no ``[n]`` step in its paths.
     """
     if not isinstance(root, SimpleObservation):
         return False
@@ -131,7 +143,7 @@ def is_direct(root: ObservationExpr) -> bool:
         if any(s.key is None and s.list_index != "*" for s in expr.path.steps):
             return False
         lits = (expr.value,) if isinstance(expr.value, Literal) else expr.value
-        return bool(lits) and all(lit.kind == "str" for lit in lits)
+        return bool(lits) and all(lit.kind in ("str", "int") for lit in lits)
 
     # ISSUBSET only alone: beside an equality, a value that is not an address makes
     # the reference raise instead of matching (an error is no match here either).
@@ -144,3 +156,23 @@ def _ops(expr: ComparisonExpr) -> set[str]:
     if isinstance(expr, CompoundComparison):
         return _ops(expr.lhs) | _ops(expr.rhs)
     return {expr.op} if isinstance(expr, Comparison) else set()
+
+
+def confirm_of(root: ObservationExpr) -> tuple[tuple[str, Any], ...] | None:
+    """For ``[A AND B]``: the equality keys of the side that is not the trigger.
+
+    The event must carry one of them too before the pattern is evaluated (both
+    sides of an AND must hold). None when that side has other kinds of keys.
+    """
+    if not isinstance(root, SimpleObservation):
+        return None
+    expr = root.expr
+    if not isinstance(expr, CompoundComparison) or expr.op != "AND":
+        return None
+    lhs, rhs = _comparison_expr(expr.lhs), _comparison_expr(expr.rhs)
+    if lhs is None or rhs is None:
+        return None
+    other = rhs if _selectivity(lhs) >= _selectivity(rhs) else lhs
+    if other.cidr or other.regex or not other.eq:
+        return None
+    return other.eq
