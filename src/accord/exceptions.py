@@ -4,7 +4,7 @@
 
     AccordError
     ├── ConfigError (ValueError)            a setting or a node directory is wrong
-    │   └── AgreementInvalid                 a sharing agreement file: file, key, reason
+    ├── AgreementInvalid (ValueError)        a sharing agreement file: file, key, reason
     ├── NodeNotFound (FileNotFoundError)     no node at ACCORD_HOME: run `accord init`
     ├── InputError (ValueError)              input that cannot be read as STIX at all
     │   ├── MalformedJSON                    not JSON: file and byte offset
@@ -86,7 +86,7 @@ class ConfigError(AccordError, ValueError):
         super().__init__(f"{name}: {reason}")
 
 
-class AgreementInvalid(ConfigError):
+class AgreementInvalid(AccordError, ValueError):
     """A sharing agreement file is not valid.
 
     Args:
@@ -100,7 +100,8 @@ class AgreementInvalid(ConfigError):
     def __init__(self, source: str, key: str, reason: str) -> None:
         self.source = source
         self.key = key
-        super().__init__(f"{source}: {key}" if key else source, reason)
+        self.reason = reason
+        super().__init__(f"{f'{source}: {key}' if key else source}: {reason}")
 
 
 class NodeNotFound(AccordError, FileNotFoundError):
