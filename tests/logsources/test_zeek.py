@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from accord.logsources import stix_time
-from accord.logsources._zeek import ZeekHeader, extractor, record_keys
+from accord.logsources._zeek import (
+    ZeekHeader,
+    extractor,
+    json_extractor,
+    kind_of,
+    record_keys,
+)
 from tests.logsources.helpers import (
     assert_consistent,
     assert_reference_finds_keys,
@@ -236,3 +246,64 @@ def test_the_reference_matcher_finds_every_key_in_the_observed_data(
     stix2-matcher (STIX 2.0 mode reads the embedded ``objects`` form)."""
     events, _ = parse_file(shared_data / "zeek" / "zat" / f"{kind}.log")
     assert sum(assert_reference_finds_keys(event) for event in events[:15]) >= 15
+
+
+def test_fast_json_readers_give_the_keys_of_the_dictionary_mapping(shared_data: Path) -> None:
+    paths = sorted((shared_data / "zeek" / "zat" / "json").glob("*.log"))
+    checked = 0
+    for path in paths:
+        extractors: dict[str, Any] = {}
+        for line in path.read_bytes().splitlines():
+            rec = orjson.loads(line)
+            kind = kind_of(rec)
+            extract = extractors.setdefault(kind, json_extractor(kind))
+            plain = tuple(record_keys(kind, rec))
+            assert tuple(extract(rec)) == plain, (path.name, rec)
+            assert tuple(extract(rec)) == plain  # from the memos
+            checked += 1
+    assert checked > 300
+
+
+_JSON_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-2, 70000),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.sampled_from(["192.0.2.1", "2001:db8::1", "-", "(empty)", "", "tcp", "a.example", "80"]),
+    st.lists(st.sampled_from(["192.0.2.9", "b.example", "-", "TXT x"]), max_size=3),
+    st.lists(st.integers(0, 3), max_size=2),
+)
+_FIELDS = (
+    "id.orig_h",
+    "id.resp_h",
+    "id.orig_p",
+    "id.resp_p",
+    "proto",
+    "service",
+    "query",
+    "answers",
+    "host",
+    "uri",
+    "method",
+    "user_agent",
+    "server_name",
+    "subject",
+    "cert_chain_fps",
+    "md5",
+    "tx_hosts",
+    "total_bytes",
+    "certificate.serial",
+    "certificate.version",
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.sampled_from(["conn", "dns", "http", "ssl", "files", "x509", "other"]),
+    st.lists(st.dictionaries(st.sampled_from(_FIELDS), _JSON_VALUES), min_size=1, max_size=6),
+)
+def test_fast_json_readers_agree_on_any_values(kind: str, records: list[dict[str, Any]]) -> None:
+    """Memos must not confuse 1 with True or 3 with 3.0: any JSON values, the same keys."""
+    extract = json_extractor(kind)
+    for rec in records * 2:
+        assert tuple(extract(rec)) == tuple(record_keys(kind, rec)), rec

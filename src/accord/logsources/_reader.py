@@ -36,6 +36,7 @@ FORMATS: tuple[Format, ...] = ("zeek", "eve", "jsonl", "csv")
 _EVE_TYPES = frozenset(
     ("flow", "netflow", "dns", "http", "tls", "fileinfo", "alert", "anomaly", "ssh", "smtp")
 )
+_ZEEK_LABELS = frozenset((*_zeek.ZEEK_KINDS, "other", "smtp", "ssh", "notice", "weird", "ftp"))
 MAX_SCOS = 100_000  # SCO lines remembered for the observed-data lines that follow
 # STIX 2.1 §6: the cyber-observable object types.
 SCO_TYPES = frozenset(
@@ -137,6 +138,7 @@ class LogParser:
             raise ValueError("--format csv needs a column mapping (--map COLUMN=PATH)")
         self.zeek: _zeek.ZeekHeader | None = None
         self.scos: dict[str, dict[str, Any]] = {}
+        self._zeek_json_by_kind: dict[str, Callable[[dict[str, Any]], Sequence[Any]]] = {}
         self._decided = fmt is not None and fmt != "zeek"
 
     def _skip(self, line: int, reason: str, text: str) -> None:
@@ -269,8 +271,13 @@ class LogParser:
             self._skip(line, _stats.MALFORMED, f"ts is not a time: {rec.get('ts')!r}")
             return None
         kind = _zeek.kind_of(rec)
-        self.stats.formats[f"zeek {kind}"] += 1
-        return self._done(when, _zeek.record_keys(kind, rec), line)
+        extract = self._zeek_json_by_kind.get(kind)
+        if extract is None:
+            if len(self._zeek_json_by_kind) >= 64:  # `_path` is the log's to choose
+                self._zeek_json_by_kind.clear()
+            extract = self._zeek_json_by_kind[kind] = _zeek.json_extractor(kind)
+        self.stats.formats[f"zeek {kind}" if kind in _ZEEK_LABELS else "zeek other"] += 1
+        return self._done(when, extract(rec), line)
 
     def _sco(self, sco: dict[str, Any]) -> None:
         """Remember an SCO line for the observed-data lines after it that refer to it."""

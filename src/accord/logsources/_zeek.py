@@ -44,7 +44,14 @@ from typing import Any
 
 from accord.logsources._objects import stix_time
 
-__all__ = ["ZEEK_KINDS", "ZeekHeader", "extractor", "kind_of", "record_keys"]
+__all__ = [
+    "ZEEK_KINDS",
+    "ZeekHeader",
+    "extractor",
+    "json_extractor",
+    "kind_of",
+    "record_keys",
+]
 
 Keys = list[tuple[str, object]]
 _UNSET = frozenset(("-", "(empty)", ""))
@@ -537,3 +544,145 @@ def extractor(kind: str, fields: list[str], sep: str) -> Extractor:
     elif kind not in ZEEK_KINDS:
         fast = _fast_conn(fields, sep, service=False)
     return fast or _by_dict(fields, kind, sep)
+
+
+# --- Fast JSON extractors -----------------------------------------------------------------
+#
+# The same idea for Zeek's JSON logs: the connection's keys from memos of its
+# fields, the log's own keys from the dictionary mapping remembered by the values
+# of the fields it reads (lists, such as dns answers, as tuples).
+
+JsonExtractor = Callable[[dict[str, Any]], KeyTuple]
+
+
+def _int_keys(prop: str) -> Callable[[Any], KeyTuple]:
+    def make(value: Any) -> KeyTuple:
+        number = _int(value)
+        return () if number is None else ((prop, number),)
+
+    return make
+
+
+class _AnyMemo(dict[Any, KeyTuple]):
+    """A memo like `_Memo` for JSON values (strings, numbers, None)."""
+
+    __slots__ = ("make",)
+
+    def __init__(self, make: Callable[[Any], KeyTuple]) -> None:
+        super().__init__()
+        self.make = make
+
+    def __missing__(self, value: Any) -> KeyTuple:
+        if len(self) >= _CACHE_LIMIT:
+            self.clear()
+        keys = self[value] = self.make(value)
+        return keys
+
+
+def _json_addr(ref: str) -> Callable[[Any], KeyTuple]:
+    make = _addr_keys(ref)
+
+    def wrapped(value: Any) -> KeyTuple:
+        text = _s(value)
+        return make(text) if text is not None else ()
+
+    return wrapped
+
+
+def _json_proto(value: Any) -> KeyTuple:
+    text = _s(value)
+    return ((_PROTO, text.lower()),) if text else ()
+
+
+def _json_services(value: Any) -> KeyTuple:
+    if isinstance(value, tuple) and value and type(value[0]) is type:  # a frozen number
+        value = value[1]
+    items = list(value) if isinstance(value, tuple) else value
+    return tuple((_PROTO, v.lower()) for v in _list(items))
+
+
+def _freeze(values: list[Any] | tuple[Any, ...]) -> tuple[Any, ...] | None:
+    """JSON values as a memo key that tells their types apart, or None when they cannot be.
+
+    Strings and None stand for themselves, lists of strings become tuples, numbers
+    are paired with their type (``3`` and ``3.0`` read differently); anything else
+    (booleans, objects) is not remembered.
+    """
+    out: list[Any] = []
+    for v in values:
+        t = type(v)
+        if v is None or t is str:
+            out.append(v)
+        elif t is list:
+            if not all(type(x) is str for x in v):
+                return None
+            out.append(tuple(v))
+        elif t is int or t is float:
+            out.append((t, v))
+        else:
+            return None
+    return tuple(out)
+
+
+def json_extractor(kind: str) -> JsonExtractor:
+    """Reads the keys of Zeek JSON records of log ``kind``, as `record_keys` gives them."""
+    src, dst = _AnyMemo(_json_addr(_SRC)), _AnyMemo(_json_addr(_DST))
+    sport, dport = _AnyMemo(_int_keys(_SPORT)), _AnyMemo(_int_keys(_DPORT))
+    proto = _AnyMemo(_json_proto)
+    services = _AnyMemo(_json_services)
+    with_service = kind == "conn"
+
+    def conn(rec: dict[str, Any]) -> KeyTuple:
+        g = rec.get
+        orig, resp, orig_p, resp_p, proto_name = (
+            g("id.orig_h"),
+            g("id.resp_h"),
+            g("id.orig_p"),
+            g("id.resp_p"),
+            g("proto"),
+        )
+        # Memos only for the types Zeek writes (True == 1 in a dictionary's eyes).
+        if (
+            type(orig) is str
+            and type(resp) is str
+            and type(orig_p) is int
+            and type(resp_p) is int
+            and (proto_name is None or type(proto_name) is str)
+        ):
+            keys = src[orig] + dst[resp] + sport[orig_p] + dport[resp_p] + proto[proto_name]
+        else:
+            plain: Keys = []
+            _conn_keys(rec, plain)
+            keys = tuple(plain)
+        if with_service:
+            service = g("service")
+            frozen = _freeze((service,))
+            keys += _json_services(service) if frozen is None else services[frozen[0]]
+        return keys
+
+    reads = _READS.get(kind)
+    if reads is None:
+        return conn
+    mapper = ZEEK_KINDS[kind]
+    memo: dict[Any, KeyTuple] = {}
+    has_conn = kind != "files" and kind != "x509"
+
+    def own(rec: dict[str, Any]) -> KeyTuple:
+        keys: Keys = []
+        mapper({f: rec[f] for f in reads if f in rec}, keys, ",")
+        return tuple(keys)
+
+    def extract(rec: dict[str, Any]) -> KeyTuple:
+        values = _freeze([rec.get(f) for f in reads])
+        if values is None:  # values of types Zeek does not write: no memo for those
+            found = own(rec)
+        else:
+            known = memo.get(values)
+            if known is None:
+                if len(memo) >= _CACHE_LIMIT:
+                    memo.clear()
+                known = memo[values] = own(rec)
+            found = known
+        return found + conn(rec) if has_conn else found
+
+    return extract
