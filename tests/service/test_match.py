@@ -369,3 +369,23 @@ def test_follow_of_a_missing_file_is_an_input_error(make_node: NodeFactory, tmp_
     node = make_node()
     with pytest.raises(ValueError, match="cannot read"):
         match.match_paths(node, [str(tmp_path / "nope.log")], follow=True, stop=lambda: True)
+
+
+def test_sightings_by_producer_names_the_peer_an_indicator_came_from(
+    make_node: NodeFactory, tmp_path: Path
+) -> None:
+    node = make_node()
+    pulled = _indicator(1, "[domain-name:value = 'c2.example']")
+    outcomes = ingest.ingest_objects(node, [pulled], source=("peer", "node-a"), collection_pks=[])
+    assert outcomes[0].ok
+    log = tmp_path / "dns.json"
+    record = {"ts": 1.7e9, "query": "c2.example", "qtype_name": "A", "id.orig_h": "192.0.2.1"}
+    log.write_bytes(orjson.dumps(record) + b"\n")
+    report = match.match_paths(node, [str(log)])
+    assert report.producers == {pulled["id"]: "peer:node-a"}
+    groups = match.sightings_by_producer(node)
+    assert list(groups) == ["peer:node-a"]
+    [sighting] = groups["peer:node-a"].sightings
+    assert orjson.loads(sighting.data)["sighting_of_ref"] == pulled["id"]
+    assert [(s.kind, s.name) for s in groups["peer:node-a"].sources] == [("peer", "node-a")]
+    assert match.sightings_by_producer(node, collection="no such collection") == {}
