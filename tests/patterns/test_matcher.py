@@ -274,3 +274,41 @@ def test_the_evaluator_runs_only_when_every_side_of_an_and_has_its_key() -> None
     hits = m.feed(event._replace(observed=counted))
     assert _ids(hits) == {"i--port", "i--both"}
     assert len(calls) == 1  # only for i--both: i--never lacks port 80, i--port needs none
+
+
+def _parsed_equality(pattern: str) -> tuple[str, str] | None:
+    from accord.patterns import parse
+    from accord.patterns._ast import Comparison, Literal, SimpleObservation
+    from accord.patterns._parser import unquote
+
+    try:
+        root = parse(pattern).root
+    except PatternSyntaxError:
+        return None
+    if not isinstance(root, SimpleObservation) or not isinstance(root.expr, Comparison):
+        return None
+    c = root.expr
+    if c.op != "=" or c.negated or not isinstance(c.value, Literal) or c.value.kind != "str":
+        return None
+    return c.path.key(), unquote(c.value.text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(["file", "x-y", "AND", "true", "t", "a_b"]),
+    st.lists(st.sampled_from(["name", "'SHA-256'", "OR", "false", "'a.b'", "v_2"]), min_size=1),
+    st.text(alphabet="ab'\\ .%", max_size=6),
+)
+def test_the_shortcut_for_simple_patterns_reads_what_the_parser_reads(
+    type_: str, steps: list[str], body: str
+) -> None:
+    from accord.patterns._index import _simple
+
+    pattern = f"[{type_}:{'.'.join(steps)} = '{body}']"
+    quick = _simple(pattern)
+    full = _parsed_equality(pattern)
+    if quick is not None:
+        assert full == (quick[0], quick[2]), pattern
+    elif full is not None:
+        # only shapes the shortcut does not claim may fall through to the parser
+        assert "'" in steps[0] or "\\" in body or "'" in body, pattern

@@ -92,24 +92,45 @@ _SIMPLE = re.compile(
 _SIMPLE_STEP = re.compile(r"\.(?:([A-Za-z_][A-Za-z0-9_]*)|'([^'\\]*)')")
 
 
-def _simple(pattern: str) -> tuple[str, str, str] | None:
-    """(type, key path, value) of ``[type:path = 'value']``, or None for any other shape."""
+# Object path text -> (key path, whether it needs no warning), or None when the
+# text is not a plain path after all (a keyword where a name should be).
+_SIMPLE_PATHS: dict[tuple[str, str], tuple[str, bool] | None] = {}
+_UNSEEN: Any = object()
+
+
+def _simple_path(type_: str, path: str) -> tuple[str, bool] | None:
+    first, _, rest = path.partition(".")
+    names = [type_, first]
+    keys = [first]
+    for ident, quoted in _SIMPLE_STEP.findall("." + rest if rest else ""):
+        if ident:
+            names.append(ident)
+        keys.append(ident or quoted)
+    if any(n in KEYWORDS or n in ("true", "false") for n in names):
+        return None
+    props = SCO_PROPERTIES.get(type_)
+    quiet = props is not None and first in props and first != "hashes"
+    return f"{type_}:{'.'.join(keys)}", quiet
+
+
+def _simple(pattern: str) -> tuple[str, bool, str] | None:
+    """(key path, no warning?, value) of ``[type:path = 'value']``, or None otherwise."""
     m = _SIMPLE.match(pattern)
     if m is None:
         return None
     type_, path, literal = m.groups()
-    first, _, rest = path.partition(".")
-    if type_ in KEYWORDS or first in KEYWORDS or type_ in ("true", "false"):
+    cached = _SIMPLE_PATHS.get((type_, path), _UNSEEN)
+    if cached is _UNSEEN:
+        cached = _simple_path(type_, path)
+        if len(_SIMPLE_PATHS) < 10_000:
+            _SIMPLE_PATHS[(type_, path)] = cached
+    if cached is None:
         return None
-    if first in ("true", "false"):
-        return None
-    keys = [first]
-    for ident, quoted in _SIMPLE_STEP.findall("." + rest if rest else ""):
-        if ident in KEYWORDS or ident in ("true", "false"):
-            return None
-        keys.append(ident or quoted)
-    value = unquote("'" + literal + "'")
-    return type_, f"{type_}:{'.'.join(keys)}", value
+    known: tuple[str, bool] = cached
+    key, quiet = known
+    if "\\" in literal:
+        literal = unquote("'" + literal + "'")
+    return key, quiet, literal
 
 
 class _Entry:
@@ -303,15 +324,11 @@ class Matcher:
         """
         simple = _simple(pattern) if len(pattern) < 4096 else None
         if simple is not None:
-            type_, path, value = simple
+            path, quiet, value = simple
             self.add_equality(
                 indicator_id, path, value, valid_from=valid_from, valid_until=valid_until
             )
-            props = SCO_PROPERTIES.get(type_)
-            first = path.partition(":")[2].partition(".")[0]
-            if props is not None and first in props and "hashes" not in path:
-                return []
-            return warnings_of(parse(pattern, self.limits))
+            return [] if quiet else warnings_of(parse(pattern, self.limits))
         parsed = parse(pattern, self.limits)
         for c in comparisons(parsed.root):
             if isinstance(c, Comparison) and c.op == "MATCHES":
