@@ -251,7 +251,9 @@ class _Bad(http.server.BaseHTTPRequestHandler):
 
 @contextmanager
 def _bad_server(hang: bool) -> Iterator[tuple[str, type[_Bad]]]:
-    handler = type("Handler", (_Bad,), {"hang": hang, "calls": 0, "release": threading.Event()})
+    handler: type[_Bad] = type(
+        "Handler", (_Bad,), {"hang": hang, "calls": 0, "release": threading.Event()}
+    )
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
