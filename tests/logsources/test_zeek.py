@@ -11,13 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from accord.logsources import stix_time
-from accord.logsources._zeek import (
-    ZeekHeader,
-    extractor,
-    json_extractor,
-    kind_of,
-    record_keys,
-)
+from accord.logsources._zeek import kind_of, record_keys
+from accord.logsources._zeek_fast import ZeekHeader, extractor, json_extractor
 from tests.logsources.helpers import (
     assert_consistent,
     assert_reference_finds_keys,

@@ -27,6 +27,7 @@ from accord.logsources import _eve, _stats, _zeek
 from accord.logsources._objects import observed_data
 from accord.logsources._stats import SourceStats
 from accord.logsources._stixlines import CsvMapping, observed_keys, parse_time
+from accord.logsources._zeek_fast import ZeekHeader, json_extractor
 from accord.patterns import Event
 
 __all__ = ["FORMATS", "Format", "LogParser", "Wire", "from_wire", "to_wire"]
@@ -136,7 +137,7 @@ class LogParser:
         self.csv = CsvMapping(mapping) if mapping else None
         if fmt == "csv" and self.csv is None:
             raise ValueError("--format csv needs a column mapping (--map COLUMN=PATH)")
-        self.zeek: _zeek.ZeekHeader | None = None
+        self.zeek: ZeekHeader | None = None
         self.scos: dict[str, dict[str, Any]] = {}
         self._zeek_json_by_kind: dict[str, Callable[[dict[str, Any]], Sequence[Any]]] = {}
         self._decided = fmt is not None and fmt != "zeek"
@@ -183,7 +184,7 @@ class LogParser:
                 if not text.startswith(("#separator", "#fields", "#path", "#set_separator")):
                     self._skip(line, _stats.UNKNOWN, text)
                     return None
-                self.zeek = _zeek.ZeekHeader()
+                self.zeek = ZeekHeader()
             if not self.zeek.directive(text):
                 self._skip(line, _stats.MALFORMED, text)
             return None
@@ -275,7 +276,7 @@ class LogParser:
         if extract is None:
             if len(self._zeek_json_by_kind) >= 64:  # `_path` is the log's to choose
                 self._zeek_json_by_kind.clear()
-            extract = self._zeek_json_by_kind[kind] = _zeek.json_extractor(kind)
+            extract = self._zeek_json_by_kind[kind] = json_extractor(kind)
         self.stats.formats[f"zeek {kind}" if kind in _ZEEK_LABELS else "zeek other"] += 1
         return self._done(when, extract(rec), line)
 
