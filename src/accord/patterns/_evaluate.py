@@ -561,6 +561,49 @@ def _starts_in(
     return first <= stop and start <= last
 
 
+def _first_simple(
+    root: SimpleObservation, pattern: str, timeout: float | None
+) -> Callable[[list[Observation]], int | None] | None:
+    """The index of the first observation one plain comparison selects, or None.
+
+    Only where no observation can make the comparison raise (the reference
+    tests every observation, so an error in a later one would otherwise be
+    missed): a path of plain properties, and an operator and literal whose test
+    of a JSON value never fails (no timestamp literal, no ISSUBSET/ISSUPERSET).
+    """
+    cmp = root.expr
+    if not isinstance(cmp, Comparison) or cmp.op in ("ISSUBSET", "ISSUPERSET"):
+        return None
+    lits = (cmp.value,) if isinstance(cmp.value, Literal) else cmp.value
+    if any(lit.kind == "ts" for lit in lits):
+        return None
+    plan = _plan(cmp.path)
+    if not all(kind == _KEY for kind, _ in plan):
+        return None
+    keys = tuple(arg for _, arg in plan)
+    type_ = cmp.path.object_type
+    pred = _predicate(cmp, pattern, timeout)
+    sdo_type = type_ in SDO_TYPES
+
+    def first(observations: list[Observation]) -> int | None:
+        for idx, obs in enumerate(observations):
+            if sdo_type and obs.v21:
+                continue
+            for _rid, obj in obs.roots(type_):
+                value = obj
+                for key in keys:
+                    if type(value) is dict and key in value:
+                        value = value[key]
+                    else:
+                        break
+                else:
+                    if pred(value):
+                        return idx
+        return None
+
+    return first
+
+
 class CompiledPattern:
     """A pattern compiled for repeated evaluation.
 
@@ -576,11 +619,14 @@ class CompiledPattern:
         self._error: PatternMatchError | None = None
         self._run: Callable[[list[Observation]], Iterator[Binding]] | None = None
         self.simple: Test | None = None
+        self.first_simple: Callable[[list[Observation]], int | None] | None = None
+        """For ``[path op value]`` whose test cannot raise: the first matching observation."""
         """For a single ``[...]`` without qualifier: its root sets per observation."""
         try:
             self._run = self._compile(pattern.root)
             if isinstance(pattern.root, SimpleObservation):
                 self.simple = _comparison_test(pattern.root.expr, self.text, regex_timeout)
+                self.first_simple = _first_simple(pattern.root, self.text, regex_timeout)
         except PatternMatchError as exc:
             self._error = exc
         except PatternTooComplex:

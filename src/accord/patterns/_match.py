@@ -52,6 +52,10 @@ def match(
     compiled = compile_cached(pattern)
     try:
         observations = _prepared(observed_data_sdos, stix_version)
+        first_simple = compiled.first_simple
+        if first_simple is not None:
+            idx = first_simple(observations)
+            return [] if idx is None else [observations[idx].sdo]
         simple = compiled.simple
         if simple is not None:
             # One observation expression: the first binding is its first observation
@@ -78,7 +82,9 @@ def match(
 # inside objects are always read live. Replacing an object's type, id, refs or
 # times in place between two calls is not seen: pass a new list then.
 _PREPARED: dict[int, tuple[Any, tuple[Any, ...], str, list[Observation]]] = {}
-_PREPARED_MAX = 64
+_PREPARED_MAX = 2_048  # inputs
+_PREPARED_MAX_OBJECTS = 200_000  # objects in them all: big inputs are not kept long
+_held = [0]
 
 
 def _fingerprint(sdos: list[Any]) -> tuple[Any, ...]:
@@ -102,8 +108,11 @@ def _prepared(sdos: list[Any], stix_version: str) -> list[Observation]:
         return entry[3]
     observations = observations_of(sdos, stix_version)
     if fingerprint is not None:
-        if len(_PREPARED) >= _PREPARED_MAX:
+        size = sum(n for _, _, n in fingerprint if n > 0)
+        if len(_PREPARED) >= _PREPARED_MAX or _held[0] + size > _PREPARED_MAX_OBJECTS:
             _PREPARED.clear()
+            _held[0] = 0
+        _held[0] += size
         # the entry keeps `sdos` alive, so its id cannot be reused while cached
         _PREPARED[key] = (sdos, fingerprint, stix_version, observations)
     return observations

@@ -55,7 +55,7 @@ class Observation:
         self.v21 = v21
         self._by_type: dict[str, list[tuple[Any, Any]]] | None = None
         self._by_id: dict[Any, list[Any]] | None = None
-        if not all(k in meta for k in ("number_observed", "first_observed", "last_observed")):
+        if not ("number_observed" in meta and "first_observed" in meta and "last_observed" in meta):
             raise PatternMatchError(
                 "", "observed-data needs number_observed, first_observed and last_observed"
             )
