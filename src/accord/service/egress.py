@@ -48,7 +48,6 @@ from accord.store import (
     Member,
     PageItem,
     PageQuery,
-    Query,
     StoredObject,
 )
 
@@ -227,14 +226,15 @@ class Counts:
 def residency_markings(node: Node) -> dict[str, str]:
     """Marking-definition id -> residency code, for statement markings ``residency: XX``."""
     found: dict[str, str] = {}
-    for obj in node.store.query(Query(types=("marking-definition",), include_revoked=True)):
-        doc = orjson.loads(obj.data)
-        definition = doc.get("definition")
+    for mid, data in node.store.marking_definitions():
+        if b"residency" not in data.lower():
+            continue
+        definition = orjson.loads(data).get("definition")
         statement = definition.get("statement") if isinstance(definition, dict) else None
         if isinstance(statement, str):
             m = _RESIDENCY_RE.match(statement)
             if m:
-                found[obj.id] = m.group(1).upper()
+                found[mid] = m.group(1).upper()
     return found
 
 

@@ -142,3 +142,12 @@ class AgreementStore(ABC):
         with self.engine.connect() as conn:
             rows = conn.execute(select(s.sources.c.kind).distinct()).all()
         return {str(k) for (k,) in rows}
+
+    def marking_definitions(self) -> list[tuple[str, bytes]]:
+        """(id, JSON bytes) of every stored marking-definition version."""
+        o = s.objects
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(o.c.id, o.c.data).where(o.c.type == "marking-definition")
+            ).all()
+        return [(str(i), bytes(d)) for i, d in rows]
