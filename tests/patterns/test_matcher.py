@@ -312,3 +312,19 @@ def test_the_shortcut_for_simple_patterns_reads_what_the_parser_reads(
     elif full is not None:
         # only shapes the shortcut does not claim may fall through to the parser
         assert "'" in steps[0] or "\\" in body or "'" in body, pattern
+
+
+def test_an_evaluation_over_its_step_budget_is_flagged() -> None:
+    m = Matcher(max_steps=50)
+    pair = "[domain-name:value = 'evil.example'] AND [domain-name:value = 'evil.example']"
+    m.add("i--big", f"({pair}) REPEATS 5 TIMES")
+    m.add("i--small", "[domain-name:value = 'evil.example']")
+    for t in range(30):
+        hits = m.feed(_event(t, _DOMAIN))
+        assert "i--small" in _ids(hits)
+    assert "i--big" in m.flagged and "steps" in m.flagged["i--big"]
+    assert "i--big" not in m
+    # with room enough the same pattern hits (ten distinct events)
+    roomy = Matcher()
+    roomy.add("i--big", f"({pair}) REPEATS 5 TIMES")
+    assert any(roomy.feed(_event(t, _DOMAIN)) for t in range(10))

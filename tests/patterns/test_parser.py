@@ -213,3 +213,9 @@ def _patterns(draw: st.DrawFn, depth: int = 0) -> str:
 def test_generated_valid_patterns_are_accepted_by_both(text: str) -> None:
     assert _oasis_accepts(text), text
     assert _accord_accepts(text), text
+
+
+def test_repeats_count_is_bounded() -> None:
+    parse("[a:b = 1] REPEATS 1000 TIMES")
+    with pytest.raises(PatternTooComplex, match="REPEATS"):
+        parse("[a:b = 1] REPEATS 1001 TIMES")

@@ -499,11 +499,15 @@ def _combos_upper_bound(values: list[Binding]) -> int:
     return total
 
 
-def _combos_of_list(values: list[Binding], k: int) -> Iterator[tuple[Binding, ...]]:
+def _combos_of_list(
+    values: list[Binding], k: int, spend: Callable[[int], None] | None
+) -> Iterator[tuple[Binding, ...]]:
     if k == 1:
         for v in values:
             yield (v,)
         return
+    if spend is not None:
+        spend(len(values))
     bound = _combos_upper_bound(values)
     if bound < k:
         raise _NotEnough(k - bound)
@@ -512,7 +516,7 @@ def _combos_of_list(values: list[Binding], k: int) -> Iterator[tuple[Binding, ..
         rest = [c for c in values[i + 1 :] if _disjoint(head, c)]
         produced = False
         try:
-            for sub in _combos_of_list(rest, k - 1):
+            for sub in _combos_of_list(rest, k - 1, spend):
                 yield (head, *sub)
                 produced = True
         except _NotEnough as exc:
@@ -526,7 +530,9 @@ def _combos_of_list(values: list[Binding], k: int) -> Iterator[tuple[Binding, ..
                 return
 
 
-def _combos(values: Iterator[Binding], k: int) -> Iterator[tuple[Binding, ...]]:
+def _combos(
+    values: Iterator[Binding], k: int, spend: Callable[[int], None] | None = None
+) -> Iterator[tuple[Binding, ...]]:
     """Disjoint k-combinations in the reference's order (REPEATS)."""
     seen: list[Binding] = []
     for v in values:
@@ -535,7 +541,7 @@ def _combos(values: Iterator[Binding], k: int) -> Iterator[tuple[Binding, ...]]:
             continue
         rest = [c for c in seen if _disjoint(c, v)]
         try:
-            for sub in _combos_of_list(rest, k - 1):
+            for sub in _combos_of_list(rest, k - 1, spend):
                 yield (*sub, v)
         except _NotEnough:
             pass
@@ -610,9 +616,18 @@ class CompiledPattern:
     Args:
         pattern: the parsed pattern.
         regex_timeout: seconds one MATCHES evaluation may take (None: no limit).
+        max_steps: how many binding steps (pairings tried in AND/FOLLOWEDBY,
+            candidates in REPEATS, instances) one evaluation may take before it
+            raises :class:`PatternTooComplex` (None: no limit, as the reference).
     """
 
-    def __init__(self, pattern: Pattern, *, regex_timeout: float | None = None) -> None:
+    def __init__(
+        self,
+        pattern: Pattern,
+        *,
+        regex_timeout: float | None = None,
+        max_steps: int | None = None,
+    ) -> None:
         self.pattern = pattern
         self.text = pattern.text
         self._timeout = regex_timeout
@@ -621,8 +636,11 @@ class CompiledPattern:
         self.simple: Test | None = None
         self.first_simple: Callable[[list[Observation]], int | None] | None = None
         """For ``[path op value]`` whose test cannot raise: the first matching observation."""
-        """For a single ``[...]`` without qualifier: its root sets per observation."""
+        self.max_steps: int | None = None
+        """Bound on the binding work of one evaluation (joins, REPEATS); None: none."""
+        self._left = 0
         try:
+            self.max_steps = max_steps
             self._run = self._compile(pattern.root)
             if isinstance(pattern.root, SimpleObservation):
                 self.simple = _comparison_test(pattern.root.expr, self.text, regex_timeout)
@@ -648,7 +666,15 @@ class CompiledPattern:
         if self._error is not None:
             raise self._error
         assert self._run is not None
+        if self.max_steps is not None:
+            self._left = self.max_steps
         return self._run(observations)
+
+    def _spend(self, n: int) -> None:
+        """Count binding work; over ``max_steps`` the evaluation is abandoned."""
+        self._left -= n
+        if self._left < 0:
+            raise PatternTooComplex(self.text, f"an evaluation took over {self.max_steps} steps")
 
     def first(self, observations: list[Observation]) -> Binding | None:
         """The first binding, or None."""
@@ -665,18 +691,36 @@ class CompiledPattern:
                 found = test(observations)
                 return (((i, n),) for i in found for n in range(observations[i].count))
 
-            return simple
+            if self.max_steps is None:
+                return simple
+
+            def simple_bounded(observations: list[Observation]) -> Iterator[Binding]:
+                for b in simple(observations):
+                    self._spend(1)
+                    yield b
+
+            return simple_bounded
         if isinstance(node, ObservationOp):
             lhs, rhs = self._compile(node.lhs), self._compile(node.rhs)
             if node.op == "OR":
                 return lambda obs: _either(lhs(obs), rhs(obs))
+            bounded = self.max_steps is not None
             if node.op == "AND":
-                return lambda obs: _interleave(lhs(obs), rhs(obs), _disjoint)
+                if not bounded:
+                    return lambda obs: _interleave(lhs(obs), rhs(obs), _disjoint)
+
+                def both(a: Binding, b: Binding) -> bool:
+                    self._spend(1)
+                    return _disjoint(a, b)
+
+                return lambda obs: _interleave(lhs(obs), rhs(obs), both)
 
             def followed_by(observations: list[Observation]) -> Iterator[Binding]:
                 ev = _Eval(observations)
 
                 def ok(a: Binding, b: Binding) -> bool:
+                    if bounded:
+                        self._spend(1)
                     return _disjoint(a, b) and ev.first(a) <= ev.last(b)
 
                 return _interleave(lhs(observations), rhs(observations), ok)
@@ -691,8 +735,10 @@ class CompiledPattern:
             if count == 1:
                 return inner
 
+            spend = self._spend if self.max_steps is not None else None
+
             def repeats(observations: list[Observation]) -> Iterator[Binding]:
-                for combo in _combos(inner(observations), count):
+                for combo in _combos(inner(observations), count, spend):
                     yield tuple(x for b in combo for x in b)
 
             return repeats

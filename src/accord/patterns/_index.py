@@ -224,6 +224,8 @@ class Matcher:
             indicator is flagged.
         window: how many recent triggering events a multi-observation
             indicator keeps (its bounded state).
+        max_steps: the binding work one evaluation may take (pairings of AND and
+            FOLLOWEDBY, REPEATS candidates) before the indicator is flagged.
     """
 
     def __init__(
@@ -232,8 +234,10 @@ class Matcher:
         limits: Limits = DEFAULT_LIMITS,
         regex_timeout: float = 0.05,
         window: int = 64,
+        max_steps: int = 100_000,
     ) -> None:
         self.limits = limits
+        self.max_steps = max_steps
         self.regex_timeout = regex_timeout
         self.window = window
         self.flagged: dict[str, str] = {}
@@ -336,7 +340,9 @@ class Matcher:
                     check_regex(unquote(c.value.text), pattern)  # type: ignore[union-attr]
                 except re.error as exc:
                     raise PatternTooComplex(pattern, f"invalid MATCHES regex: {exc}") from exc
-        compiled = CompiledPattern(parsed, regex_timeout=self.regex_timeout)
+        compiled = CompiledPattern(
+            parsed, regex_timeout=self.regex_timeout, max_steps=self.max_steps
+        )
         compiled.check()
         warnings = warnings_of(parsed)
         if indicator_id in self:

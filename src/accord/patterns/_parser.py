@@ -9,7 +9,8 @@ All binary operators associate to the left.
 
 Untrusted patterns are bounded before they can cost much: the length of the
 text, the nesting depth, the number of comparisons and of IN-list members
-(:class:`Limits`). Going over a limit raises :class:`PatternTooComplex`.
+and the REPEATS count (:class:`Limits`). Going over a limit raises
+:class:`PatternTooComplex`.
 """
 
 from __future__ import annotations
@@ -183,6 +184,10 @@ class _Parser:
                 self.i += 1
                 n = self.expect("IntPosLiteral")
                 self.expect("TIMES")
+                if int(n.text) > self.limits.max_repeats:
+                    raise PatternTooComplex(
+                        self.text, f"REPEATS more than {self.limits.max_repeats} TIMES"
+                    )
                 expr = Qualified("REPEATS", expr, (_literal(n),), tok.pos)
             elif tok.kind == "START":
                 self.i += 1
