@@ -570,41 +570,92 @@ def _starts_in(
 def _first_simple(
     root: SimpleObservation, pattern: str, timeout: float | None
 ) -> Callable[[list[Observation]], int | None] | None:
-    """The index of the first observation one plain comparison selects, or None.
+    """The index of the first observation a ``[...]`` of ORed comparisons selects.
 
-    Only where no observation can make the comparison raise (the reference
-    tests every observation, so an error in a later one would otherwise be
-    missed): a path of plain properties, and an operator and literal whose test
+    The reference's first binding is then the first observation of the leftmost
+    comparison that selects any (its comparison maps keep that order). Only
+    where no observation can make a comparison raise (the reference tests every
+    observation, so an error in a later one would otherwise be missed): paths
+    of plain properties and list steps, and operators and literals whose test
     of a JSON value never fails (no timestamp literal, no ISSUBSET/ISSUPERSET).
+    None for any other expression.
     """
-    cmp = root.expr
-    if not isinstance(cmp, Comparison) or cmp.op in ("ISSUBSET", "ISSUPERSET"):
+    leaves: list[Comparison] = []
+
+    def collect(expr: ComparisonExpr) -> bool:
+        if isinstance(expr, CompoundComparison):
+            return expr.op == "OR" and collect(expr.lhs) and collect(expr.rhs)
+        if not isinstance(expr, Comparison) or expr.op in ("ISSUBSET", "ISSUPERSET"):
+            return False
+        lits = (expr.value,) if isinstance(expr.value, Literal) else expr.value
+        if any(lit.kind == "ts" for lit in lits):
+            return False
+        if not all(kind in (_KEY, _STAR_STEP, _INDEX) for kind, _ in _plan(expr.path)):
+            return False
+        leaves.append(expr)
+        return True
+
+    if not collect(root.expr):
         return None
-    lits = (cmp.value,) if isinstance(cmp.value, Literal) else cmp.value
-    if any(lit.kind == "ts" for lit in lits):
+    finders = [_leaf_first(c, pattern, timeout) for c in leaves]
+    if len(finders) == 1:
+        return finders[0]
+
+    def first(observations: list[Observation]) -> int | None:
+        for find in finders:
+            idx = find(observations)
+            if idx is not None:
+                return idx
         return None
+
+    return first
+
+
+def _leaf_first(
+    cmp: Comparison, pattern: str, timeout: float | None
+) -> Callable[[list[Observation]], int | None]:
     plan = _plan(cmp.path)
-    if not all(kind == _KEY for kind, _ in plan):
-        return None
-    keys = tuple(arg for _, arg in plan)
     type_ = cmp.path.object_type
     pred = _predicate(cmp, pattern, timeout)
     sdo_type = type_ in SDO_TYPES
+    if all(kind == _KEY for kind, _ in plan):
+        keys = tuple(arg for _, arg in plan)
+
+        def first_plain(observations: list[Observation]) -> int | None:
+            for idx, obs in enumerate(observations):
+                if sdo_type and obs.v21:
+                    continue
+                for _rid, obj in obs.roots(type_):
+                    value = obj
+                    for key in keys:
+                        if type(value) is dict and key in value:
+                            value = value[key]
+                        else:
+                            break
+                    else:
+                        if pred(value):
+                            return idx
+            return None
+
+        return first_plain
 
     def first(observations: list[Observation]) -> int | None:
         for idx, obs in enumerate(observations):
             if sdo_type and obs.v21:
                 continue
             for _rid, obj in obs.roots(type_):
-                value = obj
-                for key in keys:
-                    if type(value) is dict and key in value:
-                        value = value[key]
+                values: list[Any] = [obj]
+                for kind, arg in plan:
+                    if kind == _KEY:
+                        values = [v[arg] for v in values if type(v) is dict and arg in v]
+                    elif kind == _STAR_STEP:
+                        values = [x for v in values if type(v) is list for x in v]
                     else:
+                        values = [v[arg] for v in values if type(v) is list and 0 <= arg < len(v)]
+                    if not values:
                         break
-                else:
-                    if pred(value):
-                        return idx
+                if any(map(pred, values)):
+                    return idx
         return None
 
     return first
