@@ -11,24 +11,27 @@ How to use it (the log sources and ``bench/match.py`` do this)::
 Compiling big lists (the 1.85 million maltrail domains, IPs and URLs): call
 ``add(indicator_id, "[domain-name:value = 'x']")`` (or ``ipv4-addr:value``,
 ``url:value``) for each. A pattern of exactly that shape skips the parser (one
-regular expression), so compiling costs about a microsecond or two an
-indicator; :meth:`Matcher.add_equality` skips even that when the caller already
-has the path and the value. Such indicators cost one dictionary entry each and
+regular expression, each distinct path text read once), so compiling costs a
+few microseconds an indicator; :meth:`Matcher.add_equality` skips even that when
+the caller already has the path and the value. Such indicators cost one dictionary entry each and
 match with a dictionary lookup per event key; nothing else is kept of them.
 
 Per event, :meth:`Matcher.feed` looks each ``(path, value)`` key up in the
 equality index (hash hex lower-cased on both sides), then, only for paths
 that have them, in the CIDR index (one lookup per prefix length) and the
-per-path regexes (LIKE/MATCHES). Indicators whose key hit is proof enough
-(``=``/``IN``/``OR`` of strings) hit at once; the others are evaluated with the
-general evaluator on ``event.observed()``, and those spanning several
+per-path regexes (LIKE/MATCHES, behind one search for the literals they need).
+Indicators whose key hit is proof enough (``=``/``IN`` of strings or integers
+joined by ``OR``, or one ``ISSUBSET``) hit at once; the others are evaluated
+with the general evaluator on ``event.observed()`` (for ``[A AND B]`` only when
+the event carries a key of both sides), and those spanning several
 observations (AND/OR/FOLLOWEDBY between ``[...]``, WITHIN, REPEATS, START/STOP)
 on a bounded window of their recent triggering events.
 
 Bad input never stalls it: :meth:`Matcher.add` refuses patterns over the
 complexity limits (raising :class:`PatternTooComplex`, the caller flags the
-indicator), and a MATCHES search that runs over its time limit flags the
-indicator in :attr:`Matcher.flagged` and takes it out of the index.
+indicator), and a MATCHES search that runs over its time limit, or an
+evaluation over its step budget, flags the indicator in :attr:`Matcher.flagged`
+and takes it out of the index.
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from accord.exceptions import PatternError, PatternTooComplex
+from accord.exceptions import PatternError, PatternMatchError, PatternTooComplex
 from accord.patterns._ast import Comparison, Qualified, SimpleObservation
 from accord.patterns._evaluate import CompiledPattern
 from accord.patterns._lexer import KEYWORDS
@@ -339,7 +342,7 @@ class Matcher:
                 try:
                     check_regex(unquote(c.value.text), pattern)  # type: ignore[union-attr]
                 except re.error as exc:
-                    raise PatternTooComplex(pattern, f"invalid MATCHES regex: {exc}") from exc
+                    raise PatternMatchError(pattern, f"invalid MATCHES regex: {exc}") from exc
         compiled = CompiledPattern(
             parsed, regex_timeout=self.regex_timeout, max_steps=self.max_steps
         )
