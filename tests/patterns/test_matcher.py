@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from accord.exceptions import PatternSyntaxError, PatternTooComplex
+from accord.exceptions import PatternMatchError, PatternSyntaxError, PatternTooComplex
 from accord.patterns import Event, Hit, Matcher, match
 
 
@@ -175,6 +175,8 @@ def test_bad_patterns_are_refused_at_add() -> None:
         m.add("i--cat", "[domain-name:value MATCHES '^(a+)+$']")
     with pytest.raises(PatternTooComplex, match="back-references"):
         m.add("i--br", "[domain-name:value MATCHES '(a)\\\\1']")
+    with pytest.raises(PatternMatchError, match="invalid MATCHES regex"):
+        m.add("i--re", "[domain-name:value MATCHES '(']")
     assert len(m) == 0
     # semantic warnings, the indicator still matchable
     warnings = m.add("i--odd", "[domian-name:value = 'evil.example']")
