@@ -263,3 +263,21 @@ def test_prepared_inputs_are_reused_only_while_unchanged() -> None:
     assert match("[domain-name:value = 'x.example']", obs)
     # a new list is a new input
     assert not match("[domain-name:value = 'x.example']", [_bundle([_IP])])
+
+
+def test_like_is_sql_like_where_the_reference_is_not() -> None:
+    two_lines = [_bundle([{"type": "x-note", "id": "x-note--1", "text": "a\nb"}])]
+    trailing = [_bundle([{"type": "x-note", "id": "x-note--1", "text": "abc\n"}])]
+    assert match("[x-note:text LIKE 'a%b']", two_lines)
+    assert match("[x-note:text LIKE 'a_b']", two_lines)
+    assert not match("[x-note:text LIKE 'abc']", trailing)
+    # the reference: "." stops at a newline, "$" accepts one more trailing newline
+    assert not oasis_match("[x-note:text LIKE 'a%b']", two_lines, False, "2.1")
+    assert oasis_match("[x-note:text LIKE 'abc']", trailing, False, "2.1")
+
+
+def test_a_zero_prefix_is_a_cidr() -> None:
+    obs = [_bundle([_IP])]
+    assert match("[ipv4-addr:value ISSUBSET '0.0.0.0/0']", obs)
+    with pytest.raises(MatcherException):  # the reference refuses /0
+        oasis_match("[ipv4-addr:value ISSUBSET '0.0.0.0/0']", obs, False, "2.1")

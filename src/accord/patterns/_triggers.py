@@ -134,10 +134,10 @@ def is_direct(root: ObservationExpr) -> bool:
             return expr.op == "OR" and direct(expr.lhs) and direct(expr.rhs)
         if not isinstance(expr, Comparison) or expr.negated:
             return False
-        if expr.op == "ISSUBSET":  # a CIDR as the reference reads it: prefix 1..32 or IPv6
+        if expr.op == "ISSUBSET":  # a CIDR: prefix 0..32, or IPv6
             net = literal_value(expr.value) if isinstance(expr.value, Literal) else ""
             size = net.partition("/")[2]
-            return size.isdigit() and 1 <= int(size) <= (128 if ":" in net else 32)
+            return size.isdigit() and 0 <= int(size) <= (128 if ":" in net else 32)
         if expr.op not in ("=", "IN"):
             return False
         if any(s.key is None and s.list_index != "*" for s in expr.path.steps):

@@ -82,7 +82,10 @@ def literal_value(lit: Literal) -> Any:
 
 def like_to_regex(like: str) -> str:
     """A LIKE operand as an anchored regular expression (STIX 2.1 §9: ``%``, ``_``)."""
-    out = ["^"]
+    # SQL LIKE (which STIX 2.1 §9 names): "%" and "_" match any character, newlines
+    # included, and the whole value must match (the reference's "$" also lets a
+    # value with one more trailing newline match, and its "." stops at newlines).
+    out = ["(?s)^"]
     for c in like:
         if c == "%":
             out.append(".*")
@@ -92,7 +95,7 @@ def like_to_regex(like: str) -> str:
             out.append(c)
         else:
             out.append(re.escape(c) if c.isascii() else c)
-    out.append("$")
+    out.append(r"\Z")
     return "".join(out)
 
 
@@ -173,8 +176,8 @@ def _cidr4(text: str, pattern: str, *, host_ok: bool) -> tuple[int, int]:
     if not prefix.isdigit() or not prefix.isascii():
         raise PatternMatchError(pattern, f"invalid CIDR subnet: {text}")
     size = int(prefix)
-    # The reference takes prefix sizes 1..32; /0 is refused there as here.
-    if size < 1 or size > 32:
+    # 0..32: "0.0.0.0/0" is a CIDR (the reference refuses /0; README, Pattern language).
+    if size > 32:
         raise PatternMatchError(pattern, f"invalid CIDR subnet: {text}")
     return _ipv4_int(addr, pattern), size
 
