@@ -78,6 +78,8 @@ def test_exists_selects_objects_with_the_property() -> None:
     # the reference fails on EXISTS joined with AND (a TypeError): Accord intersects
     assert match("[EXISTS ipv4-addr:value AND ipv4-addr:value = '10.1.2.3']", obs)
     assert not match("[EXISTS ipv4-addr:value AND ipv4-addr:value = '10.9.9.9']", obs)
+    with pytest.raises(TypeError):  # the reference has no EXISTS of its own
+        oasis_match("[EXISTS ipv4-addr:value AND ipv4-addr:value = '10.1.2.3']", obs, False, "2.1")
 
 
 def test_embedded_objects_form_is_read_under_2_1() -> None:
@@ -95,6 +97,8 @@ def test_embedded_objects_form_is_read_under_2_1() -> None:
     assert match("[network-traffic:dst_ref.value = '10.0.0.1']", [sdo]) == [sdo]
     assert match("[network-traffic:dst_port = 80]", [sdo]) == []
     assert match("[network-traffic:dst_ref.value = '10.0.0.1']", [sdo], False, "2.0") == [sdo]
+    with pytest.raises(TypeError):  # the reference reads only bundles under 2.1
+        oasis_match("[network-traffic:dst_port = 80]", [sdo], False, "2.1")
 
 
 def test_errors_are_the_reference_kinds() -> None:
