@@ -330,3 +330,13 @@ def test_an_evaluation_over_its_step_budget_is_flagged() -> None:
     roomy = Matcher()
     roomy.add("i--big", f"({pair}) REPEATS 5 TIMES")
     assert any(roomy.feed(_event(t, _DOMAIN)) for t in range(10))
+
+
+def test_qualifiers_on_one_observation_need_no_window() -> None:
+    m = Matcher()
+    start_stop = "START t'2020-01-01T00:00:00Z' STOP t'2020-01-01T00:01:00Z'"
+    m.add("i--in", f"[domain-name:value = 'evil.example'] {start_stop}")
+    m.add("i--or", "[domain-name:value = 'evil.example'] OR [ipv4-addr:value = '10.9.9.9']")
+    assert m._entries["i--in"].window is None and m._entries["i--or"].window is None
+    assert _ids(m.feed(_event(30, _DOMAIN))) == {"i--in", "i--or"}
+    assert _ids(m.feed(_event(90, _DOMAIN))) == {"i--or"}  # after STOP

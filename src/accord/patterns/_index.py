@@ -45,10 +45,17 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from accord.exceptions import PatternError, PatternMatchError, PatternTooComplex
-from accord.patterns._ast import Comparison, Qualified, SimpleObservation
+from accord.patterns._ast import (
+    Comparison,
+    Group,
+    ObservationExpr,
+    ObservationOp,
+    Qualified,
+    SimpleObservation,
+)
 from accord.patterns._evaluate import CompiledPattern
 from accord.patterns._lexer import KEYWORDS
-from accord.patterns._observations import observations_of
+from accord.patterns._observations import Observation, observations_of
 from accord.patterns._parser import DEFAULT_LIMITS, Limits, parse, unquote
 from accord.patterns._regex import check_regex, compile_regex, required_literal
 from accord.patterns._semantics import SCO_PROPERTIES, comparisons, warnings_of
@@ -156,7 +163,7 @@ class _Entry:
         triggers: Triggers | None,
         valid_from: float | None,
         valid_until: float | None,
-        window: deque[Event] | None,
+        window: deque[tuple[Event, list[Observation]]] | None,
         span: float | None,
         types: tuple[str, ...],
     ) -> None:
@@ -181,6 +188,22 @@ def _ip_int(value: str) -> tuple[int, int] | None:
         return None
     number = inet_aton(value)
     return None if number is None else (4, number)
+
+
+def _needs_window(root: ObservationExpr) -> bool:
+    """Whether a match can need more than one event (else each event is tried alone)."""
+    if isinstance(root, SimpleObservation):
+        return False
+    if isinstance(root, Group):
+        return _needs_window(root.expr)
+    if isinstance(root, Qualified):
+        if root.kind == "REPEATS" and root.args[0].text.lstrip("+") != "1":
+            return True
+        return _needs_window(root.expr)
+    assert isinstance(root, ObservationOp)
+    if root.op == "OR":
+        return _needs_window(root.lhs) or _needs_window(root.rhs)
+    return True
 
 
 def _carried(event: Event) -> set[Any]:
@@ -359,7 +382,7 @@ class Matcher:
             if valid_from is not None or valid_until is not None:
                 self._validity[indicator_id] = (valid_from, valid_until)
             return warnings
-        single = isinstance(root, SimpleObservation)
+        single = not _needs_window(root)
         span = None
         if isinstance(root, Qualified) and root.kind == "WITHIN":
             span = float(root.args[0].text)
@@ -581,21 +604,21 @@ class Matcher:
     def _windowed(self, indicator_id: str, entry: _Entry, event: Event) -> Hit | None:
         window = entry.window
         assert window is not None
-        window.append(event)
+        # each event's observations are read once, when it enters the window
+        window.append((event, observations_of(event.observed(), "2.0")))
         if entry.span is not None:
-            while window and window[0].time < event.time - entry.span:
+            while window and window[0][0].time < event.time - entry.span:
                 window.popleft()
-        sdos: list[dict[str, Any]] = []
+        observations: list[Observation] = []
         owners: list[int] = []
-        for n, e in enumerate(window):
-            for sdo in e.observed():
-                sdos.append(sdo)
-                owners.append(n)
-        binding = entry.compiled.first(observations_of(sdos, "2.0"))
+        for n, (_e, observed) in enumerate(window):
+            observations.extend(observed)
+            owners.extend([n] * len(observed))
+        binding = entry.compiled.first(observations)
         if binding is None:
             return None
         used = sorted({owners[i] for i, _ in binding})
-        events = tuple(window[n] for n in used)
+        events = tuple(window[n][0] for n in used)
         window.clear()
         times = [e.time for e in events]
         return Hit(indicator_id, min(times), max(times), events)
