@@ -6,12 +6,15 @@ import gzip
 import threading
 import time
 import uuid
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 
+from accord.exceptions import InputError
+from accord.logsources import SourceStats
 from accord.patterns import Event, Hit, Matcher
 from accord.service import ingest, match, query
 from accord.service._match_indicators import IndicatorFeed
@@ -203,23 +206,32 @@ def test_truncated_gzip_is_counted_and_the_rest_matched(
     assert "ends early" in report.stats.skips[-1].detail
 
 
-def test_parser_process_gives_the_same_answers(make_node: NodeFactory, shared_data: Path) -> None:
+def test_parser_process_gives_the_same_answers(shared_data: Path, tmp_path: Path) -> None:
     zat = shared_data / "zeek" / "zat"
-    paths = [str(zat / "conn.log"), str(zat / "json" / "dns.log"), str(zat / "dhcp.log.gz")]
-    indicators = [
-        _indicator(1, f"[ipv4-addr:value = '{C2}']"),
-        _indicator(2, "[ipv4-addr:value = '10.18.20.8']"),
-    ]
-    reports = []
-    for threshold in (0, 1):  # 0: never a parser process; 1: always
-        node = make_node(parser_process_bytes=threshold)
-        _store(node, indicators)
-        reports.append(match.match_paths(node, paths))
-    inline, parallel = reports
-    assert parallel.hits == inline.hits and sum(inline.hits.values()) > 50
-    assert parallel.stats.events == inline.stats.events > 0
-    assert parallel.stats.lines == inline.stats.lines
-    assert parallel.stats.formats == inline.stats.formats
+    paths = [zat / "conn.log", zat / "json" / "dns.log", zat / "dhcp.log.gz", tmp_path / "nope"]
+
+    def run(parallel: bool) -> tuple[int, Counter[str], SourceStats, list[str]]:
+        matcher = Matcher()
+        matcher.add("indicator--a", f"[ipv4-addr:value = '{C2}']")
+        matcher.add("indicator--b", "[ipv4-addr:value = '10.18.20.8']")
+        hits: Counter[str] = Counter()
+        stats = SourceStats()
+        failed: list[InputError] = []
+
+        def on_hits(found: list[Hit]) -> None:
+            hits.update(h.indicator_id for h in found)
+
+        events = match.scan(
+            matcher, paths, stats=stats, on_hits=on_hits, failed=failed, parallel=parallel
+        )
+        return events, hits, stats, [str(f) for f in failed]
+
+    events, hits, stats, failed = run(False)
+    p_events, p_hits, p_stats, p_failed = run(True)
+    assert p_hits == hits and sum(hits.values()) > 50
+    assert p_events == events == stats.events == p_stats.events > 0
+    assert p_stats.lines == stats.lines and p_stats.formats == stats.formats
+    assert p_failed == failed and len(failed) == 1
 
 
 def test_a_missing_file_fails_alone(

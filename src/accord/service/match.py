@@ -107,13 +107,6 @@ def parse_mapping(items: Sequence[str]) -> list[tuple[str, str]]:
     return pairs
 
 
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0
-
-
 def scan(
     matcher: Matcher,
     paths: Sequence[Path],
@@ -250,8 +243,9 @@ def match_paths(
                 if found:
                     on_hits(found)
         else:
-            threshold = settings.parser_process_bytes
-            parallel = bool(threshold) and sum(_size(p) for p in files) > threshold
+            # Parsed in this process: a parser process (``scan(parallel=True)``) was
+            # measured slower on every run of bench/match.py, since sending an event
+            # between processes costs half of parsing it (README, Detection).
             report.inputs = len(files)
             scan(
                 matcher,
@@ -262,7 +256,6 @@ def match_paths(
                 on_hits=on_hits,
                 failed=report.failed_inputs,
                 tick=tick,
-                parallel=parallel,
             )
     except KeyboardInterrupt:
         # Ctrl-C ends a follow (and cuts a long run short): the hits counted so far
