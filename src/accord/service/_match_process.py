@@ -1,10 +1,15 @@
-"""Parse big logs in a parser process beside the matching one.
+"""Parse logs in a parser process beside the matching one (``scan(parallel=True)``).
 
-Reading and parsing log lines is pure CPU work; so is matching. For big inputs
-the two run in two processes (as import does, `_prepare`): the parser process
-sends events in batches, as plain tuples (`accord.logsources.to_wire`) pickled
+Reading and parsing log lines is pure CPU work; so is matching. Here the two
+run in two processes (as import does, `_prepare`): the parser process sends
+events in batches, as plain tuples (`accord.logsources.to_wire`) pickled
 through a pipe, and the matching process rebuilds them and feeds the matcher.
 The pipe is the backpressure: the parser runs at most a batch or two ahead.
+
+`accord match` does not use it: bench/match.py measures it against parsing in
+the matching process, and it has been slower every time (an event costs about
+half its parsing to cross the pipe). It stays for that measurement, and for
+matchers heavy enough that the trade turns.
 """
 
 from __future__ import annotations
