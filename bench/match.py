@@ -201,10 +201,11 @@ def report(
             " replayed Zeek observation. Observations are passed as STIX 2.1 bundles"
             " (observed-data with `object_refs` and its SCOs), the same list to both;"
             " their answers must be the same (disagreements). Times are per evaluation:"
-            " stix2-matcher parses the pattern on every call; `accord.patterns.match` on"
-            " its first call of a pattern (first call), then from its compiled-pattern"
-            " cache (pattern compiled: what the matcher does, compiling each indicator"
-            " once).",
+            " stix2-matcher parses the pattern on every call; `accord.patterns.match` is"
+            " timed on its first call of each pair (first call: the pattern parsed), then"
+            " on a second pass over all pairs (pattern compiled: from its compiled-pattern"
+            " cache, and its prepared input where that cache still holds it; the matcher"
+            " compiles each indicator once too).",
         ]
         lines += [f"- disagreement: {d}" for d in b.disagreements[:10]]
     best = max((r["events"] / r["match_seconds"] for r, _ in ok), default=0.0)
