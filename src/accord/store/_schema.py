@@ -62,9 +62,7 @@ objects = Table(
     Column("data", LargeBinary, nullable=False),
     # A newer version of this id is stored (set on arrival, never cleared):
     # the hint that spares most rows the "is this the last version?" lookup.
-    Column(
-        "superseded", Boolean(create_constraint=False), nullable=False, server_default="0"
-    ),
+    Column("superseded", Boolean(create_constraint=False), nullable=False, server_default="0"),
     UniqueConstraint("id", "version", name="uq_objects_id_version"),
 )
 Index("ix_objects_type", objects.c.type)
