@@ -71,7 +71,7 @@ def check_regex(source: str, pattern: str = "") -> None:
     """
     if len(source) > MAX_REGEX_LENGTH:
         raise PatternTooComplex(pattern, f"a MATCHES expression over {MAX_REGEX_LENGTH} chars")
-    parsed = re._parser.parse(source)  # type: ignore[attr-defined]
+    parsed = re._parser.parse(source)
     reason = _walk(parsed.data, False)
     if reason:
         raise PatternTooComplex(pattern, f"MATCHES {source!r}: {reason}")
@@ -113,7 +113,7 @@ def required_literal(source: str) -> str | None:
     matcher tests it with ``in`` before running the regex: most values fail.
     """
     try:
-        parsed = re._parser.parse(source)  # type: ignore[attr-defined]
+        parsed = re._parser.parse(source)
     except re.error:
         return None
     if parsed.state.flags & re.IGNORECASE:
