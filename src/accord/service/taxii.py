@@ -36,6 +36,8 @@ from accord.exceptions import (
     TaxiiUnauthorized,
     TaxiiUnprocessable,
 )
+from accord.service import egress
+from accord.service.egress import Gate
 from accord.service.ingest import ingest_objects
 from accord.service.node import Node
 from accord.stix import is_identifier, is_type_name, parse_timestamp, version_key
@@ -79,6 +81,7 @@ class Access:
     collection: Collection
     can_read: bool
     can_write: bool
+    member: Member | None = None  # who asks (None: an anonymous requester)
 
 
 def authenticate(node: Node, token: str, username: str | None = None) -> Member:
@@ -103,7 +106,7 @@ def collections_for(node: Node, member: Member | None) -> list[Access]:
         can_read = c.anonymous_read or (g is not None and g.can_read)
         can_write = g is not None and g.can_write
         if can_read or can_write:
-            seen.append(Access(c, can_read, can_write))
+            seen.append(Access(c, can_read, can_write, member))
     return seen
 
 
@@ -311,26 +314,54 @@ class PageOut:
         return self.items[-1].date_added if self.items else None
 
 
-def _page(node: Node, query: PageQuery) -> PageOut:
-    page = node.store.collection_page(query)
-    return PageOut(page.items, page.more)
+def _gate(node: Node, access: Access) -> Gate | None:
+    """The sharing agreements' gate for the requester (None: its grant alone decides)."""
+    gate = egress.open_gate(node, access.member, access.collection)
+    return None if gate.mode == "open" else gate
 
 
-def _object_present(node: Node, access: Access, object_id: str) -> bool:
+def _page(node: Node, query: PageQuery, gate: Gate | None = None) -> PageOut:
+    """One page; through a gate, filled by reading on past what it withholds.
+
+    ``more`` is true only when another version the requester may receive
+    follows, and ``next`` is the last one served: a withheld version is never
+    counted in a page, in ``more`` or in the date headers.
+    """
+    if gate is None:
+        page = node.store.collection_page(query)
+        return PageOut(page.items, page.more)
+    served: list[PageItem] = []
+    after, chunk, scanned = query.after, query.limit + 1, 0
+    while True:
+        page = node.store.collection_page(replace(query, after=after, limit=chunk))
+        served += gate.filter(page.items)
+        scanned += len(page.items)
+        if len(served) > query.limit:
+            return PageOut(served[: query.limit], True)
+        if not page.more or not page.items:
+            return PageOut(served, False)
+        after = page.items[-1].date_added
+        # Read on about what is still needed, at the rate the gate let through so far
+        # (what is read beyond the page is decided again by the next request).
+        needed = query.limit + 1 - len(served)
+        chunk = min(query.limit + 1, max(16, needed * scanned // max(len(served), 1) + 8))
+
+
+def _object_present(node: Node, access: Access, object_id: str, gate: Gate | None) -> bool:
     if not is_identifier(object_id):
         return False
     probe = PageQuery(access.collection.pk, ids=(object_id,), versions=("all",), limit=1)
-    return bool(node.store.collection_page(probe).items)
+    return bool(_page(node, probe, gate).items)
 
 
 def objects_page(node: Node, access: Access, filters: Filters) -> PageOut:
-    """Get Objects (TAXII 2.1 §5.4)."""
-    return _page(node, filters.query(access.collection.pk))
+    """Get Objects (TAXII 2.1 §5.4), as the sharing agreements let the requester have them."""
+    return _page(node, filters.query(access.collection.pk), _gate(node, access))
 
 
 def manifest_page(node: Node, access: Access, filters: Filters) -> PageOut:
     """Get Object Manifests (TAXII 2.1 §5.3): the same selection as Get Objects."""
-    return _page(node, filters.query(access.collection.pk))
+    return _page(node, filters.query(access.collection.pk), _gate(node, access))
 
 
 def object_page(node: Node, access: Access, object_id: str, filters: Filters) -> PageOut:
@@ -341,8 +372,10 @@ def object_page(node: Node, access: Access, object_id: str, filters: Filters) ->
     """
     if not is_identifier(object_id):
         raise TaxiiNotFound(f"no object {object_id!r} in this collection")
-    out = _page(node, filters.query(access.collection.pk, ids=(object_id,)))
-    if not out.items and not _object_present(node, access, object_id):
+    gate = _gate(node, access)
+    out = _page(node, filters.query(access.collection.pk, ids=(object_id,)), gate)
+    # An object none of whose versions the requester may receive is not found, as if absent.
+    if not out.items and not _object_present(node, access, object_id, gate):
         raise TaxiiNotFound(f"no object {object_id!r} in this collection")
     return out
 
