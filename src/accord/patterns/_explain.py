@@ -64,7 +64,11 @@ def _observation(node: ObservationExpr, depth: int, out: list[str]) -> None:
 
 
 def explain(pattern: Pattern) -> str:
-    """The tree of a parsed pattern, one node a line."""
+    """The tree of a parsed pattern, one node a line.
+
+    Args:
+        pattern: a pattern from `parse`.
+    """
     out: list[str] = []
     _observation(pattern.root, 0, out)
     return "\n".join(out)

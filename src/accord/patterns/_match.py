@@ -20,7 +20,15 @@ __all__ = ["compile_cached", "match"]
 
 @lru_cache(maxsize=8192)
 def compile_cached(pattern: str) -> CompiledPattern:
-    """The compiled form of a pattern, cached (parse errors are not cached)."""
+    """The compiled form of a pattern, cached (parse errors are not cached).
+
+    Args:
+        pattern: the pattern's text.
+
+    Raises:
+        PatternSyntaxError: the text is not a STIX 2.1 pattern.
+        PatternTooComplex: the pattern is over a complexity limit.
+    """
     return CompiledPattern(parse(pattern))
 
 

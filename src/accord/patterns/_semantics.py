@@ -172,7 +172,11 @@ def _duplicate_qualifier(root: ObservationExpr) -> str | None:
 
 
 def warnings_of(pattern: Pattern) -> list[str]:
-    """Semantic warnings: paths outside STIX 2.1, hash values of the wrong shape."""
+    """Semantic warnings: paths outside STIX 2.1, hash values of the wrong shape.
+
+    Args:
+        pattern: a pattern from `parse`; it stays matchable whatever the warnings.
+    """
     out: list[str] = []
     for c in comparisons(pattern.root):
         for w in _path_warnings(c.path):
@@ -183,7 +187,11 @@ def warnings_of(pattern: Pattern) -> list[str]:
 
 
 def validate(text: str) -> list[str]:
-    """The OASIS validator's verdict on a pattern: ``[]`` when valid, else the errors."""
+    """The OASIS validator's verdict on a pattern: ``[]`` when valid, else the errors.
+
+    Args:
+        text: the pattern's text.
+    """
     try:
         pattern = parse(text)
     except PatternError as exc:
