@@ -22,6 +22,7 @@ from accord.policy._decide import (
     neutral_identity,
 )
 from accord.policy._redact import KINDS, Removal, is_internal_address, redact_object, redact_text
+from accord.policy._screen import Screen
 from accord.policy._tlp import TLP1_IDS, TLP2_ID_OF, TLP2_IDS, TLP_IDS, Tlp, tlp_of_refs
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "Origin",
     "Recipient",
     "Removal",
+    "Screen",
     "Tlp",
     "Verdict",
     "check_book",

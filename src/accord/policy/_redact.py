@@ -227,8 +227,9 @@ _EMAIL_HINT = re.compile(r"@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 # A literal first character lets the regular expression engine skip ahead to it.
 _INTERNAL_V4_HINT = re.compile(r"1(?:0|27|92\.168|72\.(?:1[6-9]|2\d|3[01])|69\.254)\.\d")
 _DIGIT_OR_DOT = frozenset("0123456789.")
-_V4_PREFIXES = ("10.", "127.", "192.168.", "172.1", "172.2", "172.3", "169.254.")
+_V4_BODY = re.compile(r"(?:\d{1,3}\.){3}\d{1,3}")
 _FULL_V6_HINT = re.compile(r":[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:")
+_V6_HINT = re.compile(r":(?::|[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:)")  # "::" or three groups
 # Quick tests that let most strings skip a transform's regular expression.
 _HINTS: dict[str, Callable[[str], bool]] = {
     "email": lambda t: "@" in t,
@@ -269,13 +270,18 @@ def might_redact(text: str, kinds: frozenset[str]) -> bool:
             if "users" in lower or "/home/" in lower or "settings" in lower:
                 return True
         elif kind == "internal-address":
-            # Substring searches first: they run at C speed over the whole text.
-            prefixed = any(p in text for p in _V4_PREFIXES)
-            for m in _INTERNAL_V4_HINT.finditer(text) if prefixed else ():
+            # The regular expressions start with a literal ("1", ":"): the engine
+            # skips ahead to it at C speed.
+            for m in _INTERNAL_V4_HINT.finditer(text):
                 if m.start() == 0 or text[m.start() - 1] not in _DIGIT_OR_DOT:
-                    return True
+                    # A dotted quad from there, internal: digits and dots are written
+                    # alike in JSON text and in its strings, and `_IPV4_RE` matches
+                    # only where this does (its last group ends at the last digit).
+                    quad = _V4_BODY.match(text, m.start())
+                    if quad is not None and is_internal_address(quad.group(0)):
+                        return True
             # Every IPv6 address is written with "::" or in full (eight groups).
-            if "::" in text or _FULL_V6_HINT.search(text):
+            if _V6_HINT.search(text):
                 return True
     return False
 

@@ -36,6 +36,7 @@ from accord.policy import (
     Inbound,
     Origin,
     Recipient,
+    Screen,
     Verdict,
     check_book,
     decide,
@@ -258,6 +259,7 @@ class Gate:
     why_closed: str = ""
     counts: Counts = field(default_factory=Counts)
     _origins_matter: bool | None = None
+    _screen: Screen | None = None
 
     def _needs_origins(self) -> bool:
         if self._origins_matter is None:
@@ -310,11 +312,30 @@ class Gate:
         if self._needs_origins():
             origins = self.node.store.origins([i.obj.added for i in items])
         agreement, recipient, context, now = self.agreement, self.recipient, self.context, self.now
+        screen = self._screen
+        if screen is None:
+            screen = self._screen = Screen(agreement, recipient, context, now)
+        counts = self.counts
+        objs = [i.obj for i in items]
+        # The hot path of every gated page. Most versions are settled by their columns
+        # and bytes (see accord.policy.Screen): served as stored, or withheld.
+        quicks = screen.verdicts(
+            [o.type for o in objs], [o.version for o in objs], [o.data for o in objs]
+        )
         out: list[PageItem] = []
-        for item in items:
-            # The hot path of every gated page: Gate.decide inlined, first reason only.
-            text = item.obj.data.decode()
-            sources = origins.get(item.obj.added)
+        for item, quick in zip(items, quicks, strict=True):
+            obj = item.obj
+            sources = origins.get(obj.added)
+            if not sources:
+                if quick is Verdict.SHARE:
+                    counts.shared += 1
+                    out.append(item)
+                    continue
+                if quick is Verdict.WITHHOLD:
+                    counts.withheld += 1
+                    continue
+            # The rest: Gate.decide inlined, first reason only.
+            text = obj.data.decode()
             origin = self._origin(sources) if sources else None
             d = decide(orjson.loads(text), agreement, recipient, context, now, origin, text, False)
             if d.verdict is Verdict.SHARE:
