@@ -229,7 +229,7 @@ def test_sigkill_in_the_middle_of_a_pull_resumes_without_duplicate_or_gap(
                 )
             )
         a.serve()
-        d = make("d", ACCORD_SYNC_PAGE="100")
+        d = make("d", ACCORD_SYNC_PAGE="100", ACCORD_BATCH_SIZE="300")
         with d.open() as node:
             sync.add_peer(
                 node,
