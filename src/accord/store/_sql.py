@@ -57,7 +57,16 @@ class SqlWriter(Writer):
         self._conn = conn
         self.stored = 0  # versions this transaction stored
         last_object = conn.execute(select(func.max(s.objects.c.added))).scalar()
-        last_member = conn.execute(select(func.max(s.collection_objects.c.added))).scalar()
+        # The latest of each collection, one index lookup each: collection_objects'
+        # key is (collection_pk, added), so a bare max(added) would scan the table.
+        co, c = s.collection_objects, s.collections
+        latest = (
+            select(func.max(co.c.added))
+            .where(co.c.collection_pk == c.c.pk)
+            .correlate(c)
+            .scalar_subquery()
+        )
+        last_member = conn.execute(select(func.max(latest)).select_from(c)).scalar()
         self._last = max(last_object or 0, last_member or 0)
 
     def _tick(self) -> int:
