@@ -9,6 +9,7 @@ version it withholds `decide` withholds. What it cannot settle it leaves to
 from __future__ import annotations
 
 import copy
+import ipaddress
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -18,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accord.policy import TLP_IDS, Agreement, Recipient, Screen, Tlp, Verdict, decide
-from accord.policy._redact import might_redact
+from accord.policy._redact import _INTERNAL, is_internal_address, might_redact
 from accord.stix import parse_timestamp, prepare
 from tests.policy.strategies import (
     CONTEXT,
@@ -231,3 +232,38 @@ def test_a_timestamp_is_no_internal_address() -> None:
     # A string's escapes stand before the address in the JSON text: still found.
     assert might_redact('{"d":"a\\n10.1.2.3"}', frozenset({"internal-address"}))
     assert not might_redact('{"d":"at 10.1.2.300"}', frozenset({"internal-address"}))
+
+
+def test_an_address_after_an_escape_is_redacted_not_the_escape() -> None:
+    # JSON text "line1\nbob@corp.example": the "n" of the escape is no part of the address.
+    r = prepare(_indicator(description="line1\nbob@corp.example"))
+    text = r.data.decode()
+    d = decide(orjson.loads(text), GREEN, CERT_B, CONTEXT, NOW, None, text, False)
+    assert d.verdict is Verdict.SHARE_REDACTED and d.data is not None
+    assert orjson.loads(d.data)["description"] == "line1\n[redacted-email]"
+    assert b"bob@" not in d.data
+
+
+def _by_ipaddress(text: str) -> bool:
+    try:
+        addr = ipaddress.ip_address(text.split("/", 1)[0].split("%", 1)[0])
+    except ValueError:
+        return False
+    return any(addr.version == n.version and addr in n for n in _INTERNAL)
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.integers(0, 300).map(str),
+            st.sampled_from(["10", "127", "192", "168", "172", "16", "31", "32", "169", "254"]),
+            st.sampled_from(["00", "010", "0", "1000", "", "x", "٣"]),
+        ),
+        min_size=3,
+        max_size=5,
+    ),
+    st.sampled_from(["", "/8", "/33", "%eth0"]),
+)
+def test_internal_quads_are_told_as_ipaddress_tells_them(octets: list[str], tail: str) -> None:
+    text = ".".join(octets) + tail
+    assert is_internal_address(text) == _by_ipaddress(text)

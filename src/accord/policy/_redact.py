@@ -125,8 +125,22 @@ class Removal:
 
 def is_internal_address(text: str) -> bool:
     """An RFC 1918, RFC 4193, loopback or link-local address (optionally with a /prefix)."""
+    head = text.split("/", 1)[0].split("%", 1)[0]
+    octets = head.split(".")
+    if len(octets) == 4 and all(o.isascii() and o.isdigit() for o in octets):
+        # A dotted quad, the common case, without `ipaddress` (as strict: at most
+        # three digits and 255, no leading zero).
+        if any(len(o) > 3 or (len(o) > 1 and o[0] == "0") or int(o) > 255 for o in octets):
+            return False
+        a, b = int(octets[0]), int(octets[1])
+        return (
+            a in (10, 127)
+            or (a == 192 and b == 168)
+            or (a == 172 and 16 <= b <= 31)
+            or (a == 169 and b == 254)
+        )
     try:
-        addr = ipaddress.ip_address(text.split("/", 1)[0].split("%", 1)[0])
+        addr = ipaddress.ip_address(head)
     except ValueError:
         return False
     return any(addr.version == n.version and addr in n for n in _INTERNAL)
@@ -329,12 +343,13 @@ def redact_object(
     copy = obj
     text_kinds = _text_kinds(kinds)
     if text_kinds and (text is None or might_redact(text, kinds)):
-        if text is not None and "created" in obj:
+        if text is not None and "created" in obj and "\\" not in text:
             # An SDO or SRO: the transforms run over its JSON text at once. They match
             # the same values there as in its string properties (nothing they match
             # spans a character JSON escapes), and never an identifier, reference,
             # timestamp, hash or property name (none has an @, a dotted quad, a
-            # "::", a "+digits" or a profile path). Removals name no property.
+            # "::", a "+digits" or a profile path). Removals name no property. Not
+            # with escapes: "\\nbob@x.example" would lose the "n" of its "\\n".
             new = redact_text(text, text_kinds, out, "")
             copy = orjson.loads(new) if new != text else obj
         else:

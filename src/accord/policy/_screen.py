@@ -44,7 +44,7 @@ from accord.policy._decide import (
     _embargo_cutoff,
     _embargoed,
 )
-from accord.policy._redact import _text_kinds, might_redact
+from accord.policy._redact import _text_kinds
 from accord.policy._tlp import TLP_IDS, tlp_of_refs
 
 # Types whose decision needs more than the bytes show: membership, sightings, the
@@ -295,12 +295,12 @@ class Screen:
         # only when above the ceiling or resident somewhere: their ids sent it to `decide`.)
         if i in changes:
             return None
-        if i in hints and might_redact(data.decode(), self._kinds):
-            return None
+        if i in hints:
+            return None  # a transform may find something: `decide` redacts
         return Verdict.SHARE
 
     def _hints(self, on: _Scan, n: int) -> set[int]:
-        """The versions where a text transform might find something: `might_redact` decides.
+        """The versions where a text transform might find something (`decide` redacts).
 
         Each test is necessary for its kind's part of `might_redact`: an ``@`` for an
         e-mail address, a ``+`` or ``(`` for a phone number, an internal IPv4 prefix
