@@ -123,16 +123,22 @@ class Removal:
     value: str
 
 
+_QUAD_RE = re.compile(r"([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})")
+
+
 def is_internal_address(text: str) -> bool:
     """An RFC 1918, RFC 4193, loopback or link-local address (optionally with a /prefix)."""
     head = text.split("/", 1)[0].split("%", 1)[0]
-    octets = head.split(".")
-    if len(octets) == 4 and all(o.isascii() and o.isdigit() for o in octets):
+    quad = _QUAD_RE.fullmatch(head)
+    if quad is not None:
         # A dotted quad, the common case, without `ipaddress` (as strict: at most
-        # three digits and 255, no leading zero).
-        if any(len(o) > 3 or (len(o) > 1 and o[0] == "0") or int(o) > 255 for o in octets):
+        # 255, no leading zero).
+        for octet in quad.groups():
+            if octet[0] == "0" and len(octet) > 1:
+                return False
+        a, b, c, d = map(int, quad.groups())
+        if a > 255 or b > 255 or c > 255 or d > 255:
             return False
-        a, b = int(octets[0]), int(octets[1])
         return (
             a in (10, 127)
             or (a == 192 and b == 168)
