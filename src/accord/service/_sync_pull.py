@@ -189,8 +189,8 @@ def pull(node: Node, peer: Peer, client: PeerClient, *, page_size: int) -> PullR
         peer.collection, added_after=resume_after(peer.pull_cursor), limit=page_size
     )
     # Pages commit together up to ACCORD_BATCH_SIZE objects or a second of work:
-    # opening a write transaction costs a lookup of the latest date_added, which
-    # grows with the store, and a page of 1,000 is too small to pay it each time.
+    # a commit (and the writer's start) has a fixed cost that a page of 1,000
+    # is too small to pay each time.
     # Each page's cursor is saved in the transaction that stores the page.
     with ExitStack() as stack:
         ftx: FederationTx | None = None
