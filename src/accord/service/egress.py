@@ -371,6 +371,25 @@ def recipient_for(node: Node, member: Member | None) -> Recipient:
     return Recipient(member.name, node.store.jurisdictions().get(member.name), member.identity_id)
 
 
+def read_gate(node: Node, member: Member | None, collection: Collection) -> Gate | None:
+    """The gate of a TAXII read, or None where the requester's grant alone decides.
+
+    The common case (no agreement covers the pair, and uncovered requesters
+    are served) is settled from the cached agreement book, without the store
+    queries a gate's recipient and context need: every TAXII page asks.
+    """
+    book = load_book(node)
+    name = member.name if member is not None else None
+    if (
+        not book.closed
+        and book.covering(name, collection) is None
+        and node.settings.policy_uncovered == "share"
+    ):
+        return None
+    gate = open_gate(node, member, collection)
+    return None if gate.mode == "open" else gate
+
+
 def open_gate(
     node: Node,
     member: Member | None,

@@ -316,8 +316,7 @@ class PageOut:
 
 def _gate(node: Node, access: Access) -> Gate | None:
     """The sharing agreements' gate for the requester (None: its grant alone decides)."""
-    gate = egress.open_gate(node, access.member, access.collection)
-    return None if gate.mode == "open" else gate
+    return egress.read_gate(node, access.member, access.collection)
 
 
 def _page(node: Node, query: PageQuery, gate: Gate | None = None) -> PageOut:
