@@ -27,9 +27,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from accord.logsources._objects import Keys, addr_key, endpoint_keys, is_addr
+
 __all__ = ["eve_keys", "eve_time"]
 
-Keys = list[tuple[str, object]]
 _HTTP = "network-traffic:extensions.http-request-ext."
 
 
@@ -47,26 +48,8 @@ def _str(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _addr_key(value: str) -> str:
-    return "ipv6-addr:value" if ":" in value else "ipv4-addr:value"
-
-
-def _is_addr(value: str) -> bool:
-    if ":" in value:
-        return all(c in "0123456789abcdefABCDEF:." for c in value)
-    parts = value.split(".")
-    return len(parts) == 4 and all(p.isdigit() for p in parts)
-
-
 def _flow(rec: dict[str, Any], keys: Keys) -> None:
-    src = _str(rec.get("src_ip"))
-    dst = _str(rec.get("dest_ip"))
-    if src:
-        keys.append((_addr_key(src), src))
-        keys.append(("network-traffic:src_ref.value", src))
-    if dst:
-        keys.append((_addr_key(dst), dst))
-        keys.append(("network-traffic:dst_ref.value", dst))
+    endpoint_keys(keys, _str(rec.get("src_ip")), _str(rec.get("dest_ip")))
     for field, prop in (("src_port", "src_port"), ("dest_port", "dst_port")):
         port = rec.get(field)
         if isinstance(port, int) and not isinstance(port, bool):
@@ -80,8 +63,8 @@ def _flow(rec: dict[str, Any], keys: Keys) -> None:
 def _answer(query: str | None, value: object, keys: Keys) -> None:
     if not isinstance(value, str) or not value:
         return
-    if _is_addr(value):
-        keys.append((_addr_key(value), value))
+    if is_addr(value):
+        keys.append((addr_key(value), value))
     elif "." in value and " " not in value:
         keys.append(("domain-name:value", value))
     else:
@@ -116,7 +99,7 @@ def _dns(dns: dict[str, Any], keys: Keys) -> None:
 def _http(http: dict[str, Any], rec: dict[str, Any], keys: Keys) -> None:
     host = _str(http.get("hostname"))
     url = _str(http.get("url"))
-    if host and not _is_addr(host):
+    if host and not is_addr(host):
         keys.append(("domain-name:value", host))
     if url and url.startswith(("http://", "https://")):
         keys.append(("url:value", url))

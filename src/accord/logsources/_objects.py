@@ -25,7 +25,40 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["objects_from_keys", "observed_data", "stix_time", "value_type"]
+__all__ = [
+    "addr_key",
+    "endpoint_keys",
+    "is_addr",
+    "objects_from_keys",
+    "observed_data",
+    "stix_time",
+    "value_type",
+]
+
+Keys = list[tuple[str, object]]
+
+
+def addr_key(value: str) -> str:
+    """The object path of an IP address's value: IPv6 where it has a colon."""
+    return "ipv6-addr:value" if ":" in value else "ipv4-addr:value"
+
+
+def is_addr(value: str) -> bool:
+    """Whether a log's host field holds an IP address rather than a name."""
+    if ":" in value:
+        return all(c in "0123456789abcdefABCDEF:." for c in value)
+    parts = value.split(".")
+    return len(parts) == 4 and all(p.isdigit() for p in parts)
+
+
+def endpoint_keys(keys: Keys, src: str | None, dst: str | None) -> None:
+    """The keys of a connection's two addresses, as objects and as network-traffic refs."""
+    if src:
+        keys.append((addr_key(src), src))
+        keys.append(("network-traffic:src_ref.value", src))
+    if dst:
+        keys.append((addr_key(dst), dst))
+        keys.append(("network-traffic:dst_ref.value", dst))
 
 
 def value_type(value: str) -> str:

@@ -22,9 +22,10 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
+from accord.logsources._objects import Keys
+
 __all__ = ["CsvMapping", "observed_keys", "parse_time"]
 
-Keys = list[tuple[str, object]]
 _SKIP_PROPS = frozenset(("type", "id", "spec_version", "object_marking_refs", "granular_markings"))
 _MAX_DEPTH = 6
 # Integer properties of SCOs a CSV column may fill (STIX 2.1 §6).

@@ -42,11 +42,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from accord.logsources._objects import stix_time
+from accord.logsources._objects import Keys, addr_key, endpoint_keys, is_addr, stix_time
 
 __all__ = ["ZEEK_KINDS", "kind_of", "record_keys"]
 
-Keys = list[tuple[str, object]]
 _UNSET = frozenset(("-", "(empty)", ""))
 _HTTP = "network-traffic:extensions.http-request-ext."
 _HASH_BY_LENGTH = {32: "MD5", 40: "SHA-1", 64: "SHA-256"}
@@ -80,26 +79,8 @@ def _list(value: object, set_sep: str = ",") -> list[str]:
     return [v for v in s.split(set_sep) if v not in _UNSET]
 
 
-def _addr_type(value: str) -> str:
-    return "ipv6-addr:value" if ":" in value else "ipv4-addr:value"
-
-
-def _is_addr(value: str) -> bool:
-    if ":" in value:
-        return all(c in "0123456789abcdefABCDEF:." for c in value)
-    parts = value.split(".")
-    return len(parts) == 4 and all(p.isdigit() for p in parts)
-
-
 def _conn_keys(rec: dict[str, Any], keys: Keys) -> None:
-    src = _s(rec.get("id.orig_h"))
-    dst = _s(rec.get("id.resp_h"))
-    if src:
-        keys.append((_addr_type(src), src))
-        keys.append(("network-traffic:src_ref.value", src))
-    if dst:
-        keys.append((_addr_type(dst), dst))
-        keys.append(("network-traffic:dst_ref.value", dst))
+    endpoint_keys(keys, _s(rec.get("id.orig_h")), _s(rec.get("id.resp_h")))
     sport = _int(rec.get("id.orig_p"))
     if sport is not None:
         keys.append(("network-traffic:src_port", sport))
@@ -124,8 +105,8 @@ def _dns(rec: dict[str, Any], keys: Keys, sep: str) -> None:
     for answer in _list(rec.get("answers"), sep):
         if answer.startswith("TXT "):
             continue
-        if _is_addr(answer):
-            keys.append((_addr_type(answer), answer))
+        if is_addr(answer):
+            keys.append((addr_key(answer), answer))
         else:
             keys.append(("domain-name:value", answer))
         if query:
@@ -138,7 +119,7 @@ def _http(rec: dict[str, Any], keys: Keys, sep: str) -> None:
     uri = _s(rec.get("uri"))
     if host:
         name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
-        if not _is_addr(name):
+        if not is_addr(name):
             keys.append(("domain-name:value", name))
     if uri and uri.startswith(("http://", "https://")):
         keys.append(("url:value", uri))
@@ -198,7 +179,7 @@ def _files(rec: dict[str, Any], keys: Keys, sep: str) -> None:
         keys.append(("file:size", size))
     for field in ("tx_hosts", "rx_hosts"):
         for host in _list(rec.get(field), sep):
-            keys.append((_addr_type(host), host))
+            keys.append((addr_key(host), host))
 
 
 def _x509(rec: dict[str, Any], keys: Keys, sep: str) -> None:

@@ -13,10 +13,10 @@ import operator
 from collections.abc import Callable
 from typing import Any
 
+from accord.logsources._objects import Keys
 from accord.logsources._zeek import (
     _UNSET,
     ZEEK_KINDS,
-    Keys,
     _conn_keys,
     _int,
     _list,
