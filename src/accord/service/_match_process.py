@@ -14,7 +14,6 @@ matchers heavy enough that the trade turns.
 
 from __future__ import annotations
 
-import multiprocessing
 import pickle
 from collections.abc import Generator, Sequence
 from multiprocessing.connection import Connection
@@ -23,6 +22,7 @@ from pathlib import Path
 from accord.exceptions import InputError
 from accord.logsources import Format, LogParser, SourceStats, Wire, to_wire
 from accord.service import _match_files
+from accord.service._process import from_process
 
 __all__ = ["BATCH", "Message", "parallel_batches"]
 
@@ -87,26 +87,6 @@ def parallel_batches(
     Raises:
         InputError: the parser process died.
     """
-    # spawn, not fork: this process holds database connections.
-    ctx = multiprocessing.get_context("spawn")
-    receive, send = ctx.Pipe(duplex=False)
-    args = (list(paths), fmt, list(mapping), default_time, send)
-    proc = ctx.Process(target=_parser_main, args=args, daemon=True)
-    proc.start()
-    send.close()
-    try:
-        while True:
-            try:
-                message = receive.recv_bytes()
-            except EOFError:
-                break
-            yield pickle.loads(message)
-        proc.join()
-        if proc.exitcode != 0:
-            name = ", ".join(str(p) for p in paths[:3])
-            raise InputError(name, f"the log parser process died (exit code {proc.exitcode})")
-    finally:
-        receive.close()
-        if proc.is_alive():
-            proc.terminate()
-        proc.join()
+    args = (list(paths), fmt, list(mapping), default_time)
+    name = ", ".join(str(p) for p in paths[:3])
+    return from_process(_parser_main, args, "the log parser process", name)

@@ -10,7 +10,6 @@ worth a process start and are prepared in-process.
 
 from __future__ import annotations
 
-import multiprocessing
 import pickle
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from multiprocessing.connection import Connection
 
 from accord.exceptions import InputError, InvalidObject
 from accord.service import _readers
+from accord.service._process import from_process
 from accord.stix import Record, prepare
 
 
@@ -112,25 +112,5 @@ def parallel_events(inputs: list[_readers.Input], limits: Limits) -> Generator[E
     Raises:
         InputError: the parser process died.
     """
-    # spawn, not fork: this process holds database connections and threads.
-    ctx = multiprocessing.get_context("spawn")
-    receive, send = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_parser_main, args=(inputs, limits, send), daemon=True)
-    proc.start()
-    send.close()
-    try:
-        while True:
-            try:
-                message = receive.recv_bytes()
-            except EOFError:
-                break
-            yield pickle.loads(message)
-        proc.join()
-        if proc.exitcode != 0:
-            name = ", ".join(i.name for i in inputs[:3])
-            raise InputError(name, f"the parser process died (exit code {proc.exitcode})")
-    finally:
-        receive.close()
-        if proc.is_alive():
-            proc.terminate()
-        proc.join()
+    name = ", ".join(i.name for i in inputs[:3])
+    return from_process(_parser_main, (inputs, limits), "the parser process", name)
