@@ -324,12 +324,7 @@ class PeerStore(ABC):
         with self.write_tx() as conn:
             writer = SqlWriter(self, conn)
             yield FederationTx(conn, writer)
-        # Committed; the same statistics refresh as SqlStore.writer.
-        self._written += writer.stored
-        if self._written >= self._analyze_at:
-            self.refresh_statistics()
-            self._written = 0
-            self._analyze_at *= 2
+        self._committed(writer.stored)
 
     # -- push ----------------------------------------------------------------
 

@@ -249,10 +249,16 @@ class SqlStore(MemberStore, PageStore, PeerStore, AgreementStore, Store):
         with contextmanager(self._write_connection)() as conn:
             writer = SqlWriter(self, conn)
             yield writer
-        # Committed. Refresh the planner's statistics after 10k, 20k, 40k, ...
-        # versions written by this process: a handful of ANALYZEs however big
-        # the load, and never a plan made for an empty table.
-        self._written += writer.stored
+        self._committed(writer.stored)
+
+    def _committed(self, stored: int) -> None:
+        """After a committed write of ``stored`` versions (every writer reports here).
+
+        Refreshes the planner's statistics after 10k, 20k, 40k, ... versions
+        written by this process: a handful of ANALYZEs however big the load,
+        and never a plan made for an empty table.
+        """
+        self._written += stored
         if self._written >= self._analyze_at:
             self.refresh_statistics()
             self._written = 0
