@@ -6,15 +6,12 @@ import gzip
 import threading
 import time
 import uuid
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 
-from accord.exceptions import InputError
-from accord.logsources import SourceStats
 from accord.patterns import Event, Hit, Matcher
 from accord.service import ingest, match, query
 from accord.service._match_indicators import IndicatorFeed
@@ -204,34 +201,6 @@ def test_truncated_gzip_is_counted_and_the_rest_matched(
     assert report.stats.skipped["truncated"] == 1
     assert not report.failed_inputs
     assert "ends early" in report.stats.skips[-1].detail
-
-
-def test_parser_process_gives_the_same_answers(shared_data: Path, tmp_path: Path) -> None:
-    zat = shared_data / "zeek" / "zat"
-    paths = [zat / "conn.log", zat / "json" / "dns.log", zat / "dhcp.log.gz", tmp_path / "nope"]
-
-    def run(parallel: bool) -> tuple[int, Counter[str], SourceStats, list[str]]:
-        matcher = Matcher()
-        matcher.add("indicator--a", f"[ipv4-addr:value = '{C2}']")
-        matcher.add("indicator--b", "[ipv4-addr:value = '10.18.20.8']")
-        hits: Counter[str] = Counter()
-        stats = SourceStats()
-        failed: list[InputError] = []
-
-        def on_hits(found: list[Hit]) -> None:
-            hits.update(h.indicator_id for h in found)
-
-        events = match.scan(
-            matcher, paths, stats=stats, on_hits=on_hits, failed=failed, parallel=parallel
-        )
-        return events, hits, stats, [str(f) for f in failed]
-
-    events, hits, stats, failed = run(False)
-    p_events, p_hits, p_stats, p_failed = run(True)
-    assert p_hits == hits and sum(hits.values()) > 50
-    assert p_events == events == stats.events == p_stats.events > 0
-    assert p_stats.lines == stats.lines and p_stats.formats == stats.formats
-    assert p_failed == failed and len(failed) == 1
 
 
 def test_a_missing_file_fails_alone(

@@ -68,6 +68,14 @@ def match_cmd(
         ),
     ] = 0,
     top: Annotated[int, typer.Option(min=0, help="Indicators listed in the summary.")] = 20,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Processes that parse the logs (default: one per core for 8 MiB of input"
+            " or more, else 1).",
+        ),
+    ] = None,
 ) -> None:
     """Match log files (Zeek, Suricata eve, STIX observed-data, CSV) against every indicator."""
     pairs = match.parse_mapping(mapping or [])
@@ -94,6 +102,7 @@ def match_cmd(
             collection=collection,
             keep_observed=keep_observed,
             progress=tick,
+            workers=workers,
         )
     _print_report(report, top)
     if report.interrupted and not follow:

@@ -464,6 +464,21 @@ class Matcher:
     # -- matching -------------------------------------------------------------
     def feed(self, event: Event) -> list[Hit]:
         """Match one event against every indicator; the hits (often none)."""
+        found = self._found(event)
+        if found is None:
+            return []
+        return self._resolve(event, found)
+
+    def wanted(self, event: Event) -> bool:
+        """Whether some indicator's key is in the event (else `feed` would surely give nothing).
+
+        Only lookups, no evaluation: a matcher's copy in another process can tell
+        which events this one must be fed (`accord.service` splits big logs so).
+        """
+        return self._found(event) is not None
+
+    def _found(self, event: Event) -> Any:
+        """The indicators the event's keys touch (None: none), with repeats."""
         get = self._paths.get
         found: Any = None
         for path, value in event.keys:
@@ -486,9 +501,7 @@ class Matcher:
             found = self._key(entry, value, found)
         if self._always:
             found = self._untriggered(event, found)
-        if found is None:
-            return []
-        return self._resolve(event, found)
+        return found
 
     def _key(self, entry: tuple[Any, ...], value: Any, found: Any) -> Any:
         """One key of a path with more than a plain equality table."""
@@ -540,7 +553,7 @@ class Matcher:
             try:
                 hit = search(value)
             except PatternTooComplex as exc:
-                self._flag(indicator_id, exc.reason)
+                self.flag(indicator_id, exc.reason)
                 continue
             if hit:
                 found = (found or []) + [indicator_id]
@@ -555,7 +568,8 @@ class Matcher:
                 found = (found or []) + ids
         return found
 
-    def _flag(self, indicator_id: str, reason: str) -> None:
+    def flag(self, indicator_id: str, reason: str) -> None:
+        """Take an indicator out of the index, with the reason (``flagged`` keeps it)."""
         self.remove(indicator_id)
         self.flagged[indicator_id] = reason
 
@@ -596,7 +610,7 @@ class Matcher:
                     if hit is not None:
                         hits.append(hit)
             except PatternTooComplex as exc:
-                self._flag(indicator_id, exc.reason)
+                self.flag(indicator_id, exc.reason)
             except PatternError:
                 self.errors += 1
         return hits

@@ -22,7 +22,7 @@ from accord.exceptions import InputError
 from accord.logsources import LogParser
 from accord.patterns import Event
 
-__all__ = ["follow_file", "open_log", "read_file"]
+__all__ = ["READ_ERRORS", "follow_file", "open_log", "read_error", "read_file"]
 
 Tick = Callable[[int], None]  # bytes read since the last call
 
@@ -46,6 +46,19 @@ def open_log(path: Path) -> BinaryIO:
         raise InputError(str(path), f"cannot read: {exc.strerror or exc}") from exc
 
 
+# What reading an input can raise after it opened: its line is counted as truncated.
+READ_ERRORS = (EOFError, zlib.error, OSError)
+
+
+def read_error(exc: BaseException) -> str:
+    """What went wrong when a read failed, for the truncated line's message."""
+    if isinstance(exc, EOFError | zlib.error | gzip.BadGzipFile):
+        return f"the compressed input ends early ({exc})"
+    if isinstance(exc, OSError):
+        return f"read failed: {exc.strerror or exc}"
+    return str(exc)
+
+
 def read_file(path: Path, parser: LogParser, tick: Tick | None = None) -> Iterator[Event]:
     """Every event of one file, start to end.
 
@@ -65,10 +78,8 @@ def read_file(path: Path, parser: LogParser, tick: Tick | None = None) -> Iterat
                 if tick is not None and pending >= 1 << 20:
                     tick(pending)
                     pending = 0
-        except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
-            parser.truncated(number + 1, f"the compressed input ends early ({exc})")
-        except OSError as exc:
-            parser.truncated(number + 1, f"read failed: {exc.strerror or exc}")
+        except READ_ERRORS as exc:
+            parser.truncated(number + 1, read_error(exc))
     if tick is not None and pending:
         tick(pending)
 

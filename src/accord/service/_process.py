@@ -1,5 +1,5 @@
-"""A producer in a second process, read as a generator: the parser processes of
-ingest (`_prepare.parallel_events`) and of detection (`_match_process`).
+"""A producer in a second process, read as a generator: the parser process of
+ingest (`_prepare.parallel_events`).
 
 The pipe is the backpressure: the producer blocks on sending while this
 process works on the previous message, so it runs at most a message ahead.

@@ -19,7 +19,9 @@ peer.
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import os
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -29,9 +31,9 @@ from pathlib import Path
 import orjson
 
 from accord.exceptions import InputError
-from accord.logsources import Format, LogParser, SourceStats, from_wire
+from accord.logsources import Format, LogParser, SourceStats
 from accord.patterns import Hit, Matcher
-from accord.service import _match_files, _match_process
+from accord.service import _match_files, _match_fork
 from accord.service._match_indicators import IndicatorFeed
 from accord.service._match_sightings import SightingBook, sighting_id
 from accord.service.node import Node
@@ -40,6 +42,7 @@ from accord.store import Provenance, Query, StoredObject
 __all__ = [
     "MatchReport",
     "ProducerSightings",
+    "default_workers",
     "match_paths",
     "parse_mapping",
     "producer_of",
@@ -50,6 +53,8 @@ __all__ = [
 
 Progress = Callable[[int, int, int], None]  # (bytes read, events, hits) so far
 BIG_MATCHER = 100_000  # indicators from which the compiled set is frozen out of the GC
+FORK_BYTES = 8 << 20  # inputs from this size are matched by forked workers, one per core
+MAX_WORKERS = 8
 
 
 @dataclass(slots=True)
@@ -117,44 +122,54 @@ def scan(
     on_hits: Callable[[list[Hit]], None],
     failed: list[InputError],
     tick: Callable[[int], None] | None = None,
-    parallel: bool = False,
+    workers: int = 1,
     default_time: float | None = None,
 ) -> int:
     """Feed every event of the files to the matcher; returns how many events there were.
 
-    With ``parallel`` the lines are parsed in a parser process beside this one.
-    Inputs that cannot be read at all go to ``failed``; bad lines to ``stats``.
+    With ``workers`` above 1 (and ``fork`` on this system), each input whose lines
+    can be parsed apart is read by that many forked worker processes
+    (`_match_fork`), with the same answers. Inputs that cannot be read at all go
+    to ``failed``; bad lines to ``stats``.
     """
     wall = time.time() if default_time is None else default_time
     events = 0
     feed = matcher.feed
-    if not parallel:
-        for path in paths:
-            parser = LogParser(str(path), fmt, mapping, stats, default_time=wall)
-            try:
-                for event in _match_files.read_file(path, parser, tick):
-                    events += 1
-                    found = feed(event)
-                    if found:
-                        on_hits(found)
-            except InputError as err:
-                failed.append(err)
-        return events
-    for _, payload in _match_process.parallel_batches(paths, fmt, mapping, wall):
-        if isinstance(payload, list):
-            events += len(payload)
-            for wire in payload:
-                found = feed(from_wire(wire))
+    forked = workers > 1 and _match_fork.fork_available()
+    for path in paths:
+        parser = LogParser(str(path), fmt, mapping, stats, default_time=wall)
+        if forked and _match_fork.splittable(path, fmt, mapping):
+            events += _match_fork.scan_forked(
+                matcher,
+                path,
+                parser,
+                workers=workers,
+                stats=stats,
+                on_hits=on_hits,
+                failed=failed,
+                tick=tick,
+            )
+            continue
+        try:
+            for event in _match_files.read_file(path, parser, tick):
+                events += 1
+                found = feed(event)
                 if found:
                     on_hits(found)
-        elif isinstance(payload, int):
-            if tick is not None:
-                tick(payload)
-        elif isinstance(payload, SourceStats):
-            stats.merge(payload)
-        else:
-            failed.append(payload)
+        except InputError as err:
+            failed.append(err)
     return events
+
+
+def default_workers(paths: Sequence[Path]) -> int:
+    """Worker processes for these inputs: one per core from `FORK_BYTES` of input, else 1."""
+    size = 0
+    for path in paths:
+        with contextlib.suppress(OSError):
+            size += path.stat().st_size
+    if size < FORK_BYTES:
+        return 1
+    return max(1, min(os.cpu_count() or 1, MAX_WORKERS))
 
 
 def match_paths(
@@ -169,6 +184,7 @@ def match_paths(
     progress: Progress | None = None,
     stop: Callable[[], bool] | None = None,
     matcher: Matcher | None = None,
+    workers: int | None = None,
 ) -> MatchReport:
     """Match log files against the node's indicators and store the sightings.
 
@@ -184,6 +200,8 @@ def match_paths(
         stop: in follow mode, ends the run when it returns true (default: never;
             Ctrl-C ends the CLI).
         matcher: a matcher to use instead of a new one (it is loaded from the store).
+        workers: processes that parse and probe the inputs (default: one per core
+            from `FORK_BYTES` of input, else 1: this process alone).
 
     Raises:
         InputError: follow mode on more than one file, or on a file that cannot be opened.
@@ -243,9 +261,6 @@ def match_paths(
                 if found:
                     on_hits(found)
         else:
-            # Parsed in this process: a parser process (``scan(parallel=True)``) was
-            # measured slower on every run of bench/match.py, since sending an event
-            # between processes costs half of parsing it (README, Detection).
             report.inputs = len(files)
             scan(
                 matcher,
@@ -256,6 +271,7 @@ def match_paths(
                 on_hits=on_hits,
                 failed=report.failed_inputs,
                 tick=tick,
+                workers=default_workers(files) if workers is None else workers,
             )
     except KeyboardInterrupt:
         # Ctrl-C ends a follow (and cuts a long run short): the hits counted so far
