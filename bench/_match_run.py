@@ -19,6 +19,7 @@ import argparse
 import gc
 import os
 import sys
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -33,6 +34,53 @@ from accord.logsources import SourceStats
 from accord.patterns import Hit, Matcher
 from accord.service.match import scan
 from accord.stix import parse_timestamp
+
+
+def _memory(pid: int) -> tuple[int, int]:
+    """(RSS, PSS) in bytes of one process, from /proc (0, 0 where it is gone or unknown)."""
+    found = {"Rss:": 0, "Pss:": 0}
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                name, _, rest = line.partition(" ")
+                if name in found:
+                    found[name] = int(rest.split()[0]) * 1024
+    except OSError:
+        pass
+    return found["Rss:"], found["Pss:"]
+
+
+class MemorySampler(threading.Thread):
+    """Samples the memory of this process and its children (the forked workers).
+
+    The kernel's peak RSS of a process counts the pages it shares with the others
+    (the workers share the compiled index with this process), so the sum of peak
+    RSS overstates the run; the sum of PSS (shared pages divided among their
+    sharers) is what the processes hold together.
+    """
+
+    def __init__(self, interval: float = 0.2) -> None:
+        super().__init__(daemon=True)
+        self.interval = interval
+        self.peak_pss = 0
+        self.peak_rss_sum = 0
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        me = os.getpid()
+        while not self.done.wait(self.interval):
+            pids = [me]
+            try:
+                with open(f"/proc/{me}/task/{me}/children") as f:
+                    pids += [int(p) for p in f.read().split()]
+            except OSError:
+                pass
+            rss = pss = 0
+            for pid in pids:
+                r, p = _memory(pid)
+                rss, pss = rss + r, pss + p
+            self.peak_pss = max(self.peak_pss, pss)
+            self.peak_rss_sum = max(self.peak_rss_sum, rss)
 
 
 def _epoch(value: str | None) -> float | None:
@@ -77,12 +125,15 @@ def main() -> None:
     if os.environ.get("BENCH_GC_FREEZE", "1") == "1":
         gc.freeze()  # as match_paths does after compiling
     hits: Counter[str] = Counter()
+    workers = (os.cpu_count() or 1) if args.mode == "workers" else 1
 
     def on_hits(found: list[Hit]) -> None:
         hits.update(h.indicator_id for h in found)
 
     stats = SourceStats()
     failed: list[InputError] = []
+    sampler = MemorySampler()
+    sampler.start()
     started = time.perf_counter()
     events = scan(
         matcher,
@@ -90,9 +141,11 @@ def main() -> None:
         stats=stats,
         on_hits=on_hits,
         failed=failed,
-        workers=(os.cpu_count() or 1) if args.mode == "workers" else 1,
+        workers=workers,
     )
     match_seconds = time.perf_counter() - started
+    sampler.done.set()
+    sampler.join()
     result = {
         "mode": args.mode,
         "indicators": len(matcher),
@@ -108,6 +161,9 @@ def main() -> None:
         "hits": sum(hits.values()),
         "indicators_hit": len(hits),
         "failed": [str(f) for f in failed],
+        "workers": workers,
+        "peak_pss_all": sampler.peak_pss,
+        "peak_rss_sum": sampler.peak_rss_sum,
     }
     sys.stdout.write(orjson.dumps(result).decode() + "\n")
 

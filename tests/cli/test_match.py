@@ -102,3 +102,23 @@ def test_match_user_errors(home: Path, tmp_path: Path) -> None:
     assert code == 1 and err.startswith("error: --map 'nonsense'")
     code, _, err = run(home, "match", str(tmp_path / "missing.log"))
     assert code == 1 and "missing.log" in err
+
+
+def test_match_with_workers_counts_what_one_process_counts(
+    home: Path, tmp_path: Path, shared_data: Path
+) -> None:
+    zat = shared_data / "zeek" / "zat"
+    code, one, err = run(home, "match", "--workers", "1", str(zat / "conn.log"))
+    assert code == 0, err
+    code, two, err = run(home, "match", "--workers", "2", str(zat / "conn.log"))
+    assert code == 0, err
+
+    def counts(out: str) -> str:  # the summary line without its time and rate
+        return out.splitlines()[-1].split(" in ")[0].replace(" 1 sighting", " N sighting")
+
+    assert counts(one) == counts(two) and "369 lines" in counts(one) and "9 hits" in counts(one)
+    code, out, _ = run(home, "search", "--type", "sighting", "--json")
+    [sighting] = [orjson.loads(line) for line in out.splitlines()]
+    assert sighting["count"] == 18  # 9 hits in each run, one sighting counting both
+    code, _, err = run(home, "match", "--workers", "0", str(zat / "conn.log"))
+    assert code != 0 and "--workers" in err
