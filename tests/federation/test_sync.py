@@ -339,3 +339,61 @@ def test_a_peer_that_was_never_reachable_is_listed_with_its_error(
     assert time.monotonic() - started < 30
     peer = node.store.peer("gone")
     assert peer.failures == 1 and peer.last_error == report.error
+
+
+OTHER_IDENTITY = "identity--7d4f1c2e-8a3b-4c5d-9e6f-0a1b2c3d4e5f"
+
+
+def _sighting(node: Node, n: int, of: str) -> dict[str, Any]:
+    return {
+        "type": "sighting",
+        "spec_version": "2.1",
+        "id": f"sighting--{n:08x}-0000-4000-8000-000000000000",
+        "created": "2024-02-01T00:00:00.000Z",
+        "modified": "2024-02-01T00:00:00.000Z",
+        "created_by_ref": node.info.id,
+        "sighting_of_ref": of,
+        "count": 3,
+        "where_sighted_refs": [node.info.id],
+    }
+
+
+def test_sightings_of_a_peers_indicator_go_back_to_that_peer_only(
+    make_node: NodeFactory,
+) -> None:
+    with producer(make_node, "a") as a, producer(make_node, "c") as c:
+        a.add([indicator(1)])
+        c.add([indicator(2)])
+        b = make_node(name="b")
+        sightings = b.store.create_collection("sightings")
+        for name, p in (("a", a), ("c", c)):
+            _peer(
+                b,
+                name,
+                p,
+                into=f"from-{name}",
+                push_collection=p.collection.id,
+                push_from=["sightings"],
+            )
+            assert sync.sync_peer(b, name, _connect(b)).ok
+        local = indicator(3)
+        seen = [
+            _sighting(b, 1, indicator(1)["id"]),  # A's indicator
+            _sighting(b, 2, indicator(2)["id"]),  # C's indicator
+            _sighting(b, 3, local["id"]),  # B's own indicator
+            {**_sighting(b, 4, indicator(2)["id"]), "created_by_ref": OTHER_IDENTITY},
+        ]
+        outcomes = ingest_objects(
+            b, [local, *seen], source=("file", "local.json"), collection_pks=[sightings.pk]
+        )
+        assert all(o.ok for o in outcomes)
+        for name in ("a", "c"):
+            report = sync.sync_peer(b, name, _connect(b))
+            assert report.ok and report.push is not None, report.error
+
+        held_a = {o.id for o in a.node.store.query(Query(types=("sighting",)))}
+        held_c = {o.id for o in c.node.store.query(Query(types=("sighting",)))}
+        ids = [s["id"] for s in seen]
+        # Not B's own sighting (created by someone else): the agreement's rules alone.
+        assert held_a == {ids[0], ids[2], ids[3]}
+        assert held_c == {ids[1], ids[2], ids[3]}

@@ -9,7 +9,11 @@ the cursor move. A crash before that sends the envelope again: a STIX version
 posted twice is stored once (TAXII 2.1 §5.4).
 
 `objects_for_peer` is the one place that decides which versions go to a peer;
-sharing agreements filter there.
+sharing agreements filter there, and so does the rule of sightings: this node's
+sighting of an indicator that peers delivered goes back to those peers only
+(the producer learns its indicator was seen; no other peer learns that the
+indicator exists). Sightings of indicators no peer delivered (our own, from
+files) go as the agreement allows.
 """
 
 from __future__ import annotations
@@ -18,12 +22,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from accord.exceptions import PeerError
 from accord.service import egress
 from accord.service._sync_wire import PeerClient
 from accord.service.node import Node
 from accord.stix import version_key
-from accord.store import Peer, StoredObject
+from accord.store import Peer, Query, StoredObject
 
 
 @dataclass(slots=True)
@@ -52,12 +58,55 @@ def objects_for_peer(
         collection_pk: the collection pushed from: its sharing agreements decide
             (`accord.service.egress`); a redacted version goes as its redacted copy.
 
-    A version the peer delivered (first, or again) is never sent back to it.
+    A version the peer delivered (first, or again) is never sent back to it, and
+    this node's sightings of indicators other peers delivered are not sent to it.
     """
     own = [obj for _, obj, from_peer in candidates if not from_peer]
+    if any(obj.type == "sighting" for obj in own):
+        own = _due_to(node, peer, own)
     if collection_pk is None or not own:
         return own
     return egress.for_peer(node, peer.name, collection_pk, own)
+
+
+def _due_to(node: Node, peer: Peer, objs: list[StoredObject]) -> list[StoredObject]:
+    """``objs`` without this node's sightings of indicators only other peers delivered."""
+    refs: dict[str, str] = {}  # sighting version key -> the indicator it sights
+    for obj in objs:
+        if obj.type != "sighting":
+            continue
+        data = orjson.loads(obj.data)
+        ref = data.get("sighting_of_ref")
+        if data.get("created_by_ref") == node.info.id and isinstance(ref, str):
+            refs[obj.id + obj.version] = ref
+    if not refs:
+        return objs
+    delivered = indicator_peers(node, sorted(set(refs.values())))
+    kept = []
+    for obj in objs:
+        ref = refs.get(obj.id + obj.version)
+        peers = delivered.get(ref, set()) if ref is not None else set()
+        if not peers or peer.name in peers:
+            kept.append(obj)
+    return kept
+
+
+def indicator_peers(node: Node, ids: Sequence[str]) -> dict[str, set[str]]:
+    """The peers that delivered some version of each of these objects (absent: none did).
+
+    Args:
+        node: the node.
+        ids: object ids.
+    """
+    store = node.store
+    found: dict[str, set[str]] = {}
+    for start in range(0, len(ids), 500):
+        chunk = tuple(ids[start : start + 500])
+        for version in store.query(Query(ids=chunk, all_versions=True, include_revoked=True)):
+            for source in store.provenance(version.added):
+                if source.kind == "peer":
+                    found.setdefault(version.id, set()).add(source.name)
+    return found
 
 
 def _version_of(entry: dict[str, Any]) -> str | None:
