@@ -81,14 +81,20 @@ def _one_process(
     return events, hits, stats, [str(f) for f in failed]
 
 
-def _forked(paths: Sequence[Path], workers: int, block_lines: int) -> Outcome:
+def _forked(
+    paths: Sequence[Path],
+    workers: int,
+    block_lines: int,
+    fmt: Format | None = None,
+    mapping: Sequence[tuple[str, str]] = (),
+) -> Outcome:
     matcher = _matcher()
     hits: list[HitRow] = []
     stats = SourceStats()
     failed: list[InputError] = []
     events = 0
     for path in paths:
-        parser = LogParser(str(path), None, (), stats, default_time=1.0)
+        parser = LogParser(str(path), fmt, mapping, stats, default_time=1.0)
         events += _match_fork.scan_forked(
             matcher,
             path,
@@ -165,13 +171,16 @@ def test_bad_lines_are_reported_once_in_line_order(tmp_path: Path) -> None:
 
 def test_a_csv_header_reaches_every_worker(tmp_path: Path) -> None:
     log = tmp_path / "hosts.csv"
-    rows = ["when,addr"] + [f"{1700000000 + n},{C2 if n % 3 else '192.0.2.1'}" for n in range(40)]
+    rows = ["# exported hosts", "# second comment", "when,addr"]
+    rows += [f"{1700000000 + n},{C2 if n % 3 else '192.0.2.1'}" for n in range(40)]
     log.write_text("\n".join(rows) + "\n")
     mapping = [("addr", "ipv4-addr:value"), ("when", "time")]
     one = _one_process([log], fmt="csv", mapping=mapping)
     assert one[0] == 40 and len([h for h in one[1] if h[0] == "indicator--eq"]) == 26
     assert _match_fork.splittable(log, "csv", mapping)
     _same(one, _one_process([log], workers=3, fmt="csv", mapping=mapping))
+    for workers, block in ((2, 1), (3, 2), (2, 5)):
+        _same(one, _forked([log], workers, block, fmt="csv", mapping=mapping))
 
 
 def test_stix_lines_are_not_split(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ copy-on-write) and gives each a share of every input: the lines are cut into
 blocks of `BLOCK` lines and worker ``k`` takes blocks ``k``, ``k + W``, ...
 Every worker reads the whole input (reading is cheap; parsing is not) and
 parses only its own blocks, plus the lines that carry a reader's state: Zeek's
-``#`` directives and the first line (a CSV header), read with scratch counts.
+``#`` directives and a CSV header, read with scratch counts.
 
 A worker sends back, per block, only the events some indicator's key touched
 (`Matcher.wanted`): a few in a thousand. This process feeds those to the
@@ -80,6 +80,11 @@ def splittable(path: Path, fmt: Format | None, mapping: Sequence[tuple[str, str]
     return not any(label.startswith("stix") for label in stats.formats)
 
 
+def _before_header(parser: LogParser) -> bool:
+    """Whether the parser still waits for a CSV header (after comment lines)."""
+    return parser.csv is not None and not parser.csv.ready
+
+
 def _worker(
     k: int,
     workers: int,
@@ -106,7 +111,7 @@ def _worker(
                         block, offset = divmod(number, block_lines)
                         number += 1
                         if block % workers != k:
-                            if raw[:1] == b"#" or number == 1:
+                            if raw[:1] == b"#" or number == 1 or _before_header(parser):
                                 parser.stats = scratch
                                 parser.feed(raw, number)
                                 parser.stats = stats
