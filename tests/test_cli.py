@@ -189,7 +189,11 @@ def test_members_tokens_and_grants(home: Path) -> None:
     code, out, _ = run(home, "collection", "grant", "shared", "--member", "cert-b", "--read")
     assert code == 0 and "cert-b may read 'shared'" in out
     code, out, _ = run(home, "member", "list")
-    assert "shared (r)" in out
+    assert "shared (r)" in out and "jurisdiction" in out
+    assert run(home, "member", "jurisdiction", "cert-b", "EU")[0] == 0
+    code, out, _ = run(home, "member", "list")
+    [row] = [line for line in out.splitlines() if line.startswith("cert-b")]
+    assert " EU " in row
     code, _, err = run(home, "collection", "grant", "shared", "--member", "nobody", "--read")
     assert code == 1 and "no member named 'nobody'" in err
     code, out, _ = run(home, "token", "revoke", secret[:10])

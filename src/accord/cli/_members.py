@@ -121,15 +121,17 @@ def member_add(
 @member_app.command("list")
 @user_errors
 def member_list() -> None:
-    """List members with their grants."""
+    """List members with their grants and declared jurisdictions."""
     with cli_node() as node:
         infos = sharing.members(node)
     table = Table(box=None, pad_edge=False)
-    for column in ("name", "identity", "contact", "collections"):
+    for column in ("name", "identity", "contact", "jurisdiction", "collections"):
         table.add_column(column, no_wrap=column == "identity")
     for info in infos:
         m = info.member
-        table.add_row(m.name, m.identity_id, m.contact, ", ".join(info.rights))
+        table.add_row(
+            m.name, m.identity_id, m.contact, info.jurisdiction or "-", ", ".join(info.rights)
+        )
     out.print(table)
 
 

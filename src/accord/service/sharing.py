@@ -23,10 +23,11 @@ class CollectionInfo:
 
 @dataclass(frozen=True, slots=True)
 class MemberInfo:
-    """A member and its rights, as "title (rw)" strings."""
+    """A member, its rights as "title (rw)" strings, and its declared jurisdiction."""
 
     member: Member
     rights: list[str]
+    jurisdiction: str | None = None
 
 
 def create_collection(
@@ -91,9 +92,10 @@ def add_member(
 
 
 def members(node: Node) -> list[MemberInfo]:
-    """Every member with its rights."""
+    """Every member with its rights and jurisdiction."""
     titles = {c.pk: c.title for c in node.store.collections()}
     grants = node.store.grants()
+    jurisdictions = node.store.jurisdictions()
     return [
         MemberInfo(
             m,
@@ -103,6 +105,7 @@ def members(node: Node) -> list[MemberInfo]:
                 for g in grants
                 if g.member_pk == m.pk
             ],
+            jurisdictions.get(m.name),
         )
         for m in node.store.members()
     ]
