@@ -185,3 +185,24 @@ def test_explain_and_preview(node: Node, shared: Collection) -> None:
     c = p.counts
     # Shared: 1 (CLEAR), the marking definition; redacted: 2; withheld: 3, 4, 5, 6 (EU), e-mail.
     assert (c.shared, c.redacted, c.withheld) == (2, 1, 5)
+
+
+def test_a_change_seen_by_two_workers_is_logged_once(node: Node) -> None:
+    # Two API workers that both read the log before either wrote give the same events.
+    from accord.store import AgreementEvent
+
+    added = AgreementEvent("b", "b.toml", "added", "d1", "members = []", "", 0)
+    changed = AgreementEvent("b", "b.toml", "changed", "d2", "members = [1]", "", 0)
+    assert node.store.record_agreements([added]) == 1
+    assert node.store.record_agreements([added]) == 0
+    assert node.store.record_agreements([added, changed]) == 1
+    assert node.store.record_agreements([changed, changed]) == 0
+    other = AgreementEvent("c", "c.toml", "added", "d1", "members = []", "", 0)
+    back = dataclasses.replace(changed, digest="d1")  # b went back to its first text
+    assert node.store.record_agreements([other, back]) == 2
+    assert [(e.source, e.action, e.digest) for e in node.store.agreement_log()] == [
+        ("b.toml", "added", "d1"),
+        ("b.toml", "changed", "d2"),
+        ("c.toml", "added", "d1"),
+        ("b.toml", "changed", "d1"),
+    ]

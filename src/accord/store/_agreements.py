@@ -68,26 +68,48 @@ class AgreementStore(ABC):
             rows = conn.execute(select(t.c.name, t.c.jurisdiction)).all()
         return {str(n): (None if j is None else str(j)) for n, j in rows}
 
-    def record_agreements(self, events: Sequence[AgreementEvent]) -> None:
-        """Append events to the agreement log, in one transaction."""
+    def record_agreements(self, events: Sequence[AgreementEvent]) -> int:
+        """Append events to the agreement log, in one transaction; how many were new.
+
+        An event that repeats the last entry of its source (the same action and
+        digest) is not appended: several processes serving one node (API workers)
+        each notice a changed file, and the first to write records it. The check
+        runs inside the write transaction, which one process holds at a time.
+        """
         if not events:
-            return
+            return 0
+        t = s.agreement_log
         with self.write_tx() as conn:
-            conn.execute(
-                insert(s.agreement_log),
-                [
-                    {
-                        "name": e.name,
-                        "source": e.source,
-                        "action": e.action,
-                        "digest": e.digest,
-                        "body": e.body,
-                        "message": e.message,
-                        "recorded": e.recorded or now_us(),
-                    }
-                    for e in events
-                ],
-            )
+            last = select(func.max(t.c.pk)).group_by(t.c.source).scalar_subquery()
+            latest = {
+                str(src): (str(action), str(digest))
+                for src, action, digest in conn.execute(
+                    select(t.c.source, t.c.action, t.c.digest).where(t.c.pk.in_(last))
+                )
+            }
+            fresh = []
+            for e in events:
+                if latest.get(e.source) == (e.action, e.digest):
+                    continue
+                latest[e.source] = (e.action, e.digest)
+                fresh.append(e)
+            if fresh:
+                conn.execute(
+                    insert(t),
+                    [
+                        {
+                            "name": e.name,
+                            "source": e.source,
+                            "action": e.action,
+                            "digest": e.digest,
+                            "body": e.body,
+                            "message": e.message,
+                            "recorded": e.recorded or now_us(),
+                        }
+                        for e in fresh
+                    ],
+                )
+        return len(fresh)
 
     def agreement_log(self, name: str | None = None) -> list[AgreementEvent]:
         """The log, oldest first (of one agreement, or of all)."""
