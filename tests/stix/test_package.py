@@ -22,11 +22,17 @@ def test_public_api() -> None:
     assert sorted(accord.stix.__all__) == [
         "Record",
         "STIX_TYPES",
+        "TLP1_IDS",
+        "TLP2_IDS",
+        "TLP2_ID_OF",
+        "TLP_IDS",
+        "Tlp",
         "is_identifier",
         "is_type_name",
         "normalize_query",
         "parse_timestamp",
         "prepare",
+        "tlp_of_refs",
         "version_key",
     ]
     assert sorted(accord.patterns.__all__) == [
@@ -62,6 +68,8 @@ def test_public_api() -> None:
         "data",
         "observables",
         "notes",
+        "tlp",
+        "created",
     )
 
 

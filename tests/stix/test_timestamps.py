@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from accord.stix import parse_timestamp, version_key
+from accord.stix._timestamps import epoch_us
 
 
 @pytest.mark.parametrize(
@@ -88,3 +89,22 @@ def test_parse_timestamp() -> None:
 def test_parse_timestamp_refuses(bad: str, reason: str) -> None:
     with pytest.raises(ValueError, match=reason):
         parse_timestamp(bad)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@given(_stamps, st.sampled_from(["", "60", "123456789"]))
+def test_epoch_us_reads_as_parse_timestamp(stamp: str, change: str) -> None:
+    """Microseconds since the epoch as parse_timestamp has them (leap seconds too)."""
+    if change == "60":
+        stamp = stamp[:17] + "60" + stamp[19:]
+    elif change and "." in stamp:
+        stamp = stamp[:-1] + change + "Z"  # a fraction longer than microseconds
+    expected = (parse_timestamp(stamp) - _EPOCH) // timedelta(microseconds=1)
+    assert epoch_us(stamp) == expected
+
+
+def test_epoch_us_refuses_what_is_no_timestamp() -> None:
+    for bad in ("2024-01-01", "0000-01-01T00:00:00.000Z", "2024-02-30T00:00:00Z", "x"):
+        assert epoch_us(bad) is None, bad

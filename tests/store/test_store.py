@@ -35,7 +35,7 @@ def rec(
     if labels:
         obj["labels"] = list(labels)
     data = orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
-    return Record(oid, type_, version, "2.1", revoked, data, observables, ())
+    return Record(oid, type_, version, "2.1", revoked, data, observables, (), None, None)
 
 
 @pytest.fixture

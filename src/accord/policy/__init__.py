@@ -1,11 +1,13 @@
 """Sovereign sharing agreements: the decision for every object that leaves a node.
 
 No I/O here: this package is part of Accord's pure core. It parses agreement
-documents (TOML text handed in by the service layer), knows the TLP 1.0 and
-2.0 marking definitions, decides for one object and one recipient whether
-the object is shared, shared redacted or withheld (with every reason), and
-makes the redacted outgoing copy. The service layer (``accord.service.egress``)
-loads the files, reads the store and applies the decision on every way out.
+documents (TOML text handed in by the service layer), decides for one object
+and one recipient whether the object is shared, shared redacted or withheld
+(with every reason; TLP levels as `accord.stix` reads the marking
+definitions), and makes the redacted outgoing copy. It also says which stored
+rows an agreement withholds for certain (`Withholds`), so that the store can
+leave them out of a page. The service layer (``accord.service.egress``) loads
+the files, reads the store and applies the decision on every way out.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from accord.policy._decide import (
 )
 from accord.policy._redact import KINDS, Removal, is_internal_address, redact_object, redact_text
 from accord.policy._screen import Screen
-from accord.policy._tlp import TLP1_IDS, TLP2_ID_OF, TLP2_IDS, TLP_IDS, Tlp, tlp_of_refs
+from accord.policy._withholds import Withholds, withholds
+from accord.stix import TLP1_IDS, TLP2_ID_OF, TLP2_IDS, TLP_IDS, Tlp, tlp_of_refs
 
 __all__ = [
     "ALL",
@@ -43,6 +46,7 @@ __all__ = [
     "Screen",
     "Tlp",
     "Verdict",
+    "Withholds",
     "check_book",
     "decide",
     "is_internal_address",
@@ -51,4 +55,5 @@ __all__ = [
     "redact_object",
     "redact_text",
     "tlp_of_refs",
+    "withholds",
 ]

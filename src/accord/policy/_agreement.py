@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from accord.exceptions import AgreementInvalid
 from accord.policy._redact import KINDS
-from accord.policy._tlp import Tlp
+from accord.stix import Tlp
 
 ALL = "*"
 Attribution = Literal["node", "anonymous"]

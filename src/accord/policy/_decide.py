@@ -21,8 +21,7 @@ import orjson
 from accord.exceptions import InvalidObject
 from accord.policy._agreement import Agreement, Inbound
 from accord.policy._redact import Removal, is_internal_address, redact_object
-from accord.policy._tlp import TLP_IDS, Tlp, tlp_of_refs
-from accord.stix import parse_timestamp, prepare
+from accord.stix import TLP_IDS, Tlp, parse_timestamp, prepare, tlp_of_refs
 
 # Types that are nothing but personal data: with their transform on, they stay home.
 PERSONAL_TYPES = {"email-addr": "email", "user-account": "user-account"}

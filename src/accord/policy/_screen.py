@@ -45,7 +45,7 @@ from accord.policy._decide import (
     _embargoed,
 )
 from accord.policy._redact import _text_kinds
-from accord.policy._tlp import TLP_IDS, tlp_of_refs
+from accord.stix import TLP_IDS, tlp_of_refs
 
 # Types whose decision needs more than the bytes show: membership, sightings, the
 # markings themselves, objects that are nothing but personal data, certificates.

@@ -38,9 +38,11 @@ from accord.policy import (
     Recipient,
     Screen,
     Verdict,
+    Withholds,
     check_book,
     decide,
     parse_agreement,
+    withholds,
 )
 from accord.service.node import Node
 from accord.store import (
@@ -299,6 +301,16 @@ class Gate:
             None if every_reason else text,
             every_reason,
         )
+
+    def withheld(self) -> Withholds | None:
+        """The rows a page may leave out: the agreement withholds them whatever else holds.
+
+        Told by the store's type, tlp and created columns (`accord.policy.Withholds`);
+        the rows kept still pass `filter`.
+        """
+        if self.mode != "policy" or self.agreement is None:
+            return None
+        return withholds(self.agreement, self.now)
 
     def filter(self, items: Sequence[PageItem]) -> list[PageItem]:
         """The items that may go, as they go (a redacted copy's bytes in place of the stored)."""

@@ -329,6 +329,8 @@ def _page(node: Node, query: PageQuery, gate: Gate | None = None) -> PageOut:
     if gate is None:
         page = node.store.collection_page(query)
         return PageOut(page.items, page.more)
+    # What the agreement withholds for certain the store leaves out (never read).
+    query = replace(query, withheld=gate.withheld())
     served: list[PageItem] = []
     after, chunk, scanned = query.after, query.limit + 1, 0
     while True:

@@ -6,8 +6,9 @@ No I/O here: this package is part of Accord's pure core (it imports nothing from
 :func:`prepare` is the door every object comes in by: it validates one parsed
 object against STIX 2.1 (every SDO, SRO, SCO and meta object type, custom
 objects and custom properties), lifts STIX 2.0 to 2.1, and returns a
-:class:`Record`: id, type, version key, canonical JSON bytes and the
-observable values for the value index.
+:class:`Record`: id, type, version key, canonical JSON bytes, the
+observable values for the value index, and the object's TLP level and
+``created`` time (the TLP 1.0 and 2.0 marking definitions are here too).
 
 Lifting STIX 2.0 to 2.1 (each change is listed in ``Record.notes``):
 
@@ -35,15 +36,22 @@ from accord.stix._ids import is_identifier, is_type_name
 from accord.stix._normalize import normalize_query
 from accord.stix._record import Record, prepare
 from accord.stix._timestamps import parse_timestamp, version_key
+from accord.stix._tlp import TLP1_IDS, TLP2_ID_OF, TLP2_IDS, TLP_IDS, Tlp, tlp_of_refs
 from accord.stix._types import STIX_TYPES
 
 __all__ = [
     "STIX_TYPES",
+    "TLP1_IDS",
+    "TLP2_IDS",
+    "TLP2_ID_OF",
+    "TLP_IDS",
     "Record",
+    "Tlp",
     "is_identifier",
     "is_type_name",
     "normalize_query",
     "parse_timestamp",
     "prepare",
+    "tlp_of_refs",
     "version_key",
 ]

@@ -9,7 +9,8 @@ import orjson
 from accord.exceptions import InvalidObject
 from accord.stix._observables import INDEXED_TYPES, observables
 from accord.stix._timestamps import GOOD as _GOOD_TS
-from accord.stix._timestamps import timestamp_key
+from accord.stix._timestamps import epoch_us, timestamp_key
+from accord.stix._tlp import tlp_of_refs
 from accord.stix._validate import validate
 
 __all__ = ["Record", "prepare"]
@@ -32,6 +33,14 @@ class Record(NamedTuple):
         data: canonical JSON bytes of the (lifted) object, keys sorted.
         observables: ``(kind, normalised value)`` pairs for the value index, deduplicated.
         notes: human notes, e.g. what lifting from 2.0 changed; usually empty.
+        tlp: the strictest TLP level among ``object_marking_refs`` (a `Tlp`
+            value; ``None``: no TLP marking there).
+        created: ``created`` in microseconds since the epoch (`epoch_us`);
+            ``None`` without a ``created`` timestamp.
+
+    ``tlp`` and ``created`` are what a sharing agreement's ceiling and embargo
+    look at: the store keeps them in columns so that a page can leave out what
+    an agreement withholds for certain (see `accord.policy.Withholds`).
     """
 
     id: str
@@ -42,6 +51,8 @@ class Record(NamedTuple):
     data: bytes
     observables: tuple[tuple[str, str], ...]
     notes: tuple[str, ...]
+    tlp: int | None
+    created: int | None
 
 
 def prepare(obj: object, *, bundle_spec_version: str | None = None) -> Record:
@@ -64,6 +75,9 @@ def prepare(obj: object, *, bundle_spec_version: str | None = None) -> Record:
     if stamp is None:
         stamp = obj.get("created")
     obj_type = obj["type"]
+    created = obj.get("created")
+    refs = obj.get("object_marking_refs")  # a list where present (validated)
+    level = tlp_of_refs(refs) if type(refs) is list else None
     try:
         data = orjson.dumps(obj, option=_SORTED)
     except orjson.JSONEncodeError as exc:
@@ -80,5 +94,7 @@ def prepare(obj: object, *, bundle_spec_version: str | None = None) -> Record:
             data,
             observables(obj) if obj_type in INDEXED_TYPES else (),
             notes,
+            None if level is None else int(level),
+            epoch_us(created) if type(created) is str else None,
         ),
     )

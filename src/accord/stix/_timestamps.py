@@ -15,10 +15,11 @@ up to the ninth digit, which no real producer exceeds.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 __all__ = [
     "GOOD",
+    "epoch_us",
     "fraction_digits",
     "key_of",
     "parse_timestamp",
@@ -170,3 +171,37 @@ def parse_timestamp(value: str) -> datetime:
         return datetime(year, month, day, hour, minute, second, micro, tzinfo=UTC)
     except ValueError as exc:  # year 0000, which RFC 3339 allows and datetime does not
         raise ValueError(f"{value!r}: {exc}") from None
+
+
+_EPOCH_NAIVE = datetime(1970, 1, 1)
+_US = timedelta(microseconds=1)
+
+
+def epoch_us(value: str) -> int | None:
+    """A STIX timestamp as microseconds since the Unix epoch, as `parse_timestamp` reads it.
+
+    A leap second (``:60``) is ``:59.999999`` and a fraction beyond microseconds
+    is cut off, so the whole seconds order as the first 19 characters of the
+    text do.
+
+    Args:
+        value: the string to read.
+
+    Returns:
+        The microseconds, or None when ``value`` is not a STIX timestamp with a
+        time of day (a bare date is not), or names year 0000.
+    """
+    key = timestamp_key(value)
+    if key is None:
+        return None
+    # The version key has a nine-digit fraction: its first 26 characters are ISO 8601
+    # to the microsecond, which datetime reads at C speed.
+    try:
+        return (datetime.fromisoformat(key[:26]) - _EPOCH_NAIVE) // _US
+    except ValueError:
+        if key[17:19] != "60":
+            return None  # year 0000: RFC 3339 allows it, datetime (and parse_timestamp) not
+    try:
+        return (datetime.fromisoformat(key[:17] + "59.999999") - _EPOCH_NAIVE) // _US
+    except ValueError:
+        return None

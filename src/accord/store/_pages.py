@@ -27,6 +27,7 @@ from sqlalchemy import (
     select,
 )
 
+from accord.policy import Withholds
 from accord.store import _schema as s
 from accord.store._base import StoredObject
 
@@ -44,6 +45,9 @@ class PageQuery:
         ids / types / spec_versions: ``match[id]``, ``match[type]``, ``match[spec_version]``.
         versions: ``match[version]``: any of "last", "first", "all" and version keys.
         limit: page size; one more row is read to tell whether there is more.
+        withheld: rows a sharing agreement withholds for certain, left out of
+            the page (by their type, tlp and created columns); the rest still
+            go through the agreement's gate.
     """
 
     collection_pk: int
@@ -54,6 +58,7 @@ class PageQuery:
     versions: tuple[str, ...] = ("last",)
     spec_versions: tuple[str, ...] = ()
     limit: int = 1000
+    withheld: Withholds | None = None
 
 
 class PageItem(NamedTuple):
@@ -103,6 +108,27 @@ def _version_filter(q: PageQuery) -> ColumnElement[bool] | None:
     return or_(*conds)
 
 
+def _kept(w: Withholds) -> ColumnElement[bool] | None:
+    """The rows `Withholds.row` does not name, in SQL (every value a named parameter)."""
+    o = s.objects
+    conds: list[ColumnElement[bool]] = []
+    if w.types_allowed:
+        conds.append(_in(o.c.type, "allow", w.types_allowed))
+    if w.types_excluded:
+        conds.append(~_in(o.c.type, "exclude", w.types_excluded))
+    rules: list[ColumnElement[bool]] = []
+    if w.ceiling is not None:
+        level = and_(o.c.tlp.is_not(None), o.c.tlp <= bindparam("ceiling", w.ceiling))
+        rules.append(level if w.unmarked else or_(o.c.tlp.is_(None), level))
+    if w.created_from is not None:
+        rules.append(or_(o.c.created.is_(None), o.c.created < bindparam("cutoff", w.created_from)))
+    if rules:
+        conds.append(
+            or_(_in(o.c.type, "exempt", w.exempt), and_(*rules)) if w.exempt else and_(*rules)
+        )
+    return and_(*conds) if conds else None
+
+
 def page_select(q: PageQuery, *, columns: tuple[Any, ...] | None = None) -> Select[Any]:
     """The SELECT for one page (limit + 1 rows).
 
@@ -137,6 +163,9 @@ def page_select(q: PageQuery, *, columns: tuple[Any, ...] | None = None) -> Sele
     versions = _version_filter(q)
     if versions is not None:
         stmt = stmt.where(versions)
+    kept = _kept(q.withheld) if q.withheld is not None else None
+    if kept is not None:
+        stmt = stmt.where(kept)
     return stmt.order_by(co.c.added).limit(q.limit + 1)
 
 
@@ -144,7 +173,20 @@ def _shape(q: PageQuery) -> tuple[object, ...]:
     """What the SQL text of a page depends on: which filters, how many values, the limit."""
     lower = bool(q.after or q.added_after)
     words = tuple(v if v in VERSION_WORDS else "" for v in q.versions)
-    return (lower, len(q.ids), len(q.types), len(q.spec_versions), words, q.limit)
+    w = q.withheld
+    held = (
+        (
+            len(w.types_allowed),
+            len(w.types_excluded),
+            w.ceiling is not None,
+            w.unmarked,
+            w.created_from is not None,
+            len(w.exempt),
+        )
+        if w is not None
+        else None
+    )
+    return (lower, len(q.ids), len(q.types), len(q.spec_versions), words, q.limit, held)
 
 
 def _values(q: PageQuery) -> dict[str, object]:
@@ -155,6 +197,18 @@ def _values(q: PageQuery) -> dict[str, object]:
         values.update((f"{name}_{i}", v) for i, v in enumerate(given))
     keys = [v for v in q.versions if v not in VERSION_WORDS]
     values.update((f"key_{i}", v) for i, v in enumerate(keys))
+    w = q.withheld
+    if w is not None:
+        for name, given in (
+            ("allow", w.types_allowed),
+            ("exclude", w.types_excluded),
+            ("exempt", w.exempt),
+        ):
+            values.update((f"{name}_{i}", v) for i, v in enumerate(given))
+        if w.ceiling is not None:
+            values["ceiling"] = w.ceiling
+        if w.created_from is not None:
+            values["cutoff"] = w.created_from
     return values
 
 

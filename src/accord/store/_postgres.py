@@ -26,8 +26,9 @@ class PostgresStore(SqlStore):
     """The store on a PostgreSQL server."""
 
     _sql_insert_objects = (
-        "INSERT INTO objects (added, id, type, version, spec_version, revoked, source_pk, data)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (id, version) DO NOTHING"
+        "INSERT INTO objects"
+        " (added, id, type, version, spec_version, revoked, source_pk, data, tlp, created)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (id, version) DO NOTHING"
     )
     _sql_insert_observables = (
         "INSERT INTO observables (value, object_added, kind) VALUES (%s, %s, %s)"

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -243,3 +244,11 @@ agreement_log = Table(
     Column("recorded", BigInteger, nullable=False),
 )
 Index("ix_agreement_log_name", agreement_log.c.name)
+
+# -- what a sharing agreement's ceiling and embargo read (migration 0006) ------------
+
+# The strictest TLP level among object_marking_refs (accord.stix.Tlp; NULL: none),
+# and `created` in microseconds (NULL: none): Record.tlp and Record.created. A
+# page through an agreement leaves out the rows these show it withholds.
+objects.append_column(Column("tlp", SmallInteger, nullable=True))
+objects.append_column(Column("created", BigInteger, nullable=True))

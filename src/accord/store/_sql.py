@@ -101,7 +101,7 @@ class SqlWriter(Writer):
         for rec in records:
             # Unpacked, not read by attribute: batches from the parser process
             # arrive as plain tuples in Record's field order (see service/_prepare).
-            rid, rtype, version, spec_version, revoked, data, _, _ = rec
+            rid, rtype, version, spec_version, revoked, data, _, _, tlp, created = rec
             key = (rid, version)
             first = batch.get(key)
             if first is not None:
@@ -112,7 +112,9 @@ class SqlWriter(Writer):
                 continue
             added += 1
             batch[key] = (added, rec)
-            rows.append((added, rid, rtype, version, spec_version, revoked, source_pk, data))
+            rows.append(
+                (added, rid, rtype, version, spec_version, revoked, source_pk, data, tlp, created)
+            )
         try:
             inserted = conn.exec_driver_sql(store._sql_insert_objects, rows).rowcount
             new = list(batch.values())

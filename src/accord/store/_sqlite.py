@@ -60,8 +60,8 @@ class SqliteStore(SqlStore):
 
     _sql_insert_objects = (
         "INSERT OR IGNORE INTO objects"
-        " (added, id, type, version, spec_version, revoked, source_pk, data)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        " (added, id, type, version, spec_version, revoked, source_pk, data, tlp, created)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     )
     _sql_insert_observables = (
         "INSERT OR IGNORE INTO observables (value, object_added, kind) VALUES (?, ?, ?)"

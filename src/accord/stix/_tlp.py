@@ -14,6 +14,9 @@ Two generations of TLP reach a node:
 TLP 1.0 WHITE is TLP 2.0 CLEAR; the other TLP 1.0 levels map to the TLP 2.0
 level of the same name. An object may carry several TLP markings (a producer
 that adds the 2.0 one beside the 1.0 one); the strictest one counts.
+
+The levels live here, in the STIX envelope, because `prepare` records each
+version's level for the store (``Record.tlp``); `accord.policy` decides with them.
 """
 
 from __future__ import annotations
@@ -83,7 +86,12 @@ TLP2_ID_OF: dict[Tlp, str] = {level: mid for mid, level in TLP2_IDS.items()}
 
 
 def tlp_of_refs(refs: Iterable[object]) -> Tlp | None:
-    """The strictest TLP level among marking references (``None``: no TLP marking)."""
+    """The strictest TLP level among marking references (``None``: no TLP marking).
+
+    Args:
+        refs: marking-definition ids (an object's ``object_marking_refs``);
+            anything that is no TLP marking's id is passed over.
+    """
     found: Tlp | None = None
     for ref in refs:
         level = TLP_IDS.get(ref) if isinstance(ref, str) else None
