@@ -1,9 +1,11 @@
 """The screen (verdicts from a stored version's columns and bytes) against `decide`.
 
 Whatever the screen settles must be what `decide` gives the parsed object: a
-version it shares goes as stored (so `decide` must share it unchanged), and a
-version it withholds `decide` withholds. What it cannot settle it leaves to
-`decide` (None), which is always allowed.
+version it shares goes as stored (so `decide` must share it unchanged), a
+version it withholds `decide` withholds, and a version it finds only the text
+transforms may change goes as `Screen.outgoing` makes it: byte for byte
+`decide`'s copy, or as stored where `decide` shares it unchanged. What it
+cannot settle it leaves to `decide` (None), which is always allowed.
 """
 
 from __future__ import annotations
@@ -90,6 +92,11 @@ def screened_agreements(draw: st.DrawFn) -> Agreement:
 def _quick_and_slow(
     page: list[Planted], agreement: Agreement, recipient: Recipient
 ) -> list[tuple[Verdict | None, Verdict, bytes, bytes | None]]:
+    """(the screen's verdict, decide's, the stored bytes, decide's copy) per version.
+
+    Where the screen says SHARE_REDACTED, its verdict is checked here against
+    `decide`'s with the bytes `outgoing` makes, and given as `decide`'s own.
+    """
     records = [prepare(p.obj) for p in page]
     screen = Screen(agreement, recipient, CONTEXT, NOW)
     quick = screen.verdicts(
@@ -99,6 +106,13 @@ def _quick_and_slow(
     for r, q in zip(records, quick, strict=True):
         text = r.data.decode()
         d = decide(orjson.loads(text), agreement, recipient, CONTEXT, NOW, None, text, False)
+        if q is Verdict.SHARE_REDACTED:
+            sent = screen.outgoing(r.data)
+            if sent is None:
+                assert d.verdict is Verdict.SHARE and d.data is None
+                q = Verdict.SHARE
+            else:
+                assert d.verdict is Verdict.SHARE_REDACTED and sent == d.data
         out.append((q, d.verdict, r.data, d.data))
     return out
 
@@ -189,10 +203,15 @@ def test_plain_versions_are_settled_without_a_parse() -> None:
     assert _one(_indicator()) is Verdict.SHARE
     assert _one(_indicator(object_marking_refs=[AMBER_V1])) is Verdict.WITHHOLD
     assert _one(_indicator(labels=["scanner"])) is Verdict.WITHHOLD
-    assert _one(_indicator(description="from 10.20.30.40")) is None  # redaction: decide
-    assert _one(_indicator(description="mail bob@corp.example")) is None
+    # Redaction of the text alone: `outgoing` makes the copy.
+    assert _one(_indicator(description="from 10.20.30.40")) is Verdict.SHARE_REDACTED
+    assert _one(_indicator(description="mail bob@corp.example")) is Verdict.SHARE_REDACTED
     for v6 in ("fd12:abcd::17", "::1", "fe80:1:2:3:4:5:6:7"):
-        assert _one(_indicator(description=f"beacon to {v6} seen")) is None
+        assert _one(_indicator(description=f"beacon to {v6} seen")) is Verdict.SHARE_REDACTED
+    # An escape in the text, or a reference that leaves the copy: `decide` redacts.
+    assert _one(_indicator(description="a\nbob@corp.example")) is None
+    ref = _indicator(description="bob@corp.example", x_ref=f"email-addr--{uuid.UUID(int=3)}")
+    assert _one(ref) is None
     recent = (NOW - timedelta(hours=2)).strftime(STIX_TIME)
     assert _one(_indicator(created=recent, modified=recent)) is Verdict.WITHHOLD
     malware = {
@@ -222,6 +241,24 @@ def test_another_spelling_of_the_text_is_left_to_decide() -> None:
     assert orjson.loads(respelled) == orjson.loads(r.data)
     screen = Screen(GREEN, CERT_B, CONTEXT, NOW)
     assert screen.verdict(r.type, r.version, respelled) is None
+
+
+def test_outgoing_makes_decides_copy_and_nothing_where_decide_changes_nothing() -> None:
+    screen = Screen(GREEN, CERT_B, CONTEXT, NOW)
+    r = prepare(_indicator(description="mail bob@corp.example from 10.1.2.3, see 10.1.2.300"))
+    assert screen.verdict(r.type, r.version, r.data) is Verdict.SHARE_REDACTED
+    sent = screen.outgoing(r.data)
+    assert sent is not None and b"bob@" not in sent and b"10.1.2.3," not in sent
+    assert orjson.loads(sent)["description"] == (
+        "mail [redacted-email] from [redacted-address], see 10.1.2.300"
+    )
+    text = r.data.decode()
+    d = decide(orjson.loads(text), GREEN, CERT_B, CONTEXT, NOW, None, text, False)
+    assert d.data == sent
+    # Something like an address, that is none: shared as stored.
+    plain = prepare(_indicator(description="build 10.1.2.300 @ noon"))
+    assert screen.verdict(plain.type, plain.version, plain.data) is Verdict.SHARE_REDACTED
+    assert screen.outgoing(plain.data) is None
 
 
 def test_a_timestamp_is_no_internal_address() -> None:

@@ -9,6 +9,9 @@ from the version's columns (type, id, version) and its stored bytes alone:
 - ``SHARE``: no rule can withhold it and nothing in it can change (the stored
   bytes go as they are);
 - ``WITHHOLD``: a rule withholds it for certain;
+- ``SHARE_REDACTED``: no rule withholds it and only the text transforms may
+  change it (an SDO or SRO whose bytes hold something a transform may take
+  out): `Screen.outgoing` gives what goes, as `decide` would make it;
 - ``None``: the bytes cannot settle it; the caller parses and calls `decide`.
 
 Every answer is the verdict `decide` gives (tests/policy/test_screen.py checks
@@ -44,8 +47,8 @@ from accord.policy._decide import (
     _embargo_cutoff,
     _embargoed,
 )
-from accord.policy._redact import _text_kinds
-from accord.stix import TLP_IDS, tlp_of_refs
+from accord.policy._redact import _text_kinds, might_redact, redact_text
+from accord.stix import STIX_TYPES, TLP_IDS, tlp_of_refs
 
 # Types whose decision needs more than the bytes show: membership, sightings, the
 # markings themselves, objects that are nothing but personal data, certificates.
@@ -59,7 +62,9 @@ _PARSED_TYPES = frozenset(
         *_ADDRESS_TYPES,
     }
 )
-_MARKING_RE = re.compile(rb"marking-definition--[0-9a-fA-F-]{36}")
+# Types every stored version of which has a `created` (STIX 2.1 §3.2: SDOs and SROs):
+# `decide` redacts their JSON text whole, which `outgoing` does too.
+_CREATED_TYPES = frozenset(t for t, rule in STIX_TYPES.items() if "created" in rule.required)
 _V6_HINT = re.compile(rb":(?::|[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:)")  # "::" or three groups
 # `_redact._INTERNAL_V4_HINT` with the rest of a dotted quad (`might_redact` needs one).
 _V4_HINT = re.compile(rb"1(?:0|27|92\.168|72\.(?:1[6-9]|2\d|3[01])|69\.254)\.\d{1,3}\.\d{1,3}")
@@ -73,7 +78,7 @@ class _Compiled:
     above: frozenset[bytes]  # TLP marking ids above the ceiling
     unmarked_above: bool  # an object without a TLP marking is withheld
     residency: frozenset[bytes]  # residency marking ids
-    telling: frozenset[bytes]  # the marking ids a rule looks at (the others change nothing)
+    telling: re.Pattern[bytes] | None  # the marking ids a rule looks at (others change nothing)
     labels_required: tuple[bytes, ...]  # as JSON strings: b'"label"'
     labels_excluded: tuple[bytes, ...]
     by_content: bool  # min_confidence: left to `decide`
@@ -81,7 +86,7 @@ class _Compiled:
     # Needles that mean the copy may change: created_by_ref under anonymity, references
     # to objects that stay home (b'"email-addr--'), the free-text fields replaced whole.
     changes: tuple[bytes, ...]
-    text_kinds: frozenset[str]
+    text_kinds: tuple[str, ...]
 
 
 def _compile(agreement: Agreement, recipient: Recipient, ctx: Context) -> _Compiled:
@@ -91,12 +96,14 @@ def _compile(agreement: Agreement, recipient: Recipient, ctx: Context) -> _Compi
     tlp = frozenset(m.encode() for m in TLP_IDS)
     above = frozenset(m.encode() for m, lv in TLP_IDS.items() if lv > agreement.ceiling)
     residency = frozenset(m.encode() for m in ctx.residency)
+    telling = sorted(above | residency | (tlp if agreement.unmarked > agreement.ceiling else set()))
     return _Compiled(
         withheld_types=frozenset(withheld),
         above=above,
         unmarked_above=agreement.unmarked > agreement.ceiling,
         residency=residency,
-        telling=above | residency | (tlp if agreement.unmarked > agreement.ceiling else set()),
+        # One pass finds them all: the engine skips ahead to "marking-definition--".
+        telling=re.compile(b"|".join(re.escape(m) for m in telling)) if telling else None,
         labels_required=tuple(orjson.dumps(x) for x in sorted(agreement.labels_required)),
         labels_excluded=tuple(orjson.dumps(x) for x in sorted(agreement.labels_excluded)),
         by_content=agreement.min_confidence is not None,
@@ -106,7 +113,7 @@ def _compile(agreement: Agreement, recipient: Recipient, ctx: Context) -> _Compi
             *(f'"{t}--'.encode() for t, k in PERSONAL_TYPES.items() if k in kinds),
             *(orjson.dumps(f) + b":" for f in agreement.redact_fields),
         ),
-        text_kinds=frozenset(_text_kinds(kinds)),
+        text_kinds=_text_kinds(kinds),
     )
 
 
@@ -193,11 +200,9 @@ class Screen:
         on = _Scan(buf, starts)
         esc = on.escapes()
         marks: dict[int, set[bytes]] = {}
-        telling = c.telling
-        for m in _MARKING_RE.finditer(buf):
-            mid = m.group()
-            if mid in telling:
-                marks.setdefault(on.index(m.start()), set()).add(mid)
+        if c.telling is not None:
+            for m in c.telling.finditer(buf):
+                marks.setdefault(on.index(m.start()), set()).add(m.group())
         required = [on.needle(x) for x in c.labels_required]
         excluded: set[int] = set()
         for x in c.labels_excluded:
@@ -296,8 +301,36 @@ class Screen:
         if i in changes:
             return None
         if i in hints:
-            return None  # a transform may find something: `decide` redacts
+            # A transform may find something in the text: `outgoing` redacts it as
+            # `decide` does (the JSON text whole), where `decide` would do just that.
+            if otype in _CREATED_TYPES and b"\\" not in data:
+                return Verdict.SHARE_REDACTED
+            return None
         return Verdict.SHARE
+
+    def outgoing(self, data: bytes) -> bytes | None:
+        """What goes for a version the screen found ``SHARE_REDACTED``: `decide`'s copy.
+
+        Only the text transforms can change such a version (no rule withholds
+        it, nothing else in it changes), and its JSON text has no escape: the
+        transforms run over the text whole, as `decide` runs them.
+
+        Args:
+            data: the stored canonical JSON bytes.
+
+        Returns:
+            The redacted copy's canonical bytes, or None when the transforms
+            find nothing (the version goes as stored).
+        """
+        text = data.decode()
+        kinds = self._c.text_kinds
+        if not might_redact(text, self._kinds):
+            return None
+        new = redact_text(text, kinds, [], "")
+        if new == text:
+            return None
+        # As `decide` writes a copy whose free text alone changed.
+        return orjson.dumps(orjson.loads(new), option=orjson.OPT_SORT_KEYS)
 
     def _hints(self, on: _Scan, n: int) -> set[int]:
         """The versions where a text transform might find something (`decide` redacts).

@@ -346,6 +346,15 @@ class Gate:
                 if quick is Verdict.WITHHOLD:
                     counts.withheld += 1
                     continue
+                if quick is Verdict.SHARE_REDACTED:
+                    data = screen.outgoing(obj.data)
+                    if data is None:
+                        counts.shared += 1
+                        out.append(item)
+                    else:
+                        counts.redacted += 1
+                        out.append(PageItem(item.date_added, _with_data(obj, data)))
+                    continue
             # The rest: Gate.decide inlined, first reason only.
             text = obj.data.decode()
             origin = self._origin(sources) if sources else None
