@@ -1,0 +1,455 @@
+"""One ``[...]`` observation expression written as a Python function, for ``match()``.
+
+The interpreted evaluator (:mod:`accord.patterns._evaluate`) walks closures per
+comparison, per observation and per root object; for one pattern against one
+small input that walk costs more than the tests themselves. For the common
+observation expressions (comparisons joined by ``OR``, and ``AND`` of
+comparisons, inside one ``[...]``) this module writes one function instead:
+
+- it loops over the prepared input's objects of the comparison's type only
+  (:class:`accord.patterns._match.Prepared` keeps them by type; for an input of
+  one observation, the common case, as plain tuples);
+- each object path becomes nested ``if``/``for`` statements (plain keys, ``[*]``,
+  ``[n]``, and one reference or ``_refs[*]`` on the root's own property), or,
+  where steps can raise in another order, the evaluator's own step-by-step lists
+  and helpers (`_deref`, `_suffixed`);
+- the common tests are inline (a string or an integer compared with ``==``,
+  membership of a string in a frozenset, an ASCII string against the compiled
+  LIKE regex), each guarded by the value's exact type, and every other value goes
+  through the evaluator's own test (`_predicate`), so the answers, the first
+  binding and the errors are the evaluator's.
+
+The source text depends on the expression's shape only (object types, keys and
+literals are arguments of a factory), so one ``compile`` serves every pattern of
+that shape; a pattern's first call only builds the source and calls the cached
+factory. The values are the defaults of the generated functions (read as local
+variables), and type names and keys are interned, so that dictionary lookups
+find the very object the data's keys mostly are.
+
+Where any test can raise (references that are not strings, a timestamp literal
+against a string that is not one, ISSUBSET), every comparison is evaluated over
+every object, in the evaluator's order, before the answer is chosen, as the
+evaluator does; otherwise the function returns at the first binding. A
+comparison whose path and test can both raise, and expressions with an ``OR``
+inside an ``AND``, are left to the evaluator.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import unicodedata
+from collections.abc import Callable
+from typing import Any
+
+from accord.patterns._ast import Comparison, ComparisonExpr, CompoundComparison, Exists, Literal
+from accord.patterns._evaluate import (
+    _INDEX,
+    _KEY,
+    _KEY_SUFFIXED,
+    _REF,
+    _REFS,
+    _STAR_STEP,
+    _deref,
+    _deref_lists,
+    _plan,
+    _predicate,
+    _suffixed,
+)
+from accord.patterns._values import like_to_regex, literal_value
+
+__all__ = ["Runner", "compile_expression"]
+
+Runner = Callable[[Any], list[dict[str, Any]]]
+"""A compiled pattern for ``match()``: the prepared input to the matching SDOs."""
+
+Leaf = Comparison | Exists
+
+_HELPERS: dict[str, Any] = {
+    "DEREF": _deref,
+    "DEREFL": _deref_lists,
+    "SUF": _suffixed,
+}
+_FACTORIES: dict[str, Callable[..., Runner]] = {}
+_FACTORIES_MAX = 1_024  # shapes
+
+
+def _terms(expr: ComparisonExpr) -> list[list[Leaf]] | None:
+    """The expression as ORed terms of ANDed comparisons, or None (an OR under an AND)."""
+    if isinstance(expr, CompoundComparison) and expr.op == "OR":
+        lhs, rhs = _terms(expr.lhs), _terms(expr.rhs)
+        return None if lhs is None or rhs is None else lhs + rhs
+    leaves = _conjuncts(expr)
+    return None if leaves is None else [leaves]
+
+
+def _conjuncts(expr: ComparisonExpr) -> list[Leaf] | None:
+    if isinstance(expr, CompoundComparison):
+        if expr.op != "AND":
+            return None
+        lhs, rhs = _conjuncts(expr.lhs), _conjuncts(expr.rhs)
+        return None if lhs is None or rhs is None else lhs + rhs
+    return [expr]
+
+
+class _Source:
+    """The factory's source text and the values passed to it, in order."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.values: list[Any] = []
+        self.names: dict[str, str] = {}
+        self.tests: dict[tuple[int, str], str] = {}  # (id(leaf), variable) -> its test
+
+    def const(self, value: Any) -> str:
+        self.values.append(value)
+        return f"C{len(self.values) - 1}"
+
+    def name(self, value: str) -> str:
+        """A type name or a property key: interned, as the data's keys mostly are
+        (dict lookups then find the same object, and every pattern shares it)."""
+        name = self.names.get(value)
+        if name is None:
+            name = self.names[value] = self.const(sys.intern(value))
+        return name
+
+    def line(self, indent: int, text: str) -> None:
+        self.lines.append("    " * indent + text)
+
+
+class _Leaf:
+    """One comparison: its type, path steps, and whether its path or its test can raise."""
+
+    def __init__(self, leaf: Leaf, pattern: str) -> None:
+        self.leaf = leaf
+        self.pattern = pattern
+        path = leaf.path
+        self.type = path.object_type
+        self.plan = _plan(path)
+        self.path_raises = any(kind in (_REF, _REFS, _KEY_SUFFIXED) for kind, _ in self.plan)
+        self.pred = None if isinstance(leaf, Exists) else _predicate(leaf, pattern, None)
+        self.pred_raises = False
+        if isinstance(leaf, Comparison):
+            lits = (leaf.value,) if isinstance(leaf.value, Literal) else leaf.value
+            self.pred_raises = (
+                leaf.op in ("ISSUBSET", "ISSUPERSET")
+                or any(lit.kind == "ts" for lit in lits)
+                # LIKE decodes binary values (from _hex/_bin) as UTF-8
+                or (leaf.op == "LIKE" and any(k == _KEY_SUFFIXED for k, _ in self.plan))
+            )
+
+    @property
+    def raises(self) -> bool:
+        return self.path_raises or self.pred_raises
+
+
+def _test(src: _Source, leaf: _Leaf, x: str) -> str:
+    """An expression: whether value ``x`` passes the leaf's test (``NOT`` included).
+
+    Each inline form is exact for values of the type it checks for; every other
+    value goes through the evaluator's test.
+    """
+    key = (id(leaf), x)
+    test = src.tests.get(key)
+    if test is None:
+        test = src.tests[key] = _new_test(src, leaf, x)
+    return test
+
+
+def _new_test(src: _Source, leaf: _Leaf, x: str) -> str:
+    cmp = leaf.leaf
+    if leaf.pred is None:
+        return "True"
+    assert isinstance(cmp, Comparison)
+    pred = src.const(leaf.pred)
+    fallback = f"{pred}({x})"
+    op, neg = cmp.op, cmp.negated
+    if op in ("=", "!=") and isinstance(cmp.value, Literal) and cmp.value.kind in ("str", "int"):
+        lit = literal_value(cmp.value)
+        flip = (op == "!=") != neg
+        py_type = "str" if type(lit) is str else "int"
+        test = f"{x} {'!=' if flip else '=='} {src.const(lit)}"
+        return f"({test} if type({x}) is {py_type} else {fallback})"
+    if op == "IN" and not isinstance(cmp.value, Literal) and cmp.value:
+        lits = cmp.value
+        kinds = {lit.kind for lit in lits}
+        if kinds == {"str"} or kinds == {"int"}:
+            members = frozenset(literal_value(lit) for lit in lits)
+            py_type = "str" if kinds == {"str"} else "int"
+            return (
+                f"({x} {'not in' if neg else 'in'} {src.const(members)}"
+                f" if type({x}) is {py_type} else {fallback})"
+            )
+    if op in ("<", ">", "<=", ">=") and isinstance(cmp.value, Literal):
+        # ints with an int or float literal, strings with a string literal: Python's
+        # order is the evaluator's (_cmp) for these types
+        kind = cmp.value.kind
+        if kind in ("int", "float", "str"):
+            py_type = "str" if kind == "str" else "int"
+            test = f"{x} {op} {src.const(literal_value(cmp.value))}"
+            test = f"not ({test})" if neg else test
+            return f"({test} if type({x}) is {py_type} else {fallback})"
+    if op == "LIKE" and isinstance(cmp.value, Literal) and cmp.value.kind == "str":
+        # an ASCII string is its own NFC form
+        operand = unicodedata.normalize("NFC", literal_value(cmp.value))
+        regex = src.const(re.compile(like_to_regex(operand)).match)
+        return (
+            f"({regex}({x}) is {'' if neg else 'not '}None"
+            f" if type({x}) is str and {x}.isascii() else {fallback})"
+        )
+    return fallback
+
+
+def _depth_first(leaf: _Leaf) -> bool:
+    """Whether the path's values can be walked one at a time, as nested statements.
+
+    So they can when no step can raise, or when the one step that can (a
+    reference, ``_refs[*]``, ``_hex``/``_bin``) acts on the root's single value
+    (plain keys before it): it then raises where the evaluator's step-by-step
+    lists raise, and nothing after it can.
+    """
+    raising = [i for i, (kind, _) in enumerate(leaf.plan) if kind in (_REF, _REFS, _KEY_SUFFIXED)]
+    if not raising:
+        return True
+    if len(raising) > 1:
+        return False
+    i = raising[0]
+    if any(kind != _KEY for kind, _ in leaf.plan[:i]):
+        return False
+    # _refs without [*] gives lists of objects: left to the step-by-step form
+    followed = i + 1 < len(leaf.plan) and leaf.plan[i + 1][0] == _STAR_STEP
+    return leaf.plan[i][0] != _REFS or followed
+
+
+def _walk(src: _Source, leaf: _Leaf, i: int, var: str, indent: int, hit: list[str]) -> None:
+    """Nested statements over the values of a path (see `_depth_first`).
+
+    The values come in the order the evaluator lists them; ``hit`` runs for the
+    first that passes the test. A reference resolves in the observation ``obs``.
+    """
+    if i == len(leaf.plan):
+        src.line(indent, f"if {_test(src, leaf, var)}:")
+        for text in hit:
+            src.line(indent + 1, text)
+        return
+    kind, arg = leaf.plan[i]
+    nxt = f"v{i + 1}"
+    if kind == _STAR_STEP:
+        src.line(indent, f"if type({var}) is list:")
+        src.line(indent + 1, f"for {nxt} in {var}:")
+        _walk(src, leaf, i + 1, nxt, indent + 2, hit)
+        return
+    if kind == _INDEX:
+        if arg < 0 or i == 0:  # nothing selected: a negative index, or a list step on the root
+            src.line(indent, "pass")
+            return
+        index = src.const(arg)
+        src.line(indent, f"if type({var}) is list and len({var}) > {index}:")
+        src.line(indent + 1, f"{nxt} = {var}[{index}]")
+        _walk(src, leaf, i + 1, nxt, indent + 1, hit)
+        return
+    key = src.name(arg)
+    guard = f"{key} in {var}" if i == 0 else f"type({var}) is dict and {key} in {var}"
+    src.line(indent, f"if {guard}:")
+    if kind == _KEY:
+        src.line(indent + 1, f"{nxt} = {var}[{key}]")
+        _walk(src, leaf, i + 1, nxt, indent + 1, hit)
+    elif kind == _KEY_SUFFIXED:
+        src.line(indent + 1, f"{nxt} = SUF({key}, {var}[{key}])")
+        _walk(src, leaf, i + 1, nxt, indent + 1, hit)
+    elif kind == _REF:
+        # the evaluator's errors, from its own helper, for a reference that is not a string
+        src.line(indent + 1, f"r = {var}[{key}]")
+        src.line(indent + 1, "if not isinstance(r, str):")
+        src.line(indent + 2, f"DEREF(obs, [r], {key}, {src.const(leaf.pattern)})")
+        src.line(indent + 1, f"for {nxt} in obs.resolve(r):")
+        _walk(src, leaf, i + 1, nxt, indent + 2, hit)
+    else:  # _refs[*]: the objects its references resolve to, in order
+        assert kind == _REFS
+        pattern = src.const(leaf.pattern)
+        nxt = f"v{i + 2}"
+        src.line(indent + 1, f"r = {var}[{key}]")
+        src.line(indent + 1, "if not isinstance(r, list):")
+        src.line(indent + 2, f"DEREFL(obs, [r], {key}, {pattern})")
+        src.line(indent + 1, f"for {nxt} in DEREF(obs, r, {key}, {pattern}):")
+        _walk(src, leaf, i + 2, nxt, indent + 2, hit)
+
+
+def _leaf_function(src: _Source, leaf: _Leaf, name: str) -> None:
+    """``def name(v0[, obs])``: whether a root object passes one comparison.
+
+    A path that is not walked value by value (`_depth_first`) is evaluated step by
+    step over lists of values, as the evaluator's selector does (every reference
+    of a step resolved before the next step), and then tested. A path with
+    references takes the root's observation, which resolves them.
+    """
+    args = "v0, obs" if leaf.path_raises else "v0"
+    src.line(1, f"def {name}({args}{{params}}):")
+    if _depth_first(leaf):
+        _walk(src, leaf, 0, "v0", 2, ["return True"])
+        src.line(2, "return False")
+        return
+    src.line(2, "vs = [v0]")
+    for kind, arg in leaf.plan:
+        if kind == _STAR_STEP:
+            src.line(2, "vs = [y for v in vs if type(v) is list for y in v]")
+        elif kind == _INDEX:
+            n = src.const(arg)
+            src.line(2, f"vs = [v[{n}] for v in vs if type(v) is list and 0 <= {n} < len(v)]")
+        else:
+            key = src.name(arg)
+            value = f"SUF({key}, v[{key}])" if kind == _KEY_SUFFIXED else f"v[{key}]"
+            src.line(2, f"vs = [{value} for v in vs if type(v) is dict and {key} in v]")
+            if kind in (_REF, _REFS):
+                helper = "DEREF" if kind == _REF else "DEREFL"
+                src.line(2, f"if vs: vs = {helper}(obs, vs, {key}, {src.const(leaf.pattern)})")
+        src.line(2, "if not vs: return False")
+    src.line(2, "for x in vs:")
+    src.line(3, f"if {_test(src, leaf, 'x')}: return True")
+    src.line(2, "return False")
+
+
+class _Mode:
+    """How the function body reads the prepared input: one observation, or several.
+
+    One observation (the common input) has its objects by type as tuples
+    (``Prepared.single``); several have (observation index, object) pairs
+    (``Prepared.by_type``).
+    """
+
+    def __init__(self, single: bool) -> None:
+        self.single = single
+        self.target = "v0" if single else "idx, v0"
+        self.obs = "O0" if single else "O[idx]"
+
+    def found(self, idx: str) -> str:
+        """The answer: the SDO of the observation ``idx`` (an expression) in a list."""
+        return "[P.single_sdo]" if self.single else f"[O[{idx}].sdo]"
+
+
+def _body(src: _Source, terms: list[list[_Leaf]], names: dict[int, str], mode: _Mode) -> None:
+    exhaustive = any(leaf.raises for term in terms for leaf in term)
+    if not exhaustive:
+        # No test can raise: the first term to bind answers.
+        for term in terms:
+            if len({leaf.type for leaf in term}) > 1:
+                continue  # one root object has one type: this term binds nothing
+            src.line(2, f"for {mode.target} in T.get({src.name(term[0].type)}, E):")
+            if len(term) == 1:
+                _walk(src, term[0], 0, "v0", 3, [f"return {mode.found('idx')}"])
+            else:
+                calls = " and ".join(f"{names[id(leaf)]}(v0)" for leaf in term)
+                src.line(3, f"if {calls}:")
+                src.line(4, f"return {mode.found('idx')}")
+        src.line(2, "return []")
+        return
+    # Every comparison over every object, in the evaluator's order (its errors).
+    results: dict[int, str] = {}
+    for term in terms:
+        for leaf in term:
+            fn = names[id(leaf)]
+            call = f"{fn}(v0, {mode.obs})" if leaf.path_raises else f"{fn}(v0)"
+            objects = f"T.get({src.name(leaf.type)}, E)"
+            if len(term) == 1:
+                first = results[id(leaf)] = f"f{len(results)}"
+                src.line(2, f"{first} = -1")
+                src.line(2, f"for {mode.target} in {objects}:")
+                if leaf.raises:
+                    src.line(3, f"if {call} and {first} < 0:")
+                    src.line(4, f"{first} = {'0' if mode.single else 'idx'}")
+                else:
+                    src.line(3, f"if {call}:")
+                    src.line(4, f"{first} = {'0' if mode.single else 'idx'}")
+                    src.line(4, "break")
+            else:
+                hits = results[id(leaf)] = f"h{len(results)}"
+                src.line(2, f"{hits} = [{call} for {mode.target} in {objects}]")
+    for term in terms:
+        if len(term) == 1:
+            first = results[id(term[0])]
+            src.line(2, f"if {first} >= 0:")
+            src.line(3, f"return {mode.found(first)}")
+        elif len({leaf.type for leaf in term}) == 1:
+            every = " and ".join(f"{results[id(leaf)]}[j]" for leaf in term)
+            objects = f"T.get({src.name(term[0].type)}, E)"
+            if mode.single:
+                src.line(2, f"for j in range(len({objects})):")
+            else:
+                src.line(2, f"for j, (idx, _) in enumerate({objects}):")
+            src.line(3, f"if {every}:")
+            src.line(4, f"return {mode.found('idx')}")
+    src.line(2, "return []")
+
+
+def _source(terms: list[list[_Leaf]]) -> _Source:
+    src = _Source()
+    src.line(0, "def make(SLOW, E{params}):")
+    names: dict[int, str] = {}  # id(leaf) -> its function, where it needs one
+    exhaustive = any(leaf.raises for term in terms for leaf in term)
+    for term in terms:
+        for leaf in term:
+            if exhaustive or len(term) > 1:
+                names[id(leaf)] = f"F{len(names)}"
+                _leaf_function(src, leaf, names[id(leaf)])
+    src.line(1, "def run(P, SLOW=SLOW, E=E{params}):")
+    src.line(1, "    T = P.single")
+    src.line(1, "    if T is not None:")
+    if exhaustive:
+        src.line(1, "        O0 = P.single_obs")
+    at = len(src.lines)
+    _body(src, terms, names, _Mode(single=True))
+    src.lines[at:] = ["    " + line for line in src.lines[at:]]  # inside the if
+    src.line(2, "T = P.by_type")
+    src.line(2, "if T is None:")
+    src.line(3, "return SLOW(P)")
+    src.line(2, "O = P.observations")
+    _body(src, terms, names, _Mode(single=False))
+    src.line(1, "return run")
+    return src
+
+
+def _defined(lines: list[str]) -> list[str]:
+    return [line.split()[1].split("(")[0] for line in lines if line.startswith("    def ")]
+
+
+def compile_expression(expr: ComparisonExpr, pattern: str, slow: Runner) -> Runner | None:
+    """A function evaluating one ``[...]`` expression on a prepared input, or None.
+
+    Args:
+        expr: the comparison expression inside the brackets.
+        pattern: the pattern's text (for errors).
+        slow: the interpreted evaluation, for inputs that could not be prepared
+            by type.
+
+    Returns:
+        The function (prepared input to the SDOs of the first binding, as
+        ``match()`` returns them), or None where the expression is left to the
+        evaluator (see the module docstring).
+    """
+    terms = _terms(expr)
+    if terms is None:
+        return None
+    leaves = [[_Leaf(leaf, pattern) for leaf in term] for term in terms]
+    if any(leaf.path_raises and leaf.pred_raises for term in leaves for leaf in term):
+        return None
+    src = _source(leaves)
+    # The values are the functions' defaults (locals, read without a closure cell);
+    # each leaf function is a default of the functions after it.
+    names = [f"C{i}" for i in range(len(src.values))]
+    src.lines[0] = src.lines[0].replace("{params}", "".join(f", {n}" for n in names))
+    defaults = "".join(f", {n}={n}" for n in names)
+    for i, line in enumerate(src.lines[1:], 1):
+        if line.lstrip().startswith("def "):
+            earlier = "".join(f", {f}={f}" for f in _defined(src.lines[1:i]))
+            src.lines[i] = line.replace("{params}", defaults + earlier)
+    text = "\n".join(src.lines) + "\n"
+    factory = _FACTORIES.get(text)
+    if factory is None:
+        if len(_FACTORIES) >= _FACTORIES_MAX:
+            _FACTORIES.clear()
+        namespace = dict(_HELPERS)
+        exec(
+            compile(text, "<accord pattern>", "exec"), namespace
+        )  # our own source text, built above
+        factory = _FACTORIES[text] = namespace["make"]
+    return factory(slow, (), *src.values)
