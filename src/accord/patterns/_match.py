@@ -10,6 +10,7 @@ observations, and their objects by type) and reused while it is the same input.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sys
 from functools import lru_cache
@@ -107,7 +108,9 @@ def _runner(pattern: str) -> Runner:
     if run is None:
         run = _interpreted(compile_cached(pattern))
     if len(_RUNNERS) >= _RUNNERS_MAX:
-        del _RUNNERS[next(iter(_RUNNERS))]
+        # the oldest out; another thread may have taken it first
+        with contextlib.suppress(KeyError, RuntimeError, StopIteration):
+            del _RUNNERS[next(iter(_RUNNERS))]
     _RUNNERS[pattern] = run
     return run
 
