@@ -332,3 +332,25 @@ def test_one_shape_is_compiled_once() -> None:
     before = len(_codegen._FACTORIES)
     match("[x-other:q = 'two']", [{"type": "bundle", "id": "bundle--1", "objects": []}])
     assert len(_codegen._FACTORIES) == before
+
+
+def test_a_changed_input_is_prepared_again() -> None:
+    first = {"type": "bundle", "id": "bundle--1", "objects": [_od(0, ["t--0"]), _OBJECTS[0]]}
+    second = {"type": "bundle", "id": "bundle--2", "objects": [_od(1, ["t--1"]), _OBJECTS[1]]}
+    sdos = [first, second]  # two bundles: the general reuse check
+    assert [s["objects"][0]["id"] for s in match("[t:p = 'a']", sdos)] == ["observed-data--1"]
+    second["objects"] = [_od(1, ["t--2"]), _OBJECTS[3]]  # a new objects list
+    assert match("[t:p = 'a']", sdos) == []
+    sdos.append({"type": "bundle", "id": "bundle--3", "objects": [_od(2, ["t--1"]), _OBJECTS[1]]})
+    assert [s["objects"][0]["id"] for s in match("[t:p = 'a']", sdos)] == ["observed-data--2"]
+    one = [{"type": "bundle", "id": "bundle--1", "objects": [_od(0, ["t--0"]), _OBJECTS[0]]}]
+    assert match("[t:p = 'ab']", one)
+    one[0]["objects"].append(_OBJECTS[1])  # the same list, longer
+    one[0]["objects"][0]["object_refs"] = ["t--1"]
+    assert not match("[t:p = 'ab']", one)
+    one[0] = {"type": "bundle", "id": "bundle--1", "objects": [_od(0, ["t--0"]), _OBJECTS[0]]}
+    assert match("[t:p = 'ab']", one)  # another bundle in the same list
+    # the same list read as STIX 2.0 (observed-data SDOs) is another input: a bundle is none
+    as_20 = _answer(lambda: match("[t:p = 'ab']", one, False, "2.0"))
+    assert as_20[:2] == ("error", "PatternMatchError")
+    assert as_20 == _evaluator("[t:p = 'ab']", one, "2.0")

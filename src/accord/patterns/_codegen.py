@@ -70,6 +70,7 @@ _HELPERS: dict[str, Any] = {
     "DEREFL": _deref_lists,
     "SUF": _suffixed,
 }
+_NAME = re.compile(r"\b[CF][0-9]+\b")  # the values and leaf functions a function uses
 _FACTORIES: dict[str, Callable[..., Runner]] = {}
 _FACTORIES_MAX = 1_024  # shapes
 
@@ -100,6 +101,7 @@ class _Source:
         self.values: list[Any] = []
         self.names: dict[str, str] = {}
         self.tests: dict[tuple[int, str], str] = {}  # (id(leaf), variable) -> its test
+        self.defs: list[tuple[int, str]] = []  # (line, name) of each inner function
 
     def const(self, value: Any) -> str:
         self.values.append(value)
@@ -115,6 +117,11 @@ class _Source:
 
     def line(self, indent: int, text: str) -> None:
         self.lines.append("    " * indent + text)
+
+    def define(self, name: str, args: str) -> None:
+        """``def name(args, ...)``: the values and the functions before it as defaults."""
+        self.defs.append((len(self.lines), name))
+        self.line(1, f"def {name}({args}{{params}}):")
 
 
 class _Leaf:
@@ -283,8 +290,7 @@ def _leaf_function(src: _Source, leaf: _Leaf, name: str) -> None:
     of a step resolved before the next step), and then tested. A path with
     references takes the root's observation, which resolves them.
     """
-    args = "v0, obs" if leaf.path_raises else "v0"
-    src.line(1, f"def {name}({args}{{params}}):")
+    src.define(name, "v0, obs" if leaf.path_raises else "v0")
     if _depth_first(leaf):
         _walk(src, leaf, 0, "v0", 2, ["return True"])
         src.line(2, "return False")
@@ -391,7 +397,7 @@ def _source(terms: list[list[_Leaf]]) -> _Source:
             if exhaustive or len(term) > 1:
                 names[id(leaf)] = f"F{len(names)}"
                 _leaf_function(src, leaf, names[id(leaf)])
-    src.line(1, "def run(P, SLOW=SLOW, E=E{params}):")
+    src.define("run", "P, SLOW=SLOW, E=E")
     src.line(1, "    T = P.single")
     src.line(1, "    if T is not None:")
     if exhaustive:
@@ -406,10 +412,6 @@ def _source(terms: list[list[_Leaf]]) -> _Source:
     _body(src, terms, names, _Mode(single=False))
     src.line(1, "return run")
     return src
-
-
-def _defined(lines: list[str]) -> list[str]:
-    return [line.split()[1].split("(")[0] for line in lines if line.startswith("    def ")]
 
 
 def compile_expression(expr: ComparisonExpr, pattern: str, slow: Runner) -> Runner | None:
@@ -437,19 +439,17 @@ def compile_expression(expr: ComparisonExpr, pattern: str, slow: Runner) -> Runn
     # each leaf function is a default of the functions after it.
     names = [f"C{i}" for i in range(len(src.values))]
     src.lines[0] = src.lines[0].replace("{params}", "".join(f", {n}" for n in names))
-    defaults = "".join(f", {n}={n}" for n in names)
-    for i, line in enumerate(src.lines[1:], 1):
-        if line.lstrip().startswith("def "):
-            earlier = "".join(f", {f}={f}" for f in _defined(src.lines[1:i]))
-            src.lines[i] = line.replace("{params}", defaults + earlier)
+    ends = [i for i, _ in src.defs[1:]] + [len(src.lines)]
+    for (i, _), end in zip(src.defs, ends, strict=True):
+        used = dict.fromkeys(_NAME.findall("\n".join(src.lines[i + 1 : end])))
+        src.lines[i] = src.lines[i].replace("{params}", "".join(f", {n}={n}" for n in used))
     text = "\n".join(src.lines) + "\n"
     factory = _FACTORIES.get(text)
     if factory is None:
         if len(_FACTORIES) >= _FACTORIES_MAX:
             _FACTORIES.clear()
         namespace = dict(_HELPERS)
-        exec(
-            compile(text, "<accord pattern>", "exec"), namespace
-        )  # our own source text, built above
+        # our own source text, built above
+        exec(compile(text, "<accord pattern>", "exec"), namespace)
         factory = _FACTORIES[text] = namespace["make"]
     return factory(slow, (), *src.values)
