@@ -335,15 +335,18 @@ def test_one_shape_is_compiled_once() -> None:
 
 
 def test_a_changed_input_is_prepared_again() -> None:
-    first = {"type": "bundle", "id": "bundle--1", "objects": [_od(0, ["t--0"]), _OBJECTS[0]]}
-    second = {"type": "bundle", "id": "bundle--2", "objects": [_od(1, ["t--1"]), _OBJECTS[1]]}
+    first: dict[str, Any] = {"type": "bundle", "id": "bundle--1"}
+    first["objects"] = [_od(0, ["t--0"]), _OBJECTS[0]]
+    second: dict[str, Any] = {"type": "bundle", "id": "bundle--2"}
+    second["objects"] = [_od(1, ["t--1"]), _OBJECTS[1]]
     sdos = [first, second]  # two bundles: the general reuse check
     assert [s["objects"][0]["id"] for s in match("[t:p = 'a']", sdos)] == ["observed-data--1"]
     second["objects"] = [_od(1, ["t--2"]), _OBJECTS[3]]  # a new objects list
     assert match("[t:p = 'a']", sdos) == []
     sdos.append({"type": "bundle", "id": "bundle--3", "objects": [_od(2, ["t--1"]), _OBJECTS[1]]})
     assert [s["objects"][0]["id"] for s in match("[t:p = 'a']", sdos)] == ["observed-data--2"]
-    one = [{"type": "bundle", "id": "bundle--1", "objects": [_od(0, ["t--0"]), _OBJECTS[0]]}]
+    one: list[dict[str, Any]] = [{"type": "bundle", "id": "bundle--1"}]
+    one[0]["objects"] = [_od(0, ["t--0"]), _OBJECTS[0]]
     assert match("[t:p = 'ab']", one)
     one[0]["objects"].append(_OBJECTS[1])  # the same list, longer
     one[0]["objects"][0]["object_refs"] = ["t--1"]
