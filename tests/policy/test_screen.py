@@ -261,6 +261,20 @@ def test_outgoing_makes_decides_copy_and_nothing_where_decide_changes_nothing() 
     assert screen.outgoing(plain.data) is None
 
 
+def test_a_copy_whose_property_name_is_redacted_is_written_again_in_order() -> None:
+    # An address in a name of a custom dictionary: the name changes and sorts elsewhere
+    # ("[" after "5"), so the copy is written again, keys sorted, as `decide` writes it.
+    screen = Screen(GREEN, CERT_B, CONTEXT, NOW)
+    r = prepare(_indicator(x_seen={"10.1.2.3": "bob@corp.example", "5-later": "x"}))
+    assert b'{"10.1.2.3":"bob@corp.example","5-later":"x"}' in r.data
+    assert screen.verdict(r.type, r.version, r.data) is Verdict.SHARE_REDACTED
+    sent = screen.outgoing(r.data)
+    text = r.data.decode()
+    d = decide(orjson.loads(text), GREEN, CERT_B, CONTEXT, NOW, None, text, False)
+    assert sent is not None and sent == d.data
+    assert b'{"5-later":"x","[redacted-address]":"[redacted-email]"}' in sent
+
+
 def test_a_timestamp_is_no_internal_address() -> None:
     # "…:10.558Z" starts like 10.0.0.0/8: only a dotted quad is looked at.
     text = '{"created":"2024-05-01T00:00:10.558Z","description":"x"}'

@@ -153,28 +153,35 @@ def is_internal_address(text: str) -> bool:
 
 
 def _sub_ips(text: str, out: list[Removal], path: str) -> str:
-    def one(m: re.Match[str]) -> str:
-        if is_internal_address(m.group(0)):
-            out.append(Removal("internal-address", path, m.group(0)))
-            return ADDRESS_MARK
-        return m.group(0)
-
     # Every internal IPv4 address starts with one of the prefixes _INTERNAL_V4_HINT
-    # finds: the full pattern is tried there only, not at every position.
-    if _INTERNAL_V4_HINT.search(text):
-        parts: list[str] = []
-        done = 0
-        for hint in _INTERNAL_V4_HINT.finditer(text):
-            if hint.start() < done:
-                continue
-            m = _IPV4_RE.match(text, hint.start())
-            if m is None:
-                continue
-            parts += [text[done : m.start()], one(m)]
-            done = m.end()
-        text = "".join(parts) + text[done:] if parts else text
+    # finds: the full pattern is tried there only, not at every position. A quad
+    # found (internal or not) is passed over whole, as a substitution would.
+    parts: list[str] = []
+    done = copied = 0
+    for hint in _INTERNAL_V4_HINT.finditer(text):
+        start = hint.start()
+        if start < done:
+            continue
+        m = _IPV4_RE.match(text, start)
+        if m is None:
+            continue
+        done = m.end()
+        value = m.group(0)
+        if is_internal_address(value):
+            out.append(Removal("internal-address", path, value))
+            parts += [text[copied:start], ADDRESS_MARK]
+            copied = done
+    if parts:
+        text = "".join(parts) + text[copied:]
     # Every IPv6 address has "::" or eight groups (see `might_redact`).
     if "::" in text or _FULL_V6_HINT.search(text):
+
+        def one(m: re.Match[str]) -> str:
+            if is_internal_address(m.group(0)):
+                out.append(Removal("internal-address", path, m.group(0)))
+                return ADDRESS_MARK
+            return m.group(0)
+
         text = _IPV6_RE.sub(one, text)
     return text
 

@@ -62,6 +62,7 @@ _PARSED_TYPES = frozenset(
         *_ADDRESS_TYPES,
     }
 )
+_MARKER = "[redacted"  # how every marker of accord.policy._redact begins
 # Types every stored version of which has a `created` (STIX 2.1 §3.2: SDOs and SROs):
 # `decide` redacts their JSON text whole, which `outgoing` does too.
 _CREATED_TYPES = frozenset(t for t, rule in STIX_TYPES.items() if "created" in rule.required)
@@ -329,8 +330,12 @@ class Screen:
         new = redact_text(text, kinds, [], "")
         if new == text:
             return None
-        # As `decide` writes a copy whose free text alone changed.
-        return orjson.dumps(orjson.loads(new), option=orjson.OPT_SORT_KEYS)
+        # `decide` writes the copy as canonical JSON, keys sorted. The stored text is
+        # that, and the markers are plain text put inside its strings, so the new text
+        # is too, unless a marker landed in a property name (which may sort elsewhere).
+        if _marker_in_a_name(new):
+            return orjson.dumps(orjson.loads(new), option=orjson.OPT_SORT_KEYS)
+        return new.encode()
 
     def _hints(self, on: _Scan, n: int) -> set[int]:
         """The versions where a text transform might find something (`decide` redacts).
@@ -373,6 +378,19 @@ class Screen:
         ):
             return Verdict.WITHHOLD
         return None
+
+
+def _marker_in_a_name(text: str) -> bool:
+    """Whether a redaction marker stands in a property name of canonical JSON text
+    without escapes: there a string's closing quote is the next one, and a name is
+    the string a ``:`` follows."""
+    pos = text.find(_MARKER)
+    while pos >= 0:
+        end = text.find('"', pos)
+        if end < 0 or text[end + 1 : end + 2] == ":":
+            return True
+        pos = text.find(_MARKER, end)
+    return False
 
 
 class _Scan:

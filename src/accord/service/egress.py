@@ -327,47 +327,66 @@ class Gate:
         screen = self._screen
         if screen is None:
             screen = self._screen = Screen(agreement, recipient, context, now)
-        counts = self.counts
         objs = [i.obj for i in items]
         # The hot path of every gated page. Most versions are settled by their columns
-        # and bytes (see accord.policy.Screen): served as stored, or withheld.
+        # and bytes (see accord.policy.Screen): served as stored, withheld, or redacted
+        # from the bytes where only their free text can change.
         quicks = screen.verdicts(
             [o.type for o in objs], [o.version for o in objs], [o.data for o in objs]
         )
         out: list[PageItem] = []
+        keep = out.append
+        redacted = withheld = 0
+        share, withhold, text_only = Verdict.SHARE, Verdict.WITHHOLD, Verdict.SHARE_REDACTED
         for item, quick in zip(items, quicks, strict=True):
-            obj = item.obj
-            sources = origins.get(obj.added)
-            if not sources:
-                if quick is Verdict.SHARE:
-                    counts.shared += 1
-                    out.append(item)
-                    continue
-                if quick is Verdict.WITHHOLD:
-                    counts.withheld += 1
-                    continue
-                if quick is Verdict.SHARE_REDACTED:
-                    data = screen.outgoing(obj.data)
-                    if data is None:
-                        counts.shared += 1
-                        out.append(item)
-                    else:
-                        counts.redacted += 1
-                        out.append(PageItem(item.date_added, _with_data(obj, data)))
-                    continue
-            # The rest: Gate.decide inlined, first reason only.
-            text = obj.data.decode()
-            origin = self._origin(sources) if sources else None
-            d = decide(orjson.loads(text), agreement, recipient, context, now, origin, text, False)
-            if d.verdict is Verdict.SHARE:
-                self.counts.shared += 1
-                out.append(item)
-            elif d.verdict is Verdict.SHARE_REDACTED and d.data is not None:
-                self.counts.redacted += 1
-                out.append(PageItem(item.date_added, _with_data(item.obj, d.data)))
+            sources = origins.get(item.obj.added) if origins else None
+            if sources:
+                verdict, sent = self._decided(item, sources)
+            elif quick is share:
+                keep(item)
+                continue
+            elif quick is withhold:
+                withheld += 1
+                continue
+            elif quick is text_only:
+                data = screen.outgoing(item.obj.data)
+                verdict, sent = (share, item) if data is None else (text_only, _sent(item, data))
             else:
-                self.counts.withheld += 1
+                verdict, sent = self._decided(item, None)
+            if verdict is withhold:
+                withheld += 1
+            else:
+                redacted += verdict is text_only
+                keep(sent)
+        counts = self.counts
+        counts.shared += len(out) - redacted
+        counts.redacted += redacted
+        counts.withheld += withheld
         return out
+
+    def _decided(
+        self, item: PageItem, sources: list[tuple[str, str]] | None
+    ) -> tuple[Verdict, PageItem]:
+        """`Gate.decide` inlined (first reason only): the verdict and the item that goes."""
+        assert self.agreement is not None  # `filter` decides only in policy mode
+        obj = item.obj
+        text = obj.data.decode()
+        origin = self._origin(sources) if sources else None
+        d = decide(
+            orjson.loads(text),
+            self.agreement,
+            self.recipient,
+            self.context,
+            self.now,
+            origin,
+            text,
+            False,
+        )
+        if d.verdict is Verdict.SHARE_REDACTED and d.data is not None:
+            return d.verdict, _sent(item, d.data)
+        if d.verdict is Verdict.SHARE:
+            return d.verdict, item
+        return Verdict.WITHHOLD, item
 
     def objects(self, objects: Iterable[StoredObject], chunk: int = 1000) -> Iterator[StoredObject]:
         """Stored versions through the gate (exports, pushes)."""
@@ -383,6 +402,11 @@ class Gate:
 
 def _with_data(o: StoredObject, data: bytes) -> StoredObject:
     return StoredObject(o.added, o.id, o.type, o.version, o.spec_version, o.revoked, data)
+
+
+def _sent(item: PageItem, data: bytes) -> PageItem:
+    """The page item of a redacted copy: the stored version with the copy's bytes."""
+    return PageItem(item.date_added, _with_data(item.obj, data))
 
 
 def recipient_for(node: Node, member: Member | None) -> Recipient:
