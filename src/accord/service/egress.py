@@ -327,13 +327,14 @@ class Gate:
         screen = self._screen
         if screen is None:
             screen = self._screen = Screen(agreement, recipient, context, now)
-        objs = [i.obj for i in items]
+        if not items:
+            return []
         # The hot path of every gated page. Most versions are settled by their columns
         # and bytes (see accord.policy.Screen): served as stored, withheld, or redacted
-        # from the bytes where only their free text can change.
-        quicks = screen.verdicts(
-            [o.type for o in objs], [o.version for o in objs], [o.data for o in objs]
-        )
+        # from the bytes where only their free text can change. (The columns of the
+        # page's StoredObject tuples, transposed at once.)
+        _, _, types, versions, _, _, datas = zip(*(i.obj for i in items), strict=True)
+        quicks = screen.verdicts(types, versions, datas)
         out: list[PageItem] = []
         keep = out.append
         redacted = withheld = 0
