@@ -325,13 +325,21 @@ def test_an_input_of_unreadable_objects_goes_to_the_evaluator() -> None:
     assert _answer(lambda: match("[t:p = 'a']", sdos)) == _evaluator("[t:p = 'a']", sdos, "2.1")
 
 
-def test_one_shape_is_compiled_once() -> None:
+def test_one_shape_is_written_once_and_takes_each_pattern_s_values() -> None:
     from accord.patterns import _codegen
 
-    match("[x-shape:p = 'one']", [{"type": "bundle", "id": "bundle--1", "objects": []}])
-    before = len(_codegen._FACTORIES)
-    match("[x-other:q = 'two']", [{"type": "bundle", "id": "bundle--1", "objects": []}])
-    assert len(_codegen._FACTORIES) == before
+    sdos = _INPUTS["three observations"]
+    assert match("[t:p = 'a' OR t:q[*] = 1]", sdos)
+    shapes, factories = len(_codegen._SHAPES), len(_codegen._FACTORIES)
+    # the same shape: other types, keys and values
+    assert not match("[u:q = 'zz' OR u:p[*] = 7]", sdos)
+    assert [s["objects"][0]["id"] for s in match("[t:p = 'a' OR t:q[*] = 2]", sdos)] == [
+        "observed-data--1"
+    ]
+    assert (len(_codegen._SHAPES), len(_codegen._FACTORIES)) == (shapes, factories)
+    # which names are equal is part of the shape: one key twice is another shape
+    assert match("[t:p = 'zz' OR t:p = 'a']", sdos)
+    assert len(_codegen._SHAPES) == shapes + 1
 
 
 def test_a_changed_input_is_prepared_again() -> None:

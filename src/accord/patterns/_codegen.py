@@ -19,12 +19,14 @@ comparisons, inside one ``[...]``) this module writes one function instead:
   through the evaluator's own test (`_predicate`), so the answers, the first
   binding and the errors are the evaluator's.
 
-The source text depends on the expression's shape only (object types, keys and
-literals are arguments of a factory), so one ``compile`` serves every pattern of
-that shape; a pattern's first call only builds the source and calls the cached
-factory. The values are the defaults of the generated functions (read as local
-variables), and type names and keys are interned, so that dictionary lookups
-find the very object the data's keys mostly are.
+The source text depends on the expression's shape only (`_Leaf.shape`: the
+operators, the kinds of the literals, the kinds of the path steps, and which
+names are equal), and object types, keys and literals are arguments of a
+factory, so the source is written and compiled once per shape; a pattern's
+first call computes its shape and its values (by their roles) and calls the
+cached factory. The values are the defaults of the generated functions (read as
+local variables), and type names and keys are interned, so that dictionary
+lookups find the very object the data's keys mostly are.
 
 Where any test can raise (references that are not strings, a timestamp literal
 against a string that is not one, ISSUBSET), every comparison is evaluated over
@@ -72,6 +74,8 @@ _HELPERS: dict[str, Any] = {
 }
 _NAME = re.compile(r"\b[CF][0-9]+\b")  # the values and leaf functions a function uses
 _FACTORIES: dict[str, Callable[..., Runner]] = {}
+# expression shape (see _Leaf.shape) -> its factory and the roles of its values
+_SHAPES: dict[tuple[Any, ...], tuple[Callable[..., Runner], list[Role]]] = {}
 _FACTORIES_MAX = 1_024  # shapes
 
 
@@ -93,26 +97,31 @@ def _conjuncts(expr: ComparisonExpr) -> list[Leaf] | None:
     return [expr]
 
 
+Role = tuple[Any, ...]
+"""Where a value of the factory comes from: ("pred", leaf), ("lit", leaf),
+("members", leaf), ("like", leaf), ("type", leaf), ("key", leaf, step),
+("step", leaf, step) or ("pattern",); leaves are numbered in the expression's order."""
+
+
 class _Source:
-    """The factory's source text and the values passed to it, in order."""
+    """The factory's source text and where each of its values comes from, in order."""
 
     def __init__(self) -> None:
         self.lines: list[str] = []
-        self.values: list[Any] = []
+        self.roles: list[Role] = []
         self.names: dict[str, str] = {}
-        self.tests: dict[tuple[int, str], str] = {}  # (id(leaf), variable) -> its test
+        self.tests: dict[tuple[int, str], str] = {}  # (leaf, variable) -> its test
         self.defs: list[tuple[int, str]] = []  # (line, name) of each inner function
 
-    def const(self, value: Any) -> str:
-        self.values.append(value)
-        return f"C{len(self.values) - 1}"
+    def const(self, *role: Any) -> str:
+        self.roles.append(role)
+        return f"C{len(self.roles) - 1}"
 
-    def name(self, value: str) -> str:
-        """A type name or a property key: interned, as the data's keys mostly are
-        (dict lookups then find the same object, and every pattern shares it)."""
+    def name(self, value: str, *role: Any) -> str:
+        """A type name or a property key (one value for all its uses)."""
         name = self.names.get(value)
         if name is None:
-            name = self.names[value] = self.const(sys.intern(value))
+            name = self.names[value] = self.const(*role)
         return name
 
     def line(self, indent: int, text: str) -> None:
@@ -127,9 +136,10 @@ class _Source:
 class _Leaf:
     """One comparison: its type, path steps, and whether its path or its test can raise."""
 
-    def __init__(self, leaf: Leaf, pattern: str) -> None:
+    def __init__(self, leaf: Leaf, pattern: str, index: int) -> None:
         self.leaf = leaf
         self.pattern = pattern
+        self.index = index
         path = leaf.path
         self.type = path.object_type
         self.plan = _plan(path)
@@ -149,6 +159,49 @@ class _Leaf:
     def raises(self) -> bool:
         return self.path_raises or self.pred_raises
 
+    def shape(self, canon: Callable[[str], int]) -> tuple[Any, ...]:
+        """What the generated source depends on: names only by which are equal."""
+        steps = tuple(
+            (kind, arg < 0 if kind == _INDEX else None if kind == _STAR_STEP else canon(arg))
+            for kind, arg in self.plan
+        )
+        cmp = self.leaf
+        if not isinstance(cmp, Comparison):
+            return (canon(self.type), steps)
+        if isinstance(cmp.value, Literal):
+            kinds: tuple[str, ...] = (cmp.value.kind,)
+        else:
+            kinds = tuple(sorted({lit.kind for lit in cmp.value}))
+        return (canon(self.type), steps, cmp.op, cmp.negated, kinds)
+
+
+def _value(role: Role, leaves: list[_Leaf]) -> Any:
+    """The value a role names, for this expression's leaves."""
+    kind = role[0]
+    leaf = leaves[role[1]] if len(role) > 1 else leaves[0]
+    if kind == "pattern":
+        return leaf.pattern
+    if kind == "pred":
+        return leaf.pred
+    if kind == "type":
+        # interned, as the data's keys mostly are: dict lookups find the very object
+        return sys.intern(leaf.type)
+    if kind == "key":
+        return sys.intern(leaf.plan[role[2]][1])
+    if kind == "step":
+        return leaf.plan[role[2]][1]
+    cmp = leaf.leaf
+    assert isinstance(cmp, Comparison)
+    if kind == "members":
+        assert not isinstance(cmp.value, Literal)
+        return frozenset(literal_value(lit) for lit in cmp.value)
+    assert isinstance(cmp.value, Literal)
+    if kind == "lit":
+        return literal_value(cmp.value)
+    assert kind == "like"
+    operand = unicodedata.normalize("NFC", literal_value(cmp.value))
+    return re.compile(like_to_regex(operand)).match
+
 
 def _test(src: _Source, leaf: _Leaf, x: str) -> str:
     """An expression: whether value ``x`` passes the leaf's test (``NOT`` included).
@@ -156,7 +209,7 @@ def _test(src: _Source, leaf: _Leaf, x: str) -> str:
     Each inline form is exact for values of the type it checks for; every other
     value goes through the evaluator's test.
     """
-    key = (id(leaf), x)
+    key = (leaf.index, x)
     test = src.tests.get(key)
     if test is None:
         test = src.tests[key] = _new_test(src, leaf, x)
@@ -168,23 +221,22 @@ def _new_test(src: _Source, leaf: _Leaf, x: str) -> str:
     if leaf.pred is None:
         return "True"
     assert isinstance(cmp, Comparison)
-    pred = src.const(leaf.pred)
+    pred = src.const("pred", leaf.index)
     fallback = f"{pred}({x})"
     op, neg = cmp.op, cmp.negated
+    # the choices below rest on the literals' kinds only (a str literal's value is a
+    # str, an int literal's an int), which _Leaf.shape keeps
     if op in ("=", "!=") and isinstance(cmp.value, Literal) and cmp.value.kind in ("str", "int"):
-        lit = literal_value(cmp.value)
         flip = (op == "!=") != neg
-        py_type = "str" if type(lit) is str else "int"
-        test = f"{x} {'!=' if flip else '=='} {src.const(lit)}"
+        py_type = cmp.value.kind
+        test = f"{x} {'!=' if flip else '=='} {src.const('lit', leaf.index)}"
         return f"({test} if type({x}) is {py_type} else {fallback})"
     if op == "IN" and not isinstance(cmp.value, Literal) and cmp.value:
-        lits = cmp.value
-        kinds = {lit.kind for lit in lits}
+        kinds = {lit.kind for lit in cmp.value}
         if kinds == {"str"} or kinds == {"int"}:
-            members = frozenset(literal_value(lit) for lit in lits)
             py_type = "str" if kinds == {"str"} else "int"
             return (
-                f"({x} {'not in' if neg else 'in'} {src.const(members)}"
+                f"({x} {'not in' if neg else 'in'} {src.const('members', leaf.index)}"
                 f" if type({x}) is {py_type} else {fallback})"
             )
     if op in ("<", ">", "<=", ">=") and isinstance(cmp.value, Literal):
@@ -193,13 +245,12 @@ def _new_test(src: _Source, leaf: _Leaf, x: str) -> str:
         kind = cmp.value.kind
         if kind in ("int", "float", "str"):
             py_type = "str" if kind == "str" else "int"
-            test = f"{x} {op} {src.const(literal_value(cmp.value))}"
+            test = f"{x} {op} {src.const('lit', leaf.index)}"
             test = f"not ({test})" if neg else test
             return f"({test} if type({x}) is {py_type} else {fallback})"
     if op == "LIKE" and isinstance(cmp.value, Literal) and cmp.value.kind == "str":
         # an ASCII string is its own NFC form
-        operand = unicodedata.normalize("NFC", literal_value(cmp.value))
-        regex = src.const(re.compile(like_to_regex(operand)).match)
+        regex = src.const("like", leaf.index)
         return (
             f"({regex}({x}) is {'' if neg else 'not '}None"
             f" if type({x}) is str and {x}.isascii() else {fallback})"
@@ -250,12 +301,12 @@ def _walk(src: _Source, leaf: _Leaf, i: int, var: str, indent: int, hit: list[st
         if arg < 0 or i == 0:  # nothing selected: a negative index, or a list step on the root
             src.line(indent, "pass")
             return
-        index = src.const(arg)
+        index = src.const("step", leaf.index, i)
         src.line(indent, f"if type({var}) is list and len({var}) > {index}:")
         src.line(indent + 1, f"{nxt} = {var}[{index}]")
         _walk(src, leaf, i + 1, nxt, indent + 1, hit)
         return
-    key = src.name(arg)
+    key = src.name(arg, "key", leaf.index, i)
     guard = f"{key} in {var}" if i == 0 else f"type({var}) is dict and {key} in {var}"
     src.line(indent, f"if {guard}:")
     if kind == _KEY:
@@ -268,12 +319,12 @@ def _walk(src: _Source, leaf: _Leaf, i: int, var: str, indent: int, hit: list[st
         # the evaluator's errors, from its own helper, for a reference that is not a string
         src.line(indent + 1, f"r = {var}[{key}]")
         src.line(indent + 1, "if not isinstance(r, str):")
-        src.line(indent + 2, f"DEREF(obs, [r], {key}, {src.const(leaf.pattern)})")
+        src.line(indent + 2, f"DEREF(obs, [r], {key}, {src.const('pattern')})")
         src.line(indent + 1, f"for {nxt} in obs.resolve(r):")
         _walk(src, leaf, i + 1, nxt, indent + 2, hit)
     else:  # _refs[*]: the objects its references resolve to, in order
         assert kind == _REFS
-        pattern = src.const(leaf.pattern)
+        pattern = src.const("pattern")
         nxt = f"v{i + 2}"
         src.line(indent + 1, f"r = {var}[{key}]")
         src.line(indent + 1, "if not isinstance(r, list):")
@@ -296,19 +347,19 @@ def _leaf_function(src: _Source, leaf: _Leaf, name: str) -> None:
         src.line(2, "return False")
         return
     src.line(2, "vs = [v0]")
-    for kind, arg in leaf.plan:
+    for i, (kind, arg) in enumerate(leaf.plan):
         if kind == _STAR_STEP:
             src.line(2, "vs = [y for v in vs if type(v) is list for y in v]")
         elif kind == _INDEX:
-            n = src.const(arg)
+            n = src.const("step", leaf.index, i)
             src.line(2, f"vs = [v[{n}] for v in vs if type(v) is list and 0 <= {n} < len(v)]")
         else:
-            key = src.name(arg)
+            key = src.name(arg, "key", leaf.index, i)
             value = f"SUF({key}, v[{key}])" if kind == _KEY_SUFFIXED else f"v[{key}]"
             src.line(2, f"vs = [{value} for v in vs if type(v) is dict and {key} in v]")
             if kind in (_REF, _REFS):
                 helper = "DEREF" if kind == _REF else "DEREFL"
-                src.line(2, f"if vs: vs = {helper}(obs, vs, {key}, {src.const(leaf.pattern)})")
+                src.line(2, f"if vs: vs = {helper}(obs, vs, {key}, {src.const('pattern')})")
         src.line(2, "if not vs: return False")
     src.line(2, "for x in vs:")
     src.line(3, f"if {_test(src, leaf, 'x')}: return True")
@@ -340,7 +391,10 @@ def _body(src: _Source, terms: list[list[_Leaf]], names: dict[int, str], mode: _
         for term in terms:
             if len({leaf.type for leaf in term}) > 1:
                 continue  # one root object has one type: this term binds nothing
-            src.line(2, f"for {mode.target} in T.get({src.name(term[0].type)}, E):")
+            src.line(
+                2,
+                f"for {mode.target} in T.get({src.name(term[0].type, 'type', term[0].index)}, E):",
+            )
             if len(term) == 1:
                 _walk(src, term[0], 0, "v0", 3, [f"return {mode.found('idx')}"])
             else:
@@ -355,7 +409,7 @@ def _body(src: _Source, terms: list[list[_Leaf]], names: dict[int, str], mode: _
         for leaf in term:
             fn = names[id(leaf)]
             call = f"{fn}(v0, {mode.obs})" if leaf.path_raises else f"{fn}(v0)"
-            objects = f"T.get({src.name(leaf.type)}, E)"
+            objects = f"T.get({src.name(leaf.type, 'type', leaf.index)}, E)"
             if len(term) == 1:
                 first = results[id(leaf)] = f"f{len(results)}"
                 src.line(2, f"{first} = -1")
@@ -377,7 +431,7 @@ def _body(src: _Source, terms: list[list[_Leaf]], names: dict[int, str], mode: _
             src.line(3, f"return {mode.found(first)}")
         elif len({leaf.type for leaf in term}) == 1:
             every = " and ".join(f"{results[id(leaf)]}[j]" for leaf in term)
-            objects = f"T.get({src.name(term[0].type)}, E)"
+            objects = f"T.get({src.name(term[0].type, 'type', term[0].index)}, E)"
             if mode.single:
                 src.line(2, f"for j in range(len({objects})):")
             else:
@@ -431,13 +485,32 @@ def compile_expression(expr: ComparisonExpr, pattern: str, slow: Runner) -> Runn
     terms = _terms(expr)
     if terms is None:
         return None
-    leaves = [[_Leaf(leaf, pattern) for leaf in term] for term in terms]
-    if any(leaf.path_raises and leaf.pred_raises for term in leaves for leaf in term):
+    flat: list[_Leaf] = []
+    leaves = []
+    for term in terms:
+        leaves.append([_Leaf(leaf, pattern, len(flat) + i) for i, leaf in enumerate(term)])
+        flat.extend(leaves[-1])
+    if any(leaf.path_raises and leaf.pred_raises for leaf in flat):
         return None
-    src = _source(leaves)
+    canon: dict[str, int] = {}
+    shape = tuple(
+        tuple(leaf.shape(lambda name: canon.setdefault(name, len(canon))) for leaf in term)
+        for term in leaves
+    )
+    known = _SHAPES.get(shape)
+    if known is None:
+        if len(_SHAPES) >= _FACTORIES_MAX:
+            _SHAPES.clear()
+        known = _SHAPES[shape] = _factory(_source(leaves))
+    factory, roles = known
+    return factory(slow, (), *(_value(role, flat) for role in roles))
+
+
+def _factory(src: _Source) -> tuple[Callable[..., Runner], list[Role]]:
+    """The factory of one source text (compiled once), and the roles of its values."""
     # The values are the functions' defaults (locals, read without a closure cell);
     # each leaf function is a default of the functions after it.
-    names = [f"C{i}" for i in range(len(src.values))]
+    names = [f"C{i}" for i in range(len(src.roles))]
     src.lines[0] = src.lines[0].replace("{params}", "".join(f", {n}" for n in names))
     ends = [i for i, _ in src.defs[1:]] + [len(src.lines)]
     for (i, _), end in zip(src.defs, ends, strict=True):
@@ -452,4 +525,4 @@ def compile_expression(expr: ComparisonExpr, pattern: str, slow: Runner) -> Runn
         # our own source text, built above
         exec(compile(text, "<accord pattern>", "exec"), namespace)
         factory = _FACTORIES[text] = namespace["make"]
-    return factory(slow, (), *src.values)
+    return factory, src.roles
