@@ -261,6 +261,21 @@ def test_feed_hits_exactly_what_match_finds(patterns: list[str], objects: dict[s
     assert _ids(m.feed(event)) == expected
 
 
+def test_a_subset_hit_beside_a_value_that_is_not_an_address_is_no_hit() -> None:
+    # The reference raises on 'a' (not an address) instead of matching 10.0.0.1:
+    # an error is no match, so the CIDR index's candidate must be confirmed.
+    pattern = "[t:p ISSUBSET '10.0.0.0/8']"
+    objects = {"0": {"type": "t", "p": "a"}, "1": {"type": "t", "p": "10.0.0.1"}}
+    m = Matcher()
+    m.add("i--net", pattern)
+    event = _event(1, objects)
+    with pytest.raises(ValueError, match="a"):
+        match(pattern, event.observed(), False, "2.0")
+    assert m.feed(event) == []
+    alone = _event(2, {"1": objects["1"]})
+    assert match(pattern, alone.observed(), False, "2.0") and _ids(m.feed(alone)) == {"i--net"}
+
+
 def test_the_evaluator_runs_only_when_every_side_of_an_and_has_its_key() -> None:
     m = Matcher()
     m.add("i--port", "[network-traffic:dst_port = 443]")  # a key hit is proof enough

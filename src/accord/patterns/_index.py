@@ -21,8 +21,8 @@ equality index (hash hex lower-cased on both sides), then, only for paths
 that have them, in the CIDR index (one lookup per prefix length) and the
 per-path regexes (LIKE/MATCHES, behind one search for the literals they need).
 Indicators whose key hit is proof enough (``=``/``IN`` of strings or integers
-joined by ``OR``, or one ``ISSUBSET``) hit at once; the others are evaluated
-with the general evaluator on ``event.observed()`` (for ``[A AND B]`` only when
+joined by ``OR``) hit at once; the others (a CIDR hit too) are evaluated with
+the general evaluator on ``event.observed()`` (for ``[A AND B]`` only when
 the event carries a key of both sides), and those spanning several
 observations (AND/OR/FOLLOWEDBY between ``[...]``, WITHIN, REPEATS, START/STOP)
 on a bounded window of their recent triggering events.

@@ -123,8 +123,11 @@ def is_direct(root: ObservationExpr) -> bool:
     """Whether an equality key hit alone proves a match (no evaluation needed).
 
     True for one observation expression, no qualifier, made of ``=`` and ``IN``
-    on string or integer values and ``ISSUBSET`` a CIDR, joined by ``OR``, with
-    no ``[n]`` step in its paths.
+    on string or integer values joined by ``OR``, with no ``[n]`` step in its
+    paths. ``ISSUBSET`` is never proof alone: a value of the same path that is
+    not an address (in another object of the event) makes the reference raise
+    instead of matching, and an error is no match here either; the CIDR index
+    still finds the candidates, the evaluator confirms them.
     """
     if not isinstance(root, SimpleObservation):
         return False
@@ -134,10 +137,6 @@ def is_direct(root: ObservationExpr) -> bool:
             return expr.op == "OR" and direct(expr.lhs) and direct(expr.rhs)
         if not isinstance(expr, Comparison) or expr.negated:
             return False
-        if expr.op == "ISSUBSET":  # a CIDR: prefix 0..32, or IPv6
-            net = literal_value(expr.value) if isinstance(expr.value, Literal) else ""
-            size = net.partition("/")[2]
-            return size.isdigit() and 0 <= int(size) <= (128 if ":" in net else 32)
         if expr.op not in ("=", "IN"):
             return False
         if any(s.key is None and s.list_index != "*" for s in expr.path.steps):
@@ -145,10 +144,6 @@ def is_direct(root: ObservationExpr) -> bool:
         lits = (expr.value,) if isinstance(expr.value, Literal) else expr.value
         return bool(lits) and all(lit.kind in ("str", "int") for lit in lits)
 
-    # ISSUBSET only alone: beside an equality, a value that is not an address makes
-    # the reference raise instead of matching (an error is no match here either).
-    if isinstance(root.expr, CompoundComparison) and "ISSUBSET" in _ops(root.expr):
-        return False
     return direct(root.expr)
 
 
