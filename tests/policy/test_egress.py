@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import orjson
 import pytest
 
 from accord.policy import Tlp, Verdict
@@ -206,3 +207,56 @@ def test_a_change_seen_by_two_workers_is_logged_once(node: Node) -> None:
         ("c.toml", "added", "d1"),
         ("b.toml", "changed", "d1"),
     ]
+
+
+def _sro(kind: str, n: int, **props: object) -> dict[str, object]:
+    from accord.policy import TLP2_ID_OF
+
+    return {
+        "type": kind,
+        "spec_version": "2.1",
+        "id": f"{kind}--{n:08x}-1111-4111-8111-111111111111",
+        "created": "2024-05-01T00:00:00.000Z",
+        "modified": "2024-05-01T00:00:00.000Z",
+        "object_marking_refs": [TLP2_ID_OF[Tlp.GREEN]],
+        **props,
+    }
+
+
+def test_references_to_withheld_objects_never_leave(node: Node, shared: Collection) -> None:
+    red, green, other = indicator(4)["id"], indicator(1)["id"], indicator(2)["id"]
+    unknown = (
+        "malware--6b1f0c2a-3d4e-4f50-8a9b-0c1d2e3f4a5b"  # not held: repeating it hides nothing
+    )
+    objs = [
+        _sro("relationship", 1, relationship_type="related-to", source_ref=green, target_ref=red),
+        _sro("relationship", 2, relationship_type="related-to", source_ref=green, target_ref=other),
+        _sro(
+            "relationship", 3, relationship_type="related-to", source_ref=green, target_ref=unknown
+        ),
+        _sro("sighting", 4, sighting_of_ref=red),
+        _sro("report", 5, name="r", published="2024-05-01T00:00:00Z", object_refs=[green, red]),
+        _sro("grouping", 6, context="suspicious-activity", object_refs=[red]),
+    ]
+    _put(node, shared, objs)
+    _agree(node, "b", 'members = ["cert-b"]\ncollections = ["shared"]\ntlp_ceiling = "green"\n')
+    served = _served(node, "cert-b", shared)
+    ids = [str(o["id"]) for o in objs]
+    assert ids[1] in served and ids[2] in served and ids[4] in served
+    assert ids[0] not in served and ids[3] not in served and ids[5] not in served
+    assert red not in served and all(red.encode() not in data for data in served.values())
+    assert orjson.loads(served[ids[4]])["object_refs"] == [green]
+    # explain and preview say the same.
+    [rel] = egress.explain(node, ids[0], "cert-b", "shared")
+    assert rel.decision.verdict is Verdict.WITHHOLD
+    assert "target_ref names an object withheld" in rel.decision.reasons[0]
+    [report] = egress.explain(node, ids[4], "cert-b", "shared")
+    assert report.decision.verdict is Verdict.SHARE_REDACTED
+    assert [r.value for r in report.decision.removed] == [red]
+    [group] = egress.explain(node, ids[5], "cert-b", "shared")
+    assert group.decision.verdict is Verdict.WITHHOLD
+    [p] = egress.preview(node, "cert-b", "shared")
+    # The fixture's objects: 3 shared (CLEAR, GREEN, the marking), 5 withheld; these six
+    # add 2 shared, the report redacted and 3 withheld.
+    c = p.counts
+    assert (c.shared, c.redacted, c.withheld) == (3 + 2, 0 + 1, 5 + 3)

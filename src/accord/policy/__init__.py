@@ -24,6 +24,7 @@ from accord.policy._decide import (
     neutral_identity,
 )
 from accord.policy._redact import KINDS, Removal, is_internal_address, redact_object, redact_text
+from accord.policy._refs import REFERRING_TYPES, drop_references, referenced
 from accord.policy._screen import Screen
 from accord.policy._withholds import Withholds, withholds
 from accord.stix import TLP1_IDS, TLP2_ID_OF, TLP2_IDS, TLP_IDS, Tlp, tlp_of_refs
@@ -32,6 +33,7 @@ __all__ = [
     "ALL",
     "KINDS",
     "PERSONAL_TYPES",
+    "REFERRING_TYPES",
     "TLP1_IDS",
     "TLP2_IDS",
     "TLP2_ID_OF",
@@ -49,11 +51,13 @@ __all__ = [
     "Withholds",
     "check_book",
     "decide",
+    "drop_references",
     "is_internal_address",
     "neutral_identity",
     "parse_agreement",
     "redact_object",
     "redact_text",
+    "referenced",
     "tlp_of_refs",
     "withholds",
 ]

@@ -30,6 +30,7 @@ import orjson
 
 from accord.exceptions import AgreementInvalid, ConfigError, NotFound
 from accord.policy import (
+    REFERRING_TYPES,
     Agreement,
     Context,
     Decision,
@@ -41,7 +42,9 @@ from accord.policy import (
     Withholds,
     check_book,
     decide,
+    drop_references,
     parse_agreement,
+    referenced,
     withholds,
 )
 from accord.service.node import Node
@@ -51,6 +54,7 @@ from accord.store import (
     Member,
     PageItem,
     PageQuery,
+    Query,
     StoredObject,
 )
 
@@ -262,6 +266,7 @@ class Gate:
     counts: Counts = field(default_factory=Counts)
     _origins_matter: bool | None = None
     _screen: Screen | None = None
+    _refs: dict[str, bool] = field(default_factory=dict)  # id -> withheld, as referenced
 
     def _needs_origins(self) -> bool:
         if self._origins_matter is None:
@@ -290,8 +295,9 @@ class Gate:
         if sources is None and self._needs_origins():
             sources = self.node.store.origins([obj.added]).get(obj.added, [])
         text = obj.data.decode()
-        return decide(
-            orjson.loads(text),
+        stored = orjson.loads(text)
+        d = decide(
+            stored,
             self.agreement,
             self.recipient,
             self.context,
@@ -301,6 +307,58 @@ class Gate:
             None if every_reason else text,
             every_reason,
         )
+        if obj.type not in REFERRING_TYPES or d.verdict is Verdict.WITHHOLD:
+            return d
+        return self._without_hidden_refs(d, stored if d.copy is None else d.copy)
+
+    def _without_hidden_refs(self, d: Decision, outgoing: dict[str, Any]) -> Decision:
+        """A decision to share, after the references to withheld objects (`accord.policy`)."""
+        hidden = self._withheld_refs(referenced(outgoing))
+        copy, removed, why = drop_references(outgoing, hidden.__contains__)
+        if copy is None:
+            return Decision(Verdict.WITHHOLD, [why], removed)
+        if copy is outgoing:
+            return d
+        reason = f"references to {len(removed)} object(s) withheld from this recipient removed"
+        data = orjson.dumps(copy, option=orjson.OPT_SORT_KEYS)
+        return Decision(
+            Verdict.SHARE_REDACTED, [*d.reasons, reason], [*d.removed, *removed], copy, data
+        )
+
+    def _withheld_refs(self, ids: Iterable[str]) -> set[str]:
+        """Of these ids, those of stored objects this gate withholds (each decided once).
+
+        An id the node does not hold is not withheld: repeating it reveals nothing.
+        """
+        wanted = set(ids)
+        known = self._refs
+        missing = sorted(wanted - known.keys())
+        for start in range(0, len(missing), 500):
+            chunk = tuple(missing[start : start + 500])
+            for obj in self.node.store.query(Query(ids=chunk, include_revoked=True)):
+                verdict = self.decide(obj, every_reason=False).verdict
+                known[obj.id] = verdict is Verdict.WITHHOLD
+            for ref in chunk:
+                known.setdefault(ref, False)
+        return {ref for ref in wanted if known[ref]}
+
+    def _references(self, out: list[PageItem]) -> tuple[list[PageItem], int]:
+        """``out`` without references to what this gate withholds; how many it withheld."""
+        parsed = {id(i): orjson.loads(i.obj.data) for i in out if i.obj.type in REFERRING_TYPES}
+        hidden = self._withheld_refs(r for obj in parsed.values() for r in referenced(obj))
+        if not hidden:
+            return out, 0
+        kept: list[PageItem] = []
+        for item in out:
+            obj = parsed.get(id(item))
+            if obj is not None:
+                copy, _, _ = drop_references(obj, hidden.__contains__)
+                if copy is None:
+                    continue
+                if copy is not obj:
+                    item = _sent(item, orjson.dumps(copy, option=orjson.OPT_SORT_KEYS))
+            kept.append(item)
+        return kept, len(out) - len(kept)
 
     def withheld(self) -> Withholds | None:
         """The rows a page may leave out: the agreement withholds them whatever else holds.
@@ -359,6 +417,12 @@ class Gate:
             else:
                 redacted += verdict is text_only
                 keep(sent)
+        if out and not REFERRING_TYPES.isdisjoint(types):
+            # Relationships, sightings, reports: no reference to a withheld object.
+            as_stored = {id(i) for i in items}
+            out, lost = self._references(out)
+            withheld += lost
+            redacted = sum(1 for i in out if id(i) not in as_stored)
         counts = self.counts
         counts.shared += len(out) - redacted
         counts.redacted += redacted
