@@ -260,3 +260,20 @@ def test_references_to_withheld_objects_never_leave(node: Node, shared: Collecti
     # add 2 shared, the report redacted and 3 withheld.
     c = p.counts
     assert (c.shared, c.redacted, c.withheld) == (3 + 2, 0 + 1, 5 + 3)
+
+
+def test_a_sighting_of_a_peers_amber_indicator_goes_back_to_that_peer_only(
+    node: Node, shared: Collection
+) -> None:
+    theirs = indicator(40, Tlp.AMBER)
+    _put(node, shared, [theirs], source=("peer", "cert-b"))
+    seen = _sro("sighting", 41, sighting_of_ref=theirs["id"])
+    _put(node, shared, [seen])
+    text = 'collections = ["shared"]\ntlp_ceiling = "amber"\nmembers = '
+    _agree(node, "b", text + '["cert-b"]\n')
+    _agree(node, "c", text + '["cert-c"]\n')
+    # The indicator itself goes to neither (AMBER: never beyond the receiving member);
+    # cert-b gave it, so naming it to cert-b reveals nothing.
+    assert theirs["id"] not in _served(node, "cert-b", shared)
+    assert seen["id"] in _served(node, "cert-b", shared)
+    assert seen["id"] not in _served(node, "cert-c", shared)

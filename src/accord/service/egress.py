@@ -61,6 +61,7 @@ from accord.store import (
 AGREEMENTS_DIR = "agreements"
 _RESIDENCY_RE = re.compile(r"\s*residency\s*:\s*([A-Za-z][A-Za-z0-9-]{0,15})\s*\Z", re.IGNORECASE)
 Mode = Literal["policy", "open", "closed"]
+_GIVERS = ("peer", "taxii")  # provenance kinds naming who gave us a version
 
 
 # -- the agreements in force --------------------------------------------------------
@@ -328,15 +329,24 @@ class Gate:
     def _withheld_refs(self, ids: Iterable[str]) -> set[str]:
         """Of these ids, those of stored objects this gate withholds (each decided once).
 
-        An id the node does not hold is not withheld: repeating it reveals nothing.
+        An id the node does not hold is not withheld: repeating it reveals nothing;
+        nor is an object the recipient itself gave us (a sighting of a peer's AMBER
+        indicator goes back to that peer, which may not receive the indicator again).
         """
         wanted = set(ids)
         known = self._refs
         missing = sorted(wanted - known.keys())
+        me = self.recipient.name
         for start in range(0, len(missing), 500):
             chunk = tuple(missing[start : start + 500])
-            for obj in self.node.store.query(Query(ids=chunk, include_revoked=True)):
-                verdict = self.decide(obj, every_reason=False).verdict
+            found = list(self.node.store.query(Query(ids=chunk, include_revoked=True)))
+            origins = self.node.store.origins([o.added for o in found])
+            for obj in found:
+                sources = origins.get(obj.added, [])
+                if me is not None and any(n == me for k, n in sources if k in _GIVERS):
+                    known[obj.id] = False
+                    continue
+                verdict = self.decide(obj, sources, every_reason=False).verdict
                 known[obj.id] = verdict is Verdict.WITHHOLD
             for ref in chunk:
                 known.setdefault(ref, False)
