@@ -120,18 +120,26 @@ class SqliteStore(SqlStore):
 
     def _versioned(self, conn: Connection, ids: list[str]) -> list[str]:
         found: list[str] = []
-        for start in range(0, len(ids), _IN_CHUNK):
-            chunk = ids[start : start + _IN_CHUNK]
-            marks = ",".join("?" * len(chunk))
-            # Counted here, not by GROUP BY: SQLite's grouping sorts the ids
-            # in a temporary b-tree and costs several times the lookups.
-            seen: set[str] = set()
-            for (oid,) in conn.exec_driver_sql(
-                f"SELECT id FROM objects WHERE id IN ({marks})", tuple(chunk)
-            ):
-                if oid in seen:
-                    found.append(oid)
-                seen.add(oid)
+        # Every write asks this of each id it stores: on the driver's cursor, since
+        # the result rows of the SQL layer cost more than the lookups themselves.
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            for start in range(0, len(ids), _IN_CHUNK):
+                chunk = ids[start : start + _IN_CHUNK]
+                marks = ",".join("?" * len(chunk))
+                # Counted here, not by GROUP BY: SQLite's grouping sorts the ids
+                # in a temporary b-tree and costs several times the lookups.
+                cursor.execute(f"SELECT id FROM objects WHERE id IN ({marks})", chunk)
+                rows = cursor.fetchall()
+                if len(rows) == len(chunk):
+                    continue  # one version each: nothing to mark (ids are distinct)
+                seen: set[str] = set()
+                for (oid,) in rows:
+                    if oid in seen:
+                        found.append(oid)
+                    seen.add(oid)
+        finally:
+            cursor.close()
         return list(dict.fromkeys(found))
 
     def _json_text(self, key: str) -> ColumnElement[Any]:
