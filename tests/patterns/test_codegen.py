@@ -10,6 +10,7 @@ same message.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import pytest
@@ -22,6 +23,7 @@ from accord.patterns._ast import ComparisonExpr, SimpleObservation
 from accord.patterns._codegen import compile_expression
 from accord.patterns._match import Prepared, _interpreted, _prepare
 from accord.patterns._parser import parse
+from tests.patterns.strategies import comparisons
 
 
 def _answer(fn: Any) -> tuple[Any, ...]:
@@ -111,45 +113,35 @@ def _embedded(draw: st.DrawFn) -> list[dict[str, Any]]:
     return out
 
 
-_PATHS = st.sampled_from(
-    [
-        "t:p",
-        "u:p",
-        "t:q[*]",
-        "t:q[1]",
-        "t:x_ref.p",
-        "t:x_ref.q[*]",
-        "t:x_refs[*].p",
-        "t:x_refs[0].p",
-        "t:x_refs.p",
-        "t:x_ref.x_ref.p",
-        "t:p_hex",
-        "t:x_ref.p_hex",
-        "observed-data:id",
-    ]
+_PATHS = [
+    "t:p",
+    "u:p",
+    "t:q[*]",
+    "t:q[1]",
+    "t:x_ref.p",
+    "t:x_ref.q[*]",
+    "t:x_refs[*].p",
+    "t:x_refs[0].p",
+    "t:x_refs.p",
+    "t:x_ref.x_ref.p",
+    "t:p_hex",
+    "t:x_ref.p_hex",
+    "observed-data:id",
+]
+_LITERALS = ["'a'", "'ab'", "1", "1.5", "true", "h'61'", "t'2020-01-01T00:00:00Z'"]
+
+
+_comparison = partial(
+    comparisons,
+    _PATHS,
+    _LITERALS,
+    orderings=["<", ">="],
+    members=["'a'", "'ab'", "1", "2"],
+    min_members=1,
+    likes=["%", "a_", "A%", "%b", "é"],
+    subsets=["10.0.0.0/8"],
+    exists=True,
 )
-_LITERALS = st.sampled_from(["'a'", "'ab'", "1", "1.5", "true", "h'61'", "t'2020-01-01T00:00:00Z'"])
-
-
-@st.composite
-def _comparison(draw: st.DrawFn) -> str:
-    path = draw(_PATHS)
-    neg = draw(st.sampled_from(["", "NOT "]))
-    kind = draw(st.integers(0, 6))
-    if kind == 0:
-        return f"{path} {neg}{draw(st.sampled_from(['=', '!=']))} {draw(_LITERALS)}"
-    if kind == 1:
-        return f"{path} {neg}{draw(st.sampled_from(['<', '>=']))} {draw(_LITERALS)}"
-    if kind == 2:
-        members = draw(st.lists(st.sampled_from(["'a'", "'ab'", "1", "2"]), min_size=1, max_size=2))
-        return f"{path} {neg}IN ({', '.join(members)})"
-    if kind == 3:
-        return f"{path} {neg}LIKE {draw(st.sampled_from(['%', 'a_', 'A%', '%b', 'é']))!r}"
-    if kind == 4:
-        return f"{path} {neg}MATCHES {draw(st.sampled_from(['^a', 'b$', '[0-9]']))!r}"
-    if kind == 5:
-        return f"{path} {neg}ISSUBSET '10.0.0.0/8'"
-    return f"EXISTS {path}"
 
 
 @st.composite

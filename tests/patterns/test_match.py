@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from stix2patterns.exceptions import ParseException
 
 from accord.exceptions import PatternMatchError, PatternSyntaxError
 from accord.patterns import compile_cached, match
+from tests.patterns.strategies import comparisons
 
 
 def _outcome(fn: Any, pattern: str, observations: list[dict[str, Any]]) -> dict[str, Any]:
@@ -183,41 +185,33 @@ def _observations(draw: st.DrawFn) -> list[dict[str, Any]]:
     return [{"type": "bundle", "id": "bundle--x", "objects": objects}]
 
 
-_LITERALS = st.sampled_from(
-    [
-        "'a'",
-        "'ab'",
-        "1",
-        "-1",
-        "1.5",
-        "true",
-        "'10.0.0.1'",
-        "h'61'",
-        "b'YQ=='",
-        "'2020-01-01T00:00:00Z'",
-        "t'2020-01-01T00:00:00Z'",
-    ]
+_LITERALS = [
+    "'a'",
+    "'ab'",
+    "1",
+    "-1",
+    "1.5",
+    "true",
+    "'10.0.0.1'",
+    "h'61'",
+    "b'YQ=='",
+    "'2020-01-01T00:00:00Z'",
+    "t'2020-01-01T00:00:00Z'",
+]
+_PATHS = ["t:p", "t:q[*]", "u:p", "t:q[0]", "u:r[*]", "t:x_ref.p", "t:'p'"]
+
+
+_comparison = partial(
+    comparisons,
+    _PATHS,
+    _LITERALS,
+    orderings=["<", ">", "<=", ">="],
+    members=["'a'", "'ab'", "'10.0.0.1'"],
+    min_members=0,
+    likes=["%", "a_", "A%", "%b"],
+    subsets=["10.0.0.0/8", "10.0.0.0/24", "10.0.0.0/32"],
+    exists=False,
 )
-_PATHS = st.sampled_from(["t:p", "t:q[*]", "u:p", "t:q[0]", "u:r[*]", "t:x_ref.p", "t:'p'"])
-
-
-@st.composite
-def _comparison(draw: st.DrawFn) -> str:
-    path = draw(_PATHS)
-    neg = draw(st.sampled_from(["", "NOT "]))
-    kind = draw(st.integers(0, 5))
-    if kind == 0:
-        return f"{path} {neg}{draw(st.sampled_from(['=', '!=']))} {draw(_LITERALS)}"
-    if kind == 1:
-        return f"{path} {neg}{draw(st.sampled_from(['<', '>', '<=', '>=']))} {draw(_LITERALS)}"
-    if kind == 2:
-        members = draw(st.lists(st.sampled_from(["'a'", "'ab'", "'10.0.0.1'"]), max_size=3))
-        return f"{path} {neg}IN ({', '.join(members)})"
-    if kind == 3:
-        return f"{path} {neg}LIKE {draw(st.sampled_from(['%', 'a_', 'A%', '%b']))!r}"
-    if kind == 4:
-        return f"{path} {neg}MATCHES {draw(st.sampled_from(['^a', 'b$', '[0-9]']))!r}"
-    return f"{path} {neg}ISSUBSET '10.0.0.0/{draw(st.sampled_from([8, 24, 32]))}'"
 
 
 @st.composite
