@@ -190,6 +190,59 @@ async def test_nothing_above_the_ceiling_in_any_page(
     assert orjson.loads(pages[-1].content)["more"] is False
 
 
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    levels=_levels,
+    links=st.lists(
+        st.tuples(st.integers(0, 11), st.integers(0, 11), st.sampled_from(list(Tlp))),
+        max_size=6,
+    ),
+    ceiling=st.sampled_from(list(Tlp)),
+)
+async def test_no_reference_to_a_withheld_object_in_any_page(
+    server: Server,
+    client: httpx.AsyncClient,
+    levels: list[Tlp | None],
+    links: list[tuple[int, int, Tlp]],
+    ceiling: Tlp,
+) -> None:
+    base = len(_added(server)) + 1000
+    objs: list[dict[str, Any]] = [indicator(base + n, level) for n, level in enumerate(levels)]
+    rels: list[dict[str, Any]] = []
+    for k, (a, b, level) in enumerate(links):
+        src, dst = objs[a % len(objs)], objs[b % len(objs)]
+        rels.append(
+            {
+                "type": "relationship",
+                "spec_version": "2.1",
+                "id": f"relationship--{base + k:08x}-2222-4222-8222-222222222222",
+                "created": "2024-05-01T00:00:00.000Z",
+                "modified": "2024-05-01T00:00:00.000Z",
+                "relationship_type": "related-to",
+                "source_ref": src["id"],
+                "target_ref": dst["id"],
+                "object_marking_refs": [TLP2_ID_OF[level]],
+            }
+        )
+    server.add("shared", [*objs, *rels])
+    _agree(server, READER + f'tlp_ceiling = "{ceiling.name.lower().replace("_", "+")}"\n')
+    raw = b"".join(p.content for p in await _all_pages(client, server, "objects/", 3))
+
+    def shared(o: dict[str, Any]) -> bool:
+        return (tlp_of_refs(o.get("object_marking_refs", ())) or Tlp.AMBER) <= ceiling
+
+    for o in objs:  # a withheld indicator is not even named by a relationship
+        assert (o["id"].encode() in raw) is shared(o)
+    by_id = {o["id"]: o for o in objs}
+    for r in rels:
+        goes = shared(r) and shared(by_id[r["source_ref"]]) and shared(by_id[r["target_ref"]])
+        assert (r["id"].encode() in raw) is goes
+
+
 async def test_anonymous_readers_are_covered_only_through_a_star(
     server: Server, client: httpx.AsyncClient
 ) -> None:
