@@ -136,16 +136,7 @@ def page_select(q: PageQuery, *, columns: tuple[Any, ...] | None = None) -> Sele
     have the same SQL text (see `_driver_statement`).
     """
     co, o = s.collection_objects, s.objects
-    cols = columns or (
-        co.c.added.label("date_added"),
-        o.c.added,
-        o.c.id,
-        o.c.type,
-        o.c.version,
-        o.c.spec_version,
-        o.c.revoked,
-        o.c.data,
-    )
+    cols = columns or (co.c.added.label("date_added"), *s.stored_columns)
     stmt = (
         select(*cols)
         .select_from(co.join(o, o.c.added == co.c.object_added))

@@ -355,17 +355,7 @@ class PeerStore(ABC):
             .exists()
         )
         stmt = (
-            select(
-                co.c.added,
-                o.c.added,
-                o.c.id,
-                o.c.type,
-                o.c.version,
-                o.c.spec_version,
-                o.c.revoked,
-                o.c.data,
-                from_peer.label("from_peer"),
-            )
+            select(co.c.added, *s.stored_columns, from_peer.label("from_peer"))
             .join(o, o.c.added == co.c.object_added)
             .where(co.c.collection_pk == collection_pk, co.c.added > after)
             .order_by(co.c.added)

@@ -338,9 +338,7 @@ class SqlStore(MemberStore, PageStore, PeerStore, AgreementStore, Store):
 
     def _select(self, q: Query) -> Select[Any]:
         o = s.objects
-        stmt = select(
-            o.c.added, o.c.id, o.c.type, o.c.version, o.c.spec_version, o.c.revoked, o.c.data
-        )
+        stmt = select(*s.stored_columns)
         if q.value is not None:
             ob = s.observables
             stmt = stmt.where(o.c.added.in_(select(ob.c.object_added).where(ob.c.value == q.value)))
