@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 
+from accord.service import sync
 from accord.service.node import Node, init_node, open_node
 from accord.service.sharing import create_collection, grant
 from accord.settings import Settings, load_settings
@@ -92,6 +93,22 @@ class LiveNode:
             grant(node, title, member, read=True, write=True)
         self.tokens[member] = token
         return c, token
+
+    def pull_from(
+        self, other: LiveNode, collection: Collection, token: str, into: str, **extra: Any
+    ) -> None:
+        """Make the served node ``other`` a peer (named as it is), pulled into ``into``."""
+        with self.open() as node:
+            sync.add_peer(
+                node,
+                other.name,
+                url=other.url,
+                api_root="/api/v21/",
+                collection=collection.id,
+                token=token,
+                into=into,
+                **extra,
+            )
 
     def serve(self) -> None:
         """Start ``accord serve`` and wait until it answers."""

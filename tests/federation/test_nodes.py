@@ -119,30 +119,9 @@ def test_a_to_b_to_c_with_provenance_relationships_and_retraction(
             assert all(o.ok for o in outcomes)
         a.serve()
         b_col, c_token = b.share("from-a", "node-c")
-        with b.open() as node:
-            sync.add_peer(
-                node,
-                "a",
-                url=a.url,
-                api_root="/api/v21/",
-                collection=a_col.id,
-                token=b_token,
-                into="from-a",
-                interval=1,
-            )
+        b.pull_from(a, a_col, b_token, "from-a", interval=1)
         b.serve()
-        with c.open() as node:
-            sync.add_peer(
-                node,
-                "b",
-                url=b.url,
-                api_root="/api/v21/",
-                collection=b_col.id,
-                token=c_token,
-                username="node-c",  # HTTP Basic this time
-                into="from-b",
-                interval=1,
-            )
+        c.pull_from(b, b_col, c_token, "from-b", username="node-c", interval=1)  # HTTP Basic
         c.serve()
 
         ids = {o["id"] for o in graph}
@@ -230,16 +209,7 @@ def test_sigkill_in_the_middle_of_a_pull_resumes_without_duplicate_or_gap(
             )
         a.serve()
         d = make("d", ACCORD_SYNC_PAGE="100", ACCORD_BATCH_SIZE="300")
-        with d.open() as node:
-            sync.add_peer(
-                node,
-                "a",
-                url=a.url,
-                api_root="/api/v21/",
-                collection=a_col.id,
-                token=token,
-                into="from-a",
-            )
+        d.pull_from(a, a_col, token, "from-a")
         proc = subprocess.Popen(
             [*CLI, "sync"], env=d.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
