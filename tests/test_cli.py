@@ -8,11 +8,10 @@ from pathlib import Path
 
 import orjson
 import pytest
-from typer.testing import CliRunner
 
 from accord.cli import app
+from tests.cli_run import run, runner
 
-runner = CliRunner()
 TS = "2024-03-01T10:00:00.000Z"
 
 
@@ -37,11 +36,6 @@ def home(tmp_path: Path) -> Path:
     result = runner.invoke(app, ["init", str(h), "--name", "cert-test"])
     assert result.exit_code == 0, result.output
     return h
-
-
-def run(home: Path, *args: str, input: str | bytes | None = None) -> tuple[int, str, str]:
-    result = runner.invoke(app, ["--home", str(home), *args], input=input)
-    return result.exit_code, result.stdout, result.stderr
 
 
 def test_init_creates_identity_key_0600_and_refuses_twice(home: Path) -> None:

@@ -7,11 +7,10 @@ from pathlib import Path
 
 import orjson
 import pytest
-from typer.testing import CliRunner
 
 from accord.cli import app
+from tests.cli_run import run, runner
 
-runner = CliRunner()
 TS = "2012-01-01T00:00:00.000Z"
 
 
@@ -27,11 +26,6 @@ def _indicator(n: int, pattern: str) -> dict[str, str]:
         "pattern_type": "stix",
         "valid_from": TS,
     }
-
-
-def run(home: Path, *args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, ["--home", str(home), *args])
-    return result.exit_code, result.stdout, result.stderr
 
 
 @pytest.fixture

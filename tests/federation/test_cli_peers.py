@@ -6,12 +6,12 @@ from pathlib import Path
 
 import orjson
 import pytest
-from typer.testing import CliRunner
 
 from accord.cli import app
+from tests import cli_run
+from tests.cli_run import runner
 from tests.federation.nodes import indicator
 
-runner = CliRunner()
 TOKEN = "acc_cli-peer-token-never-printed"
 
 
@@ -25,8 +25,7 @@ def home(tmp_path: Path) -> Path:
 
 def run(home: Path, *args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
     base = {"ACCORD_PEER_RETRIES": "1", "ACCORD_PEER_TIMEOUT": "2"}
-    result = runner.invoke(app, ["--home", str(home), *args], env={**base, **(env or {})})
-    return result.exit_code, result.stdout, result.stderr
+    return cli_run.run(home, *args, env={**base, **(env or {})})
 
 
 def test_peer_add_list_failures_remove_and_a_failed_sync(home: Path) -> None:

@@ -6,18 +6,11 @@ from pathlib import Path
 
 import orjson
 import pytest
-from typer.testing import CliRunner
 
 from accord.cli import app
 from accord.policy import Tlp
+from tests.cli_run import run, runner
 from tests.policy.objects import indicator
-
-runner = CliRunner()
-
-
-def run(home: Path, *args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, ["--home", str(home), *args])
-    return result.exit_code, result.stdout, result.stderr
 
 
 @pytest.fixture
