@@ -102,10 +102,12 @@ def indicator_peers(node: Node, ids: Sequence[str]) -> dict[str, set[str]]:
     found: dict[str, set[str]] = {}
     for start in range(0, len(ids), 500):
         chunk = tuple(ids[start : start + 500])
-        for version in store.query(Query(ids=chunk, all_versions=True, include_revoked=True)):
-            for source in store.provenance(version.added):
-                if source.kind == "peer":
-                    found.setdefault(version.id, set()).add(source.name)
+        versions = list(store.query(Query(ids=chunk, all_versions=True, include_revoked=True)))
+        origins = store.origins([v.added for v in versions])
+        for version in versions:
+            for kind, name in origins.get(version.added, []):
+                if kind == "peer":
+                    found.setdefault(version.id, set()).add(name)
     return found
 
 
