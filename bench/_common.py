@@ -71,6 +71,17 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores, {ram}"
 
 
+def report_header(title: str, when: time.struct_time, versions: Mapping[str, str]) -> list[str]:
+    """The first lines of every benchmark report: title and date, machine, software."""
+    return [
+        f"# {title}, {time.strftime('%Y-%m-%d', when)}",
+        "",
+        f"- Date: {time.strftime('%Y-%m-%d %H:%M UTC', when)}",
+        f"- Machine: {machine()}",
+        "- Software: " + ", ".join(f"{name} {version}" for name, version in versions.items()),
+    ]
+
+
 # --- work folders -----------------------------------------------------------------------
 
 

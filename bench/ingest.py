@@ -38,7 +38,7 @@ from pathlib import Path
 
 import psycopg
 
-from _common import log, machine, package_version, publish_report, working_directory
+from _common import log, package_version, publish_report, report_header, working_directory
 from _ingest_contenders import (
     DEFAULT_POSTGRES,
     fresh_database,
@@ -232,11 +232,7 @@ def report(
         **who.versions,
     }
     lines = [
-        f"# Ingest benchmark, {time.strftime('%Y-%m-%d', when)}",
-        "",
-        f"- Date: {time.strftime('%Y-%m-%d %H:%M UTC', when)}",
-        f"- Machine: {machine()}",
-        "- Software: " + ", ".join(f"{name} {version}" for name, version in versions.items()),
+        *report_header("Ingest benchmark", when, versions),
         f"- Generated set: {args.size:,} STIX 2.1 indicators, seed {args.seed}; "
         f"median of {args.repeat} run(s) on generated data and medallion, "
         f"{args.repeat_small} on ATT&CK and Unit 42",

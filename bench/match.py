@@ -39,9 +39,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import (
     REPO_ROOT,
     log,
-    machine,
     package_version,
     publish_report,
+    report_header,
     verdict,
     working_directory,
 )
@@ -158,11 +158,7 @@ def report(
     }
     ok = [(r, m) for r, m in runs if "failure" not in r]
     lines = [
-        f"# Detection benchmark, {time.strftime('%Y-%m-%d', when)}",
-        "",
-        f"- Date: {time.strftime('%Y-%m-%d %H:%M UTC', when)}",
-        f"- Machine: {machine()}",
-        "- Software: " + ", ".join(f"{k} {v}" for k, v in versions.items()),
+        *report_header("Detection benchmark", when, versions),
         "- Indicators: "
         + (
             f"maltrail {ok[0][0]['maltrail']:,} + Unit 42 {ok[0][0]['unit42']:,}"

@@ -33,7 +33,14 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from _common import log, machine, package_version, publish_report, verdict, working_directory
+from _common import (
+    log,
+    package_version,
+    publish_report,
+    report_header,
+    verdict,
+    working_directory,
+)
 from _ingest_contenders import DEFAULT_POSTGRES, scratch_dir
 from _ingest_data import generate_jsonl
 from _ingest_proc import Measurement, run_measured
@@ -207,11 +214,7 @@ def report(rows: list[Row], args: argparse.Namespace, when: time.struct_time) ->
         "orjson": package_version("orjson"),
     }
     lines = [
-        f"# Sync benchmark, {time.strftime('%Y-%m-%d', when)}",
-        "",
-        f"- Date: {time.strftime('%Y-%m-%d %H:%M UTC', when)}",
-        f"- Machine: {machine()}",
-        "- Software: " + ", ".join(f"{k} {v}" for k, v in versions.items()),
+        *report_header("Sync benchmark", when, versions),
         f"- Data: {args.size:,} generated STIX 2.1 indicators, seed {args.seed}; nodes on SQLite",
         "",
         "| step | objects | seconds | objects/s | peak RSS | note |",

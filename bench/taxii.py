@@ -50,9 +50,9 @@ import psycopg
 from _common import (
     Server,
     log,
-    machine,
     package_version,
     publish_report,
+    report_header,
     working_directory,
 )
 from _ingest_contenders import DEFAULT_POSTGRES, fresh_database, scratch_dir
@@ -327,11 +327,7 @@ def report(
         **who.versions,
     }
     lines = [
-        f"# TAXII benchmark, {time.strftime('%Y-%m-%d', when)}",
-        "",
-        f"- Date: {time.strftime('%Y-%m-%d %H:%M UTC', when)}",
-        f"- Machine: {machine()}",
-        "- Software: " + ", ".join(f"{name} {version}" for name, version in versions.items()),
+        *report_header("TAXII benchmark", when, versions),
         f"- Data: generated STIX 2.1 indicators, seed {args.seed}: {args.size:,} POSTed in"
         f" envelopes of {ENVELOPE:,} then read back with pages of {PAGE:,}; "
         + (
