@@ -342,7 +342,7 @@ class NotFound(AccordError, LookupError):
 class LedgerError(AccordError, ValueError):
     """The transparency log refused a proof, note, checkpoint or entry."""
 
-    _fields = ("reason",)
+    _fields: tuple[str, ...] = ("reason",)
 
     def __init__(self, reason: str) -> None:
         self.reason = reason

@@ -12,10 +12,13 @@
 from accord.ledger._checkpoint import Checkpoint, parse_checkpoint
 from accord.ledger._entry import (
     CHANNELS,
+    RECEIPT_HEADERS,
     SHARE,
     Entry,
     commitment,
+    entry_from_receipt,
     parse_entry,
+    receipt_headers,
     share_entry,
 )
 from accord.ledger._merkle import (
@@ -70,6 +73,7 @@ __all__ = [
     "ED25519",
     "EMPTY_ROOT",
     "HASH_SIZE",
+    "RECEIPT_HEADERS",
     "SHARE",
     "TILE_HEIGHT",
     "TILE_WIDTH",
@@ -87,6 +91,7 @@ __all__ = [
     "consistency_proof",
     "cosign",
     "cosignatures",
+    "entry_from_receipt",
     "hashes_to_store",
     "inclusion_proof",
     "leaf_hash",
@@ -98,6 +103,7 @@ __all__ = [
     "parse_tile_path",
     "parse_vkey",
     "read_bundle",
+    "receipt_headers",
     "root_from_inclusion",
     "root_of",
     "share_entry",

@@ -129,3 +129,82 @@ def share_entry(
             "recipient": recipient,
         },
     )
+
+
+# -- receipts: what a recipient gets to rebuild its entry ----------------------------
+
+H_INDEX = "X-Accord-Log-Index"
+H_ORIGIN = "X-Accord-Log-Origin"
+H_TIME = "X-Accord-Log-Time"
+H_CHANNEL = "X-Accord-Log-Channel"
+H_COLLECTION = "X-Accord-Log-Collection"
+H_AGREEMENT = "X-Accord-Log-Agreement"
+H_COUNT = "X-Accord-Log-Count"
+H_RECIPIENT = "X-Accord-Log-Recipient"
+H_SALT = "X-Accord-Log-Salt"
+RECEIPT_HEADERS = (
+    H_INDEX,
+    H_ORIGIN,
+    H_TIME,
+    H_CHANNEL,
+    H_COLLECTION,
+    H_AGREEMENT,
+    H_COUNT,
+    H_RECIPIENT,
+    H_SALT,
+)
+
+
+def receipt_headers(
+    index: int, origin: str, entry: Entry, recipient: str, salt: bytes
+) -> dict[str, str]:
+    """The headers that let the recipient rebuild ``entry`` from the body it received."""
+    b = entry.body
+    return {
+        H_INDEX: str(index),
+        H_ORIGIN: origin,
+        H_TIME: str(b["time"]),
+        H_CHANNEL: str(b["channel"]),
+        H_COLLECTION: str(b["collection"]),
+        H_AGREEMENT: b["agreement"] or "",
+        H_COUNT: str(b["count"]),
+        H_RECIPIENT: recipient,
+        H_SALT: salt.hex(),
+    }
+
+
+def entry_from_receipt(headers: Mapping[str, str], body: bytes) -> tuple[int, Entry]:
+    """Rebuild a share entry from a response's receipt headers and its body.
+
+    The digest is the SHA-256 of ``body`` and the recipient the commitment to
+    the header's name under its salt, so an entry rebuilt so matches the node's
+    only if the node logged exactly these bytes for this recipient.
+
+    Raises:
+        EntryInvalid: a header is missing or malformed.
+    """
+    lower = {k.lower(): v for k, v in headers.items()}
+
+    def get(name: str) -> str:
+        value = lower.get(name.lower())
+        if value is None:
+            raise EntryInvalid(f"the response has no {name} header")
+        return value
+
+    index, count = get(H_INDEX), get(H_COUNT)
+    if not index.isdigit() or not count.isdigit():
+        raise EntryInvalid(f"{H_INDEX} or {H_COUNT} is not a number")
+    try:
+        salt = bytes.fromhex(get(H_SALT))
+    except ValueError as exc:
+        raise EntryInvalid(f"{H_SALT} is not hex") from exc
+    entry = share_entry(
+        time=get(H_TIME),
+        channel=get(H_CHANNEL),
+        collection=get(H_COLLECTION),
+        agreement=get(H_AGREEMENT) or None,
+        count=int(count),
+        digest=hashlib.sha256(body).hexdigest(),
+        recipient=commitment(salt, get(H_RECIPIENT)),
+    )
+    return int(index), entry
