@@ -350,7 +350,9 @@ def _page(node: Node, query: PageQuery, gate: Gate | None = None) -> PageOut:
         chunk = min(query.limit + 1, max(16, needed * scanned // max(len(served), 1) + 8))
 
 
-def log_answer(node: Node, access: Access, channel: str, page: PageOut, body: bytes) -> dict[str, str]:
+def log_answer(
+    node: Node, access: Access, channel: str, page: PageOut, body: bytes
+) -> dict[str, str]:
     """Log a page in the transparency log before it is sent; its receipt headers."""
     return ledger.share(
         node,
