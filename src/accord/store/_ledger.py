@@ -13,16 +13,18 @@ what ``accord log verify`` finds.
 
 from __future__ import annotations
 
+import secrets
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
 from accord.exceptions import LogTampered
-from accord.ledger import Appender, HashReader, leaf_hash
+from accord.ledger import Appender, Entry, HashReader, commitment, leaf_hash
 from accord.store import _schema as s
 from accord.store._clock import now_us
 
@@ -103,6 +105,23 @@ class Receipt:
     message: str
     received: int
     checked: int | None
+
+
+def event(type_: str, body: dict[str, Any], subject: str | None = None) -> Append:
+    """A log entry for a change of the node's own state (members, tokens, peers, ...).
+
+    Names of members and peers are confidential (who shares with whom): the entry
+    carries a salted commitment to ``subject`` in its ``subject`` field, and the
+    opening (name and salt) stays in ``log_openings`` for the owner and auditors.
+    """
+    fields = {"time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"), **body}
+    opening = None
+    if subject is not None:
+        salt = secrets.token_bytes(32)
+        fields["subject"] = commitment(salt, subject)
+        opening = Opening(subject, salt, None, b"")
+    entry = Entry(type_, 1, fields)
+    return Append(entry.canonical(), type_, opening)
 
 
 class _ConnReader:
@@ -282,6 +301,20 @@ class LedgerStore(ABC):
         with self.engine.connect() as conn:
             r = conn.execute(select(t).order_by(t.c.size.desc()).limit(1)).first()
         return None if r is None else SignedCheckpoint(r.size, bytes(r.root), r.note, r.signed)
+
+    def checkpoint_note(self, size: int) -> str | None:
+        """The signed note of our checkpoint of ``size``, if we signed one."""
+        t = s.log_checkpoints
+        with self.engine.connect() as conn:
+            note = conn.execute(select(t.c.note).where(t.c.size == size)).scalar()
+        return None if note is None else str(note)
+
+    def checkpoints(self) -> list[SignedCheckpoint]:
+        """Every checkpoint this node signed, by size."""
+        t = s.log_checkpoints
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(t).order_by(t.c.size)).all()
+        return [SignedCheckpoint(r.size, bytes(r.root), r.note, r.signed) for r in rows]
 
     def add_cosignature(self, size: int, witness: str, line: str, timestamp: int) -> None:
         """Keep a witness's cosignature of our checkpoint of ``size`` (its latest replaces)."""
