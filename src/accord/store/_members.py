@@ -192,11 +192,12 @@ class MemberStore(ABC):
                         can_write=can_write,
                     )
                 )
-            member, collection = conn.execute(
-                select(s.members.c.name, s.collections.c.id).where(
-                    s.members.c.pk == member_pk, s.collections.c.pk == collection_pk
-                )
-            ).one()
+            member = conn.execute(
+                select(s.members.c.name).where(s.members.c.pk == member_pk)
+            ).scalar_one()
+            collection = conn.execute(
+                select(s.collections.c.id).where(s.collections.c.pk == collection_pk)
+            ).scalar_one()
             rights = {"collection": collection, "read": can_read, "write": can_write}
             self.append_log_in(conn, [event("grant", rights, member)])
 
