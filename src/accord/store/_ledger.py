@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
 from accord.exceptions import LogTampered
-from accord.ledger import Appender, Entry, HashReader, commitment, leaf_hash
+from accord.ledger import Appender, Entry, HashReader, commitment, leaf_hash, stored_count
 from accord.store import _schema as s
 from accord.store._clock import now_us
 
@@ -167,45 +167,77 @@ class LedgerStore(ABC):
 
     # -- appending ---------------------------------------------------------------------
 
+    # The driver's parameter mark ("?" on SQLite, "%s" on PostgreSQL): the append runs on
+    # every TAXII page, where SQLAlchemy's statement handling cost more than the writes.
+    _mark = "?"
+    # After a committed append of this process: (size, the right edge's stored hashes).
+    _log_edge: tuple[int, dict[int, bytes]] | None = None
+
     def append_log(self, items: Sequence[Append]) -> list[int]:
         """Append entries in one transaction of their own; their indexes."""
         with self.log_tx() as conn:
-            return self.append_log_in(conn, items)
+            indexes, edge = self._append(conn, items)
+        self._log_edge = edge  # committed: the next append may start from it
+        return indexes
 
     def append_log_in(self, conn: Connection, items: Sequence[Append]) -> list[int]:
         """Append entries inside an open write transaction (it commits them, or nobody)."""
+        self._log_edge = None  # the outer transaction may still roll back
+        return self._append(conn, items)[0]
+
+    def _edge(self, conn: Connection, size: int) -> dict[int, bytes]:
+        """The stored hashes of the tree's right edge, from the cache when it still holds.
+
+        The cache holds if the log has the size it had after our last append and its
+        last stored hash is the one we wrote (another process appending as many
+        entries would have written others: entries carry their time and salts).
+        """
+        cached = self._log_edge
+        if cached is not None and cached[0] == size and size:
+            last = stored_count(size) - 1
+            sql = f"SELECT hash FROM log_hashes WHERE idx = {self._mark}"
+            row = conn.exec_driver_sql(sql, (last,)).first()
+            if row is not None and bytes(row[0]) == cached[1].get(last):
+                return dict(cached[1])
+        indexes = Appender.edge_indexes(size)
+        return dict(zip(indexes, _ConnReader(conn).read_hashes(indexes), strict=True))
+
+    def _append(
+        self, conn: Connection, items: Sequence[Append]
+    ) -> tuple[list[int], tuple[int, dict[int, bytes]] | None]:
         if not items:
-            return []
+            return [], self._log_edge
         self.lock_log(conn)
-        size = self._log_size(conn)
-        edge = Appender.edge_indexes(size)
-        reader = _ConnReader(conn)
-        appender = Appender(size, dict(zip(edge, reader.read_hashes(edge), strict=True)))
+        row = conn.exec_driver_sql("SELECT max(idx) FROM log_entries").first()
+        size = 0 if row is None or row[0] is None else int(row[0]) + 1
+        appender = Appender(size, self._edge(conn, size))
         now = now_us()
-        entries: list[dict[str, Any]] = []
-        hashes: list[dict[str, Any]] = []
-        openings: list[dict[str, Any]] = []
-        first = size
+        entries: list[tuple[Any, ...]] = []
+        hashes: list[tuple[int, bytes]] = []
+        openings: list[tuple[Any, ...]] = []
         for i, item in enumerate(items):
-            idx = first + i
-            entries.append({"idx": idx, "type": item.type, "entry": item.entry, "recorded": now})
-            hashes += [{"idx": j, "hash": h} for j, h in appender.append(leaf_hash(item.entry))]
-            if item.opening is not None:
-                o = item.opening
-                openings.append(
-                    {
-                        "idx": idx,
-                        "recipient": o.recipient,
-                        "salt": o.salt,
-                        "agreement": o.agreement,
-                        "versions": o.versions,
-                    }
-                )
-        conn.execute(insert(s.log_entries), entries)
-        conn.execute(insert(s.log_hashes), hashes)
+            idx = size + i
+            entries.append((idx, item.type, item.entry, now))
+            hashes += appender.append(leaf_hash(item.entry))
+            o = item.opening
+            if o is not None:
+                openings.append((idx, o.recipient, o.salt, o.agreement, o.versions))
+        m = self._mark
+        conn.exec_driver_sql(
+            f"INSERT INTO log_entries (idx, type, entry, recorded) VALUES ({m}, {m}, {m}, {m})",
+            entries,
+        )
+        conn.exec_driver_sql(
+            f"INSERT INTO log_hashes (idx, hash) VALUES ({m}, {m})",
+            hashes,
+        )
         if openings:
-            conn.execute(insert(s.log_openings), openings)
-        return list(range(first, first + len(items)))
+            conn.exec_driver_sql(
+                "INSERT INTO log_openings (idx, recipient, salt, agreement, versions)"
+                f" VALUES ({m}, {m}, {m}, {m}, {m})",
+                openings,
+            )
+        return list(range(size, size + len(items))), (appender.size, appender.edge())
 
     # -- reading -----------------------------------------------------------------------
 

@@ -43,7 +43,9 @@ from accord.store import Member
 from accord.taxii._routes_server import Requester
 from accord.taxii._state import node_of
 
-router = APIRouter(tags=["Transparency log"])
+# Not in the TAXII OpenAPI document: these are C2SP protocols, with their own media
+# types and error bodies (docs/ledger.md describes them).
+router = APIRouter(tags=["Transparency log"], include_in_schema=False)
 
 TEXT = "text/plain; charset=utf-8"
 MAX_PROOFS = 1000
