@@ -10,11 +10,10 @@ from typing import Any
 import orjson
 import pytest
 
-from accord.service import transparency
+from accord.service import _sync_push, transparency
 from accord.service._sync_wire import envelope_body
 from accord.service.ingest import ingest_objects
 from accord.service.node import Node
-from accord.service.sync import _sync_push
 from tests.cli_run import run
 from tests.federation.nodes import indicator
 
@@ -57,11 +56,11 @@ def test_a_push_is_logged_before_it_is_posted_and_sightings_have_their_channel(
 ) -> None:
     out = node.store.create_collection("out")
     back = node.store.create_collection("back")
-    objects = [indicator(i) for i in range(5)]
+    objects: list[object] = [indicator(i) for i in range(5)]
     assert all(
         o.ok for o in ingest_objects(node, objects, source=("file", "x"), collection_pks=[out.pk])
     )
-    sightings = [_sighting(i) for i in range(3)]
+    sightings: list[object] = [_sighting(i) for i in range(3)]
     assert all(
         o.ok
         for o in ingest_objects(node, sightings, source=("file", "y"), collection_pks=[back.pk])
@@ -81,7 +80,7 @@ def test_a_push_is_logged_before_it_is_posted_and_sightings_have_their_channel(
         )
         peer = node.store.peer(name)
         client = _Recorder(node)
-        _sync_push.push(node, peer, client, envelope=2)  # type: ignore[arg-type]
+        _sync_push.push(node, peer, client, envelope=2)
         assert len(client.bodies) == (3 if collection is out else 2)
         logged = {e.entry: e for e in node.store.iter_log() if e.type == "share"}
         for body, size_when_posted in client.bodies:
