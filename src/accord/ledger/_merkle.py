@@ -127,7 +127,8 @@ class Appender:
 
     def __init__(self, size: int, edge: dict[int, bytes]) -> None:
         self.size = size
-        self._edge = edge  # stored index -> hash, for the complete subtrees on the right edge
+        # stored index -> hash, for the complete subtrees on the right edge (a copy: it changes)
+        self._edge = dict(edge)
 
     @staticmethod
     def edge_indexes(size: int) -> list[int]:
@@ -141,10 +142,13 @@ class Appender:
         first = stored_index(0, n)
         out = [(first + i, h) for i, h in enumerate(hashes)]
         self.size = n + 1
-        # The new right edge: the subtrees of size+1, all among what we had and wrote.
-        known = dict(self._edge)
-        known.update(out)
-        self._edge = {i: known[i] for i in _subtree_indexes(0, self.size, [])}
+        # The new right edge: the m subtrees leaf n closed (the ones hashes_to_store read)
+        # merge into one of level m, the last hash written; O(m), not a rebuild per leaf.
+        edge = self._edge
+        m = len(hashes) - 1
+        for i in range(m):
+            del edge[stored_index(i, (n >> i) - 1)]
+        edge[first + m] = hashes[-1]
         return out
 
     def read_hashes(self, indexes: Sequence[int]) -> list[bytes]:
