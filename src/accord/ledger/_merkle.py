@@ -63,13 +63,10 @@ def stored_index(level: int, n: int) -> int:
     level L's n-th hash follows leaf (n+1)*2^L - 1; before that leaf's own hash
     come n + n/2 + n/4 + ... hashes.
     """
-    for _ in range(level):
-        n = 2 * n + 1
-    i = 0
-    while n > 0:
-        i += n
-        n >>= 1
-    return i + level
+    # Go's loops (n = 2n+1 per level, then the sum of n >> k), in closed form: the leaf is
+    # m = (n+1)·2^L - 1, and the sum over k of floor(m / 2^k) is 2m - popcount(m).
+    m = ((n + 1) << level) - 1
+    return 2 * m - m.bit_count() + level
 
 
 def split_stored_index(index: int) -> tuple[int, int]:
@@ -169,18 +166,14 @@ def _maxpow2(n: int) -> tuple[int, int]:
 
 def _subtree_indexes(lo: int, hi: int, need: list[int]) -> list[int]:
     while lo < hi:
-        k, level = _maxpow2(hi - lo + 1)
+        level = (hi - lo).bit_length() - 1  # _maxpow2(hi - lo + 1), inline: the hot loop
         need.append(stored_index(level, lo >> level))
-        lo += k
+        lo += 1 << level
     return need
 
 
 def _subtree_hash(lo: int, hi: int, hashes: list[bytes], at: int) -> tuple[bytes, int]:
-    count = 0
-    while lo < hi:
-        k, _ = _maxpow2(hi - lo + 1)
-        count += 1
-        lo += k
+    count = (hi - lo).bit_count() if lo < hi else 0  # one complete subtree per 1-bit of hi - lo
     h = hashes[at + count - 1]
     for i in range(count - 2, -1, -1):
         h = node_hash(hashes[at + i], h)
