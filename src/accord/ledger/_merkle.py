@@ -133,19 +133,24 @@ class Appender:
         return _subtree_indexes(0, size, [])
 
     def append(self, leaf: bytes) -> list[tuple[int, bytes]]:
-        """Add one leaf; returns (stored index, hash) pairs to store."""
+        """Add one leaf; returns (stored index, hash) pairs to store.
+
+        What `hashes_to_store` gives, from the edge alone: each trailing 1-bit of n
+        merges the edge's subtree of that level with the new one (and leaves the edge),
+        and the last hash written joins it, so the edge costs O(m), not a rebuild.
+        """
         n = self.size
-        hashes = hashes_to_store(n, leaf, self)
         first = stored_index(0, n)
-        out = [(first + i, h) for i, h in enumerate(hashes)]
-        self.size = n + 1
-        # The new right edge: the m subtrees leaf n closed (the ones hashes_to_store read)
-        # merge into one of level m, the last hash written; O(m), not a rebuild per leaf.
+        out = [(first, leaf)]
         edge = self._edge
-        m = len(hashes) - 1
-        for i in range(m):
-            del edge[stored_index(i, (n >> i) - 1)]
-        edge[first + m] = hashes[-1]
+        h = leaf
+        level = 0
+        while (n >> level) & 1:
+            h = node_hash(edge.pop(stored_index(level, (n >> level) - 1)), h)
+            level += 1
+            out.append((first + level, h))
+        edge[first + level] = h
+        self.size = n + 1
         return out
 
     def read_hashes(self, indexes: Sequence[int]) -> list[bytes]:
