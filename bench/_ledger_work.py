@@ -1,0 +1,335 @@
+"""One measurement of the ledger benchmark, in a process of its own (its peak RSS is its own).
+
+``python bench/_ledger_work.py '{"task": ..., ...}'`` runs one task and prints its result as
+JSON on standard output. The tasks:
+
+- ``append``: append ``n`` entries in batches of ``batch`` with one contender:
+  ``floor`` (plain hashlib: leaf hash, then a stack of complete subtrees, nothing stored),
+  ``accord-list`` (`hashes_to_store` over a `ListReader`, all hashes kept in memory),
+  ``accord-appender`` (`Appender`, all hashes kept in a list), ``accord-sqlite``
+  (`Appender`, each batch's hashes inserted into a SQLite file table and committed),
+  ``accord-file`` (`Appender`, each batch's hashes written to a flat file of 32-byte
+  hashes in stored order), ``pymerkle-memory`` and ``pymerkle-sqlite``;
+- ``proofs``: inclusion and consistency proofs, made and verified, at tree size ``size``
+  over a stored layout read through a ``file`` (``os.pread``), ``sqlite`` or ``memory``
+  `HashReader`;
+- pymerkle's proofs are measured in its ``append`` task, on the tree it just built.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import mmap
+import os
+import random
+import sqlite3
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from accord.ledger import (
+    HASH_SIZE,
+    Appender,
+    ListReader,
+    consistency_proof,
+    hashes_to_store,
+    inclusion_proof,
+    leaf_hash,
+    stored_count,
+    stored_index,
+    tree_hash,
+    verify_consistency,
+    verify_inclusion,
+)
+
+# A share entry's canonical JSON is about 330 bytes; this one has the same length.
+_TEMPLATE = (
+    b'{"agreement":"%064d","channel":"taxii-objects","collection":"shared","count":1000,'
+    b'"digest":"3f1c9a8e5b7d2c4f6a0e8b1d3c5f7a9e2b4d6f8a0c2e4b6d8f0a1c3e5b7d9f1a",'
+    b'"recipient":"9b2e4d6f8a0c1e3b5d7f9a1c3e5b7d9f2a4c6e8b0d2f4a6c8e0b1d3f5a7c9e1b",'
+    b'"time":"2026-12-06T20:00:00.000Z","type":"share","v":1}'
+)
+_SEED = 2026
+
+
+def entries(start: int, stop: int) -> list[bytes]:
+    """The benchmark's entries ``start..stop-1`` (deterministic, ~330 bytes each)."""
+    return [_TEMPLATE % i for i in range(start, stop)]
+
+
+def batches(n: int, batch: int) -> Iterator[tuple[int, list[bytes]]]:
+    for start in range(0, n, batch):
+        yield start, entries(start, min(n, start + batch))
+
+
+# -- HashReaders over stored layouts ---------------------------------------------------------
+
+
+class FileReader:
+    """Stored hashes in a flat file (hash i at byte 32*i), read with one pread each."""
+
+    def __init__(self, path: Path) -> None:
+        self._fd = os.open(path, os.O_RDONLY)
+
+    def read_hashes(self, indexes: Sequence[int]) -> list[bytes]:
+        fd, pread = self._fd, os.pread
+        return [pread(fd, HASH_SIZE, i * HASH_SIZE) for i in indexes]
+
+
+class MmapReader:
+    """Stored hashes in a flat file, mapped: no system call per hash, but the pages read stay
+    resident (and count in RSS) until the kernel wants them back."""
+
+    def __init__(self, path: Path) -> None:
+        with path.open("rb") as f:
+            self._map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+
+    def read_hashes(self, indexes: Sequence[int]) -> list[bytes]:
+        m = self._map
+        return [m[i * HASH_SIZE : (i + 1) * HASH_SIZE] for i in indexes]
+
+
+class SqliteReader:
+    """Stored hashes in a SQLite table ``stored(idx INTEGER PRIMARY KEY, hash BLOB)``."""
+
+    def __init__(self, path: Path) -> None:
+        self._con = sqlite3.connect(path)
+
+    def read_hashes(self, indexes: Sequence[int]) -> list[bytes]:
+        marks = ",".join("?" * len(indexes))
+        found = dict(
+            self._con.execute(f"SELECT idx, hash FROM stored WHERE idx IN ({marks})", indexes)
+        )
+        return [found[i] for i in indexes]
+
+
+def _sqlite(path: Path) -> sqlite3.Connection:
+    con = sqlite3.connect(path, isolation_level=None)
+    con.execute("PRAGMA journal_mode=WAL")  # as accord's store (store/_sqlite.py)
+    con.execute("PRAGMA synchronous=NORMAL")
+    con.execute("CREATE TABLE IF NOT EXISTS stored (idx INTEGER PRIMARY KEY, hash BLOB NOT NULL)")
+    return con
+
+
+# -- appends ----------------------------------------------------------------------------------
+#
+# Each contender takes the batches one by one; only its own work is timed, not the making
+# of the entries.
+
+Feed = Callable[[int, list[bytes]], None]
+
+
+def _floor() -> tuple[Feed, Callable[[], bytes]]:
+    sha = hashlib.sha256
+    stack: list[bytes] = []
+
+    def feed(start: int, chunk: list[bytes]) -> None:
+        for i, e in enumerate(chunk, start):
+            h = sha(b"\x00" + e).digest()
+            while i & 1:
+                h = sha(b"\x01" + stack.pop() + h).digest()
+                i >>= 1
+            stack.append(h)
+
+    def finish() -> bytes:
+        root = stack[-1]
+        for h in reversed(stack[:-1]):
+            root = sha(b"\x01" + h + root).digest()
+        return root
+
+    return feed, finish
+
+
+def _accord_list() -> tuple[Feed, Callable[[], bytes]]:
+    store: list[bytes] = []
+    reader = ListReader(store)
+    size = [0]
+
+    def feed(start: int, chunk: list[bytes]) -> None:
+        for i, e in enumerate(chunk, start):
+            store.extend(hashes_to_store(i, leaf_hash(e), reader))
+        size[0] = start + len(chunk)
+
+    return feed, lambda: tree_hash(size[0], reader)
+
+
+def _accord_appender() -> tuple[Feed, Callable[[], bytes]]:
+    appender = Appender(0, {})
+    store: list[tuple[int, bytes]] = []
+
+    def feed(start: int, chunk: list[bytes]) -> None:
+        for e in chunk:
+            store.extend(appender.append(leaf_hash(e)))
+
+    return feed, appender.root
+
+
+def _accord_sqlite(path: Path) -> tuple[Feed, Callable[[], bytes]]:
+    con = _sqlite(path)
+    appender = Appender(0, {})
+
+    def feed(start: int, chunk: list[bytes]) -> None:
+        rows: list[tuple[int, bytes]] = []
+        for e in chunk:
+            rows.extend(appender.append(leaf_hash(e)))
+        con.execute("BEGIN")
+        con.executemany("INSERT INTO stored (idx, hash) VALUES (?, ?)", rows)
+        con.execute("COMMIT")
+
+    def finish() -> bytes:
+        con.close()
+        return appender.root()
+
+    return feed, finish
+
+
+def _accord_file(path: Path) -> tuple[Feed, Callable[[], bytes]]:
+    appender = Appender(0, {})
+    out = path.open("wb")
+
+    def feed(start: int, chunk: list[bytes]) -> None:
+        rows: list[tuple[int, bytes]] = []
+        for e in chunk:
+            rows.extend(appender.append(leaf_hash(e)))
+        out.write(b"".join(h for _, h in rows))  # stored indexes are consecutive
+        out.flush()
+
+    def finish() -> bytes:
+        out.close()
+        if path.stat().st_size != stored_count(appender.size) * HASH_SIZE:
+            raise RuntimeError(f"{path} does not hold the stored hashes of the tree")
+        return appender.root()
+
+    return feed, finish
+
+
+def _pymerkle(kind: str, n: int, batch: int, path: Path, count: int) -> dict[str, Any]:
+    import pymerkle  # type: ignore[import-untyped]  # no type information shipped
+
+    tree = pymerkle.SqliteTree(str(path)) if kind == "sqlite" else pymerkle.InmemoryTree()
+    seconds = 0.0
+    for _, chunk in batches(n, batch):
+        began = time.perf_counter()
+        if kind == "sqlite":
+            tree.append_entries(chunk)
+        else:
+            for e in chunk:
+                tree.append_entry(e)
+        seconds += time.perf_counter() - began
+    root: bytes = tree.get_root()
+    rng = random.Random(_SEED)
+    picks = [rng.randrange(n) for _ in range(count)]
+    leaves = [tree.get_leaf(i + 1) for i in picks]  # pymerkle counts leaves from 1
+    olds = [rng.randrange(1, n) for _ in range(count)]
+    old_roots = [tree.get_root(old) for old in olds]
+    rates: dict[str, float] = {}
+    began = time.perf_counter()
+    proofs = [tree.prove_inclusion(i + 1, n) for i in picks]
+    rates["inclusion make"] = count / (time.perf_counter() - began)
+    began = time.perf_counter()
+    for leaf, proof in zip(leaves, proofs, strict=True):
+        pymerkle.verify_inclusion(leaf, root, proof)
+    rates["inclusion verify"] = count / (time.perf_counter() - began)
+    began = time.perf_counter()
+    proofs = [tree.prove_consistency(old, n) for old in olds]
+    rates["consistency make"] = count / (time.perf_counter() - began)
+    began = time.perf_counter()
+    for old_root, proof in zip(old_roots, proofs, strict=True):
+        pymerkle.verify_consistency(old_root, root, proof)
+    rates["consistency verify"] = count / (time.perf_counter() - began)
+    return {"seconds": seconds, "root": root.hex(), "proofs": rates, "proof_count": count}
+
+
+def append(task: dict[str, Any]) -> dict[str, Any]:
+    n, batch, who = int(task["n"]), int(task["batch"]), str(task["who"])
+    path = Path(task.get("path") or os.devnull)
+    if who.startswith("pymerkle-"):
+        return _pymerkle(who.removeprefix("pymerkle-"), n, batch, path, int(task["count"]))
+    makers: dict[str, Callable[[], tuple[Feed, Callable[[], bytes]]]] = {
+        "floor": _floor,
+        "accord-list": _accord_list,
+        "accord-appender": _accord_appender,
+        "accord-sqlite": lambda: _accord_sqlite(path),
+        "accord-file": lambda: _accord_file(path),
+    }
+    feed, finish = makers[who]()
+    seconds = 0.0
+    for start, chunk in batches(n, batch):
+        began = time.perf_counter()
+        feed(start, chunk)
+        seconds += time.perf_counter() - began
+    began = time.perf_counter()
+    root = finish()
+    seconds += time.perf_counter() - began
+    return {"seconds": seconds, "root": root.hex()}
+
+
+# -- proofs -----------------------------------------------------------------------------------
+
+
+def _reader(kind: str, path: Path, size: int) -> Any:
+    if kind == "file":
+        return FileReader(path)
+    if kind == "mmap":
+        return MmapReader(path)
+    if kind == "sqlite":
+        return SqliteReader(path)
+    data = path.read_bytes()[: stored_count(size) * HASH_SIZE]  # the whole layout in memory
+    return ListReader([data[i : i + HASH_SIZE] for i in range(0, len(data), HASH_SIZE)])
+
+
+def proofs(task: dict[str, Any]) -> dict[str, Any]:
+    """Proofs made and verified in chunks of 1,000, so that what stays resident is the reader's."""
+    size, count = int(task["size"]), int(task["count"])
+    reader = _reader(str(task["reader"]), Path(task["path"]), size)
+    root = tree_hash(size, reader)
+    rng = random.Random(_SEED)
+    kinds = ("inclusion make", "inclusion verify", "inclusion floor")
+    seconds = dict.fromkeys((*kinds, "consistency make", "consistency verify"), 0.0)
+    sha = hashlib.sha256
+    depth = 0
+    clock = time.perf_counter
+    for done in range(0, count, 1000):
+        chunk = min(1000, count - done)
+        picks = [rng.randrange(size) for _ in range(chunk)]
+        leaves = reader.read_hashes([stored_index(0, i) for i in picks])
+        began = clock()
+        made = [inclusion_proof(size, i, reader) for i in picks]
+        seconds["inclusion make"] += clock() - began
+        began = clock()
+        for i, leaf, proof in zip(picks, leaves, made, strict=True):
+            verify_inclusion(i, size, leaf, proof, root)
+        seconds["inclusion verify"] += clock() - began
+        # The floor of verifying: the same number of node hashes, by hashlib alone.
+        began = clock()
+        for leaf, proof in zip(leaves, made, strict=True):
+            r = leaf
+            for p in proof:
+                r = sha(b"\x01" + p + r).digest()
+        seconds["inclusion floor"] += clock() - began
+        depth += sum(len(p) for p in made)
+        olds = [rng.randrange(1, size) for _ in range(chunk)]
+        old_roots = [tree_hash(old, reader) for old in olds]
+        began = clock()
+        made = [consistency_proof(old, size, reader) for old in olds]
+        seconds["consistency make"] += clock() - began
+        began = clock()
+        for old, old_root, proof in zip(olds, old_roots, made, strict=True):
+            verify_consistency(old, size, old_root, root, proof)
+        seconds["consistency verify"] += clock() - began
+    rates = {k: count / v for k, v in seconds.items()}
+    return {"rates": rates, "root": root.hex(), "depth": depth / count}
+
+
+def main(argv: list[str]) -> int:
+    task = json.loads(argv[1])
+    result = append(task) if task["task"] == "append" else proofs(task)
+    json.dump(result, sys.stdout)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
