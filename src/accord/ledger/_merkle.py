@@ -193,33 +193,6 @@ def tree_hash(size: int, reader: HashReader) -> bytes:
     return _subtree_hash(0, size, hashes, 0)[0]
 
 
-def _inclusion_indexes(lo: int, hi: int, n: int, need: list[int]) -> list[int]:
-    if lo + 1 == hi:
-        return need
-    k, _ = _maxpow2(hi - lo)
-    if n < lo + k:
-        _inclusion_indexes(lo, lo + k, n, need)
-        _subtree_indexes(lo + k, hi, need)
-    else:
-        _subtree_indexes(lo, lo + k, need)
-        _inclusion_indexes(lo + k, hi, n, need)
-    return need
-
-
-def _inclusion(lo: int, hi: int, n: int, h: list[bytes], at: int) -> tuple[list[bytes], int]:
-    if lo + 1 == hi:
-        return [], at
-    k, _ = _maxpow2(hi - lo)
-    if n < lo + k:
-        proof, at = _inclusion(lo, lo + k, n, h, at)
-        th, at = _subtree_hash(lo + k, hi, h, at)
-    else:
-        th, at = _subtree_hash(lo, lo + k, h, at)
-        proof, at = _inclusion(lo + k, hi, n, h, at)
-    proof.append(th)
-    return proof, at
-
-
 def inclusion_proof(size: int, index: int, reader: HashReader) -> list[bytes]:
     """The audit path of leaf ``index`` in the tree of ``size`` leaves (RFC 9162 §2.1.3.1).
 
@@ -228,10 +201,36 @@ def inclusion_proof(size: int, index: int, reader: HashReader) -> list[bytes]:
     """
     if not 0 <= index < size:
         raise ProofInvalid("inclusion", f"leaf {index} is not in a tree of size {size}")
-    need = _inclusion_indexes(0, size, index, [])
+    # PATH walked top-down, without recursion. A sibling on the left is a complete
+    # subtree: one stored hash. So is one on the right, except the first time the path
+    # turns left: that sibling is the tree's ragged right part, several complete subtrees
+    # hashed together. After that turn the path stays inside a complete subtree.
+    lo, hi = 0, size
+    need: list[int] = []
+    ragged, count, span = -1, 0, (0, 0)  # the ragged sibling: where in ``need``, how many, leaves
+    while hi - lo > 1:
+        level = (hi - lo - 1).bit_length() - 1
+        mid = lo + (1 << level)
+        if index < mid:
+            rest = hi - mid
+            if rest & (rest - 1):
+                ragged, span = len(need), (mid, hi)
+                _subtree_indexes(mid, hi, need)
+                count = len(need) - ragged
+            else:
+                top = rest.bit_length() - 1
+                need.append(stored_index(top, mid >> top))
+            hi = mid
+        else:
+            need.append(stored_index(level, lo >> level))
+            lo = mid
     if not need:
         return []
-    return _inclusion(0, size, index, reader.read_hashes(need), 0)[0]
+    hashes = list(reader.read_hashes(need))
+    if ragged >= 0:
+        hashes[ragged : ragged + count] = [_subtree_hash(*span, hashes, ragged)[0]]
+    hashes.reverse()  # the proof runs from the leaf up
+    return hashes
 
 
 def _consistency_indexes(lo: int, hi: int, n: int, need: list[int]) -> list[int]:
