@@ -53,6 +53,7 @@ _TEMPLATE = (
     b'"time":"2026-12-06T20:00:00.000Z","type":"share","v":1}'
 )
 _SEED = 2026
+CACHE = 1 << 16  # hashes a cached file reader keeps: 2 MiB of hashes
 
 
 def entries(start: int, stop: int) -> list[bytes]:
@@ -69,14 +70,33 @@ def batches(n: int, batch: int) -> Iterator[tuple[int, list[bytes]]]:
 
 
 class FileReader:
-    """Stored hashes in a flat file (hash i at byte 32*i), read with one pread each."""
+    """Stored hashes in a flat file (hash i at byte 32*i), read with one pread each.
 
-    def __init__(self, path: Path) -> None:
+    With ``cache``, the first ``cache`` hashes read are kept (never evicted): the upper
+    levels, which every proof reads, come in first. A fixed size, whatever the log's.
+    """
+
+    def __init__(self, path: Path, cache: int = 0) -> None:
         self._fd = os.open(path, os.O_RDONLY)
+        self._cache: dict[int, bytes] = {}
+        self._room = cache
 
     def read_hashes(self, indexes: Sequence[int]) -> list[bytes]:
-        fd, pread = self._fd, os.pread
-        return [pread(fd, HASH_SIZE, i * HASH_SIZE) for i in indexes]
+        fd, pread, cache = self._fd, os.pread, self._cache
+        if not self._room:
+            if not cache:
+                return [pread(fd, HASH_SIZE, i * HASH_SIZE) for i in indexes]
+            return [cache.get(i) or pread(fd, HASH_SIZE, i * HASH_SIZE) for i in indexes]
+        out = []
+        for i in indexes:
+            h = cache.get(i)
+            if h is None:
+                h = pread(fd, HASH_SIZE, i * HASH_SIZE)
+                if self._room:
+                    cache[i] = h
+                    self._room -= 1
+            out.append(h)
+        return out
 
 
 class MmapReader:
@@ -273,11 +293,14 @@ def append(task: dict[str, Any]) -> dict[str, Any]:
 def _reader(kind: str, path: Path, size: int) -> Any:
     if kind == "file":
         return FileReader(path)
+    if kind == "file-cached":
+        return FileReader(path, cache=CACHE)
     if kind == "mmap":
         return MmapReader(path)
     if kind == "sqlite":
         return SqliteReader(path)
-    data = path.read_bytes()[: stored_count(size) * HASH_SIZE]  # the whole layout in memory
+    with path.open("rb") as f:
+        data = f.read(stored_count(size) * HASH_SIZE)  # the whole layout in memory
     return ListReader([data[i : i + HASH_SIZE] for i in range(0, len(data), HASH_SIZE)])
 
 
