@@ -53,6 +53,13 @@ _TEMPLATE = (
     b'"time":"2026-12-06T20:00:00.000Z","type":"share","v":1}'
 )
 _SEED = 2026
+PROOF_KINDS = (
+    "inclusion make",
+    "inclusion verify",
+    "inclusion floor",
+    "consistency make",
+    "consistency verify",
+)
 CACHE = 1 << 16  # hashes a cached file reader keeps: 2 MiB of hashes
 
 
@@ -64,6 +71,34 @@ def entries(start: int, stop: int) -> list[bytes]:
 def batches(n: int, batch: int) -> Iterator[tuple[int, list[bytes]]]:
     for start in range(0, n, batch):
         yield start, entries(start, min(n, start + batch))
+
+
+class Watch:
+    """Wall-clock and CPU seconds of the blocks it times (``with watch: ...``), summed.
+
+    The CPU seconds (the process's own, user and system) say what the work costs when the
+    machine's cores are shared with other work; the wall seconds, what it took here.
+    """
+
+    def __init__(self) -> None:
+        self.wall = 0.0
+        self.cpu = 0.0
+
+    def __enter__(self) -> Watch:
+        self._wall, self._cpu = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.wall += time.perf_counter() - self._wall
+        self.cpu += time.process_time() - self._cpu
+
+
+def rates(count: int, watches: dict[str, Watch]) -> dict[str, Any]:
+    """Per wall-clock second and per CPU second."""
+    return {
+        "rates": {k: count / w.wall for k, w in watches.items()},
+        "cpu_rates": {k: count / w.cpu if w.cpu else 0.0 for k, w in watches.items()},
+    }
 
 
 # -- HashReaders over stored layouts ---------------------------------------------------------
@@ -230,37 +265,36 @@ def _pymerkle(kind: str, n: int, batch: int, path: Path, count: int) -> dict[str
     import pymerkle  # type: ignore[import-untyped]  # no type information shipped
 
     tree = pymerkle.SqliteTree(str(path)) if kind == "sqlite" else pymerkle.InmemoryTree()
-    seconds = 0.0
+    appending = Watch()
     for _, chunk in batches(n, batch):
-        began = time.perf_counter()
-        if kind == "sqlite":
-            tree.append_entries(chunk)
-        else:
-            for e in chunk:
-                tree.append_entry(e)
-        seconds += time.perf_counter() - began
+        with appending:
+            if kind == "sqlite":
+                tree.append_entries(chunk)
+            else:
+                for e in chunk:
+                    tree.append_entry(e)
     root: bytes = tree.get_root()
     rng = random.Random(_SEED)
     picks = [rng.randrange(n) for _ in range(count)]
     leaves = [tree.get_leaf(i + 1) for i in picks]  # pymerkle counts leaves from 1
     olds = [rng.randrange(1, n) for _ in range(count)]
     old_roots = [tree.get_root(old) for old in olds]
-    rates: dict[str, float] = {}
-    began = time.perf_counter()
-    proofs = [tree.prove_inclusion(i + 1, n) for i in picks]
-    rates["inclusion make"] = count / (time.perf_counter() - began)
-    began = time.perf_counter()
-    for leaf, proof in zip(leaves, proofs, strict=True):
-        pymerkle.verify_inclusion(leaf, root, proof)
-    rates["inclusion verify"] = count / (time.perf_counter() - began)
-    began = time.perf_counter()
-    proofs = [tree.prove_consistency(old, n) for old in olds]
-    rates["consistency make"] = count / (time.perf_counter() - began)
-    began = time.perf_counter()
-    for old_root, proof in zip(old_roots, proofs, strict=True):
-        pymerkle.verify_consistency(old_root, root, proof)
-    rates["consistency verify"] = count / (time.perf_counter() - began)
-    return {"seconds": seconds, "root": root.hex(), "proofs": rates, "proof_count": count}
+    w = {k: Watch() for k in PROOF_KINDS if k != "inclusion floor"}
+    with w["inclusion make"]:
+        proofs = [tree.prove_inclusion(i + 1, n) for i in picks]
+    with w["inclusion verify"]:
+        for leaf, proof in zip(leaves, proofs, strict=True):
+            pymerkle.verify_inclusion(leaf, root, proof)
+    with w["consistency make"]:
+        proofs = [tree.prove_consistency(old, n) for old in olds]
+    with w["consistency verify"]:
+        for old_root, proof in zip(old_roots, proofs, strict=True):
+            pymerkle.verify_consistency(old_root, root, proof)
+    return {
+        **rates(n, {"appends": appending}),
+        "root": root.hex(),
+        "proofs": rates(count, w),
+    }
 
 
 def append(task: dict[str, Any]) -> dict[str, Any]:
@@ -276,15 +310,13 @@ def append(task: dict[str, Any]) -> dict[str, Any]:
         "accord-file": lambda: _accord_file(path),
     }
     feed, finish = makers[who]()
-    seconds = 0.0
+    watch = Watch()
     for start, chunk in batches(n, batch):
-        began = time.perf_counter()
-        feed(start, chunk)
-        seconds += time.perf_counter() - began
-    began = time.perf_counter()
-    root = finish()
-    seconds += time.perf_counter() - began
-    return {"seconds": seconds, "root": root.hex()}
+        with watch:
+            feed(start, chunk)
+    with watch:
+        root = finish()
+    return {**rates(n, {"appends": watch}), "root": root.hex()}
 
 
 # -- proofs -----------------------------------------------------------------------------------
@@ -310,41 +342,33 @@ def proofs(task: dict[str, Any]) -> dict[str, Any]:
     reader = _reader(str(task["reader"]), Path(task["path"]), size)
     root = tree_hash(size, reader)
     rng = random.Random(_SEED)
-    kinds = ("inclusion make", "inclusion verify", "inclusion floor")
-    seconds = dict.fromkeys((*kinds, "consistency make", "consistency verify"), 0.0)
+    w = {k: Watch() for k in PROOF_KINDS}
     sha = hashlib.sha256
     depth = 0
-    clock = time.perf_counter
     for done in range(0, count, 1000):
         chunk = min(1000, count - done)
         picks = [rng.randrange(size) for _ in range(chunk)]
         leaves = reader.read_hashes([stored_index(0, i) for i in picks])
-        began = clock()
-        made = [inclusion_proof(size, i, reader) for i in picks]
-        seconds["inclusion make"] += clock() - began
-        began = clock()
-        for i, leaf, proof in zip(picks, leaves, made, strict=True):
-            verify_inclusion(i, size, leaf, proof, root)
-        seconds["inclusion verify"] += clock() - began
+        with w["inclusion make"]:
+            made = [inclusion_proof(size, i, reader) for i in picks]
+        with w["inclusion verify"]:
+            for i, leaf, proof in zip(picks, leaves, made, strict=True):
+                verify_inclusion(i, size, leaf, proof, root)
         # The floor of verifying: the same number of node hashes, by hashlib alone.
-        began = clock()
-        for leaf, proof in zip(leaves, made, strict=True):
-            r = leaf
-            for p in proof:
-                r = sha(b"\x01" + p + r).digest()
-        seconds["inclusion floor"] += clock() - began
+        with w["inclusion floor"]:
+            for leaf, proof in zip(leaves, made, strict=True):
+                r = leaf
+                for p in proof:
+                    r = sha(b"\x01" + p + r).digest()
         depth += sum(len(p) for p in made)
         olds = [rng.randrange(1, size) for _ in range(chunk)]
         old_roots = [tree_hash(old, reader) for old in olds]
-        began = clock()
-        made = [consistency_proof(old, size, reader) for old in olds]
-        seconds["consistency make"] += clock() - began
-        began = clock()
-        for old, old_root, proof in zip(olds, old_roots, made, strict=True):
-            verify_consistency(old, size, old_root, root, proof)
-        seconds["consistency verify"] += clock() - began
-    rates = {k: count / v for k, v in seconds.items()}
-    return {"rates": rates, "root": root.hex(), "depth": depth / count}
+        with w["consistency make"]:
+            made = [consistency_proof(old, size, reader) for old in olds]
+        with w["consistency verify"]:
+            for old, old_root, proof in zip(olds, old_roots, made, strict=True):
+                verify_consistency(old, size, old_root, root, proof)
+    return {**rates(count, w), "root": root.hex(), "depth": depth / count}
 
 
 def main(argv: list[str]) -> int:

@@ -55,6 +55,7 @@ class Row:
     size: int
     rates: dict[str, float]
     peak_rss: int | None
+    cpu_rates: dict[str, float] = field(default_factory=dict)
     root: str = ""
     note: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
@@ -119,15 +120,14 @@ def appends(args: argparse.Namespace, workdir: Path) -> list[Row]:
             (workdir / name).unlink(missing_ok=True)
             task["path"] = str(workdir / name)
         got, rss = _work(task, workdir, f"append-{who}", args.timeout)
-        rows.append(Row(what, args.size, {"appends": args.size / got["seconds"]}, rss, got["root"]))
+        rows.append(Row(what, args.size, got["rates"], rss, cpu_rates=got["cpu_rates"]))
+        rows[-1].root = got["root"]
         log(f"  {rows[-1].rates['appends']:,.0f} appends/s")
     log(f"append {args.big:,} entries: accord-file (the log the proofs read)")
     task = {"task": "append", "who": "accord-file", "n": args.big, "batch": args.batch}
     big = workdir / "big.bin"
     got, rss = _work({**task, "path": str(big)}, workdir, "append-big", args.timeout)
-    rows.append(
-        Row(APPENDS[-1][1], args.big, {"appends": args.big / got["seconds"]}, rss, got["root"])
-    )
+    rows.append(Row(APPENDS[-1][1], args.big, got["rates"], rss, got["cpu_rates"], got["root"]))
     log(f"  {rows[-1].rates['appends']:,.0f} appends/s")
     for kind in ("memory", "sqlite"):
         log(f"pymerkle {kind}: {args.pymerkle_size:,} entries, {args.pymerkle_proofs:,} proofs")
@@ -148,8 +148,9 @@ def appends(args: argparse.Namespace, workdir: Path) -> list[Row]:
             Row(
                 f"pymerkle {package_version('pymerkle')} `{cls}`, {how}",
                 args.pymerkle_size,
-                {"appends": args.pymerkle_size / got["seconds"], **got["proofs"]},
+                {**got["rates"], **got["proofs"]["rates"]},
                 rss,
+                {**got["cpu_rates"], **got["proofs"]["cpu_rates"]},
                 got["root"],
                 f"{args.pymerkle_proofs:,} proofs of each kind",
             )
@@ -177,7 +178,9 @@ def proofs(args: argparse.Namespace, workdir: Path) -> list[Row]:
         got, rss = _work(
             {**task, "path": str(path)}, workdir, f"proofs-{reader}-{size}", args.timeout
         )
-        rows.append(Row(what, size, got["rates"], rss, got["root"], extra={"depth": got["depth"]}))
+        row = Row(what, size, got["rates"], rss, got["cpu_rates"], got["root"])
+        row.extra["depth"] = got["depth"]
+        rows.append(row)
         log("  " + ", ".join(f"{k} {v:,.0f}/s" for k, v in got["rates"].items()))
     return rows
 
@@ -233,32 +236,34 @@ def report(
         "",
         "## Appends",
         "",
-        "| contender | entries | appends/s | peak RSS | root agrees |",
-        "|---|--:|--:|--:|---|",
+        "| contender | entries | appends/s | per CPU-second | peak RSS | root agrees |",
+        "|---|--:|--:|--:|--:|---|",
     ]
     for r in appended:
-        agrees = _agrees(r, by_size)
         lines.append(
-            f"| {r.what} | {r.size:,} | {_rate(r.rates['appends'])} | {_rss(r.peak_rss)} "
-            f"| {agrees} |"
+            f"| {r.what} | {r.size:,} | {_rate(r.rates['appends'])} "
+            f"| {_rate(r.cpu_rates.get('appends'))} | {_rss(r.peak_rss)} | {_agrees(r, by_size)} |"
         )
-    lines += [
-        "",
-        "## Proofs (per second)",
-        "",
-        "| contender | leaves | inclusion make | inclusion verify | hashlib floor of verify "
-        "| consistency make | consistency verify | peak RSS | root agrees |",
-        "|---|--:|--:|--:|--:|--:|--:|--:|---|",
-    ]
-    for r in [*proved, *(a for a in appended if "inclusion make" in a.rates)]:
-        cells = [_rate(r.rates.get(k)) for k in PROOF_OPS]
-        floor = _rate(r.rates.get("inclusion floor"))
-        lines.append(
-            f"| {r.what} | {r.size:,} | {cells[0]} | {cells[1]} | {floor} | {cells[2]} "
-            f"| {cells[3]} | {_rss(r.peak_rss)} | {_agrees(r, by_size)} |"
-        )
+    with_proofs = [*proved, *(a for a in appended if "inclusion make" in a.rates)]
+    for title, pick in (("per second", "rates"), ("per CPU-second", "cpu_rates")):
+        lines += [
+            "",
+            f"## Proofs ({title})",
+            "",
+            "| contender | leaves | inclusion make | inclusion verify | hashlib floor of verify "
+            "| consistency make | consistency verify | peak RSS | root agrees |",
+            "|---|--:|--:|--:|--:|--:|--:|--:|---|",
+        ]
+        for r in with_proofs:
+            got: dict[str, float] = getattr(r, pick)
+            cells = [_rate(got.get(k)) for k in PROOF_OPS]
+            floor = _rate(got.get("inclusion floor"))
+            lines.append(
+                f"| {r.what} | {r.size:,} | {cells[0]} | {cells[1]} | {floor} | {cells[2]} "
+                f"| {cells[3]} | {_rss(r.peak_rss)} | {_agrees(r, by_size)} |"
+            )
     small_file, big_file = proved[0], proved[1]
-    sqlite_rate = next(r for r in appended if "SQLite file" in r.what).rates["appends"]
+    sqlite = next(r for r in appended if "SQLite file" in r.what)
     rss_small, rss_big = small_file.peak_rss or 0, big_file.peak_rss or 0
     builds = [r for r in appended if "flat file" in r.what]
     # "Independent": within 16 MiB, the noise of an interpreter's own allocations.
@@ -266,16 +271,27 @@ def report(
     flat_build = abs((builds[0].peak_rss or 0) - (builds[1].peak_rss or 0)) < 16 * MIB
     full = args.big >= 10_000_000
     note = "" if full else " (indicative: the goals are for 1e7 leaves)"
-    incl = big_file.rates
+
+    def slowest(r: Row, rates: dict[str, float]) -> float:
+        return min(rates["inclusion make"], rates["inclusion verify"])
+
+    bounded = [r for r in proved if r.size == args.big and "pread" in r.what]
+    best = max(bounded, key=lambda r: slowest(r, r.rates))
     lines += [
         "",
         f"## Goals{note}",
         "",
+        "Judged on wall-clock rates; per CPU-second in brackets (what the process did with",
+        "the CPU time it got, on a machine shared with other work).",
+        "",
         f"- at least 100,000 appends/s (`Appender` into SQLite, batches of {args.batch:,}): "
-        f"{sqlite_rate:,.0f} — {verdict(sqlite_rate >= 100_000)}",
-        f"- inclusion proofs at {args.big:,} leaves at least 20,000/s: made "
-        f"{incl['inclusion make']:,.0f}, verified {incl['inclusion verify']:,.0f} — "
-        f"{verdict(min(incl['inclusion make'], incl['inclusion verify']) >= 20_000)}",
+        f"{sqlite.rates['appends']:,.0f} ({sqlite.cpu_rates['appends']:,.0f}) — "
+        f"{verdict(sqlite.rates['appends'] >= 100_000)}",
+        f"- inclusion proofs at {args.big:,} leaves at least 20,000/s ({best.what}): made "
+        f"{best.rates['inclusion make']:,.0f} ({best.cpu_rates['inclusion make']:,.0f}), "
+        f"verified {best.rates['inclusion verify']:,.0f} "
+        f"({best.cpu_rates['inclusion verify']:,.0f}) — "
+        f"{verdict(slowest(best, best.rates) >= 20_000)}",
         f"- peak memory independent of the log's size: proofs {_rss(rss_small)} at "
         f"{small_file.size:,} and {_rss(rss_big)} at {big_file.size:,} leaves; appends into the "
         f"flat file {_rss(builds[0].peak_rss)} at {builds[0].size:,} and "
