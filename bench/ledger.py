@@ -18,8 +18,9 @@ spawned as the other benchmarks spawn theirs, so that its peak RSS is its own):
   pages read stay resident), from the SQLite table, and from memory. The floor of
   verifying is the same number of node hashes by hashlib alone. pymerkle's proofs come
   from the tree its append step built;
-- **TAXII**: ``--taxii`` is the placeholder of the 1,000,000-object paginated TAXII read
-  with the log on and off (issue 11); it is not built here yet.
+- **TAXII**: ``--taxii`` (or ``--taxii-only``) adds the 1,000,000-object paginated TAXII read
+  with the log off and on, alternated in rounds, each read by a fresh ``accord serve``
+  (bench/_ledger_taxii.py; goal: the log costs at most 10% of the read).
 
 Every contender's root is compared with accord's at the same size. Goals (issue 11): at
 least 100,000 appends/s; inclusion proofs at 1e7 leaves at least 20,000/s; peak memory
@@ -40,7 +41,10 @@ from pathlib import Path
 from typing import Any
 
 from _common import log, package_version, publish_report, report_header, verdict, working_directory
+from _ingest_contenders import find_accord
+from _ingest_data import generate_jsonl
 from _ingest_proc import run_measured
+from _ledger_taxii import log_read, section
 
 WORKER = Path(__file__).with_name("_ledger_work.py")
 MIB = 1024 * 1024
@@ -75,7 +79,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--pymerkle-size", type=int, default=1_000_000, help="pymerkle's entries (1e6)")
     add("--pymerkle-proofs", type=int, default=2_000, help="pymerkle's proofs of each kind")
     add("--quick", action="store_true", help="1e5 and 1e6 leaves, fewer proofs (a minute)")
-    add("--taxii", action="store_true", help="PLACEHOLDER: the TAXII read, log on and off")
+    add("--taxii", action="store_true", help="also the paginated TAXII read, log off and on")
+    add("--taxii-only", action="store_true", help="only the TAXII read (no core measurements)")
+    add("--taxii-size", type=int, default=1_000_000, help="objects of the TAXII read (1e6)")
+    add("--taxii-rounds", type=int, default=2, help="reads of each kind, alternated (2)")
+    add("--seed", type=int, default=7, help="seed of the generated indicators")
     add("--timeout", type=float, default=900, help="seconds allowed per measurement")
     add("--out", type=Path, help="report file (default bench/results/ledger-DATE.md)")
     add("--workdir", type=Path, help="keep the stored layouts here")
@@ -185,23 +193,14 @@ def proofs(args: argparse.Namespace, workdir: Path) -> list[Row]:
     return rows
 
 
-def taxii(args: argparse.Namespace) -> list[str]:
-    """PLACEHOLDER (issue 11, the lead's): the 1,000,000-object paginated TAXII read, log on/off.
-
-    To be built with the store and service parts of the log: serve one node twice (the
-    log on, then off), read its collection with bench/_taxii_client.py pages of 1,000,
-    and report objects/s, the ratio, and the goal (the log costs at most 10%).
-    """
-    if not args.taxii:
+def taxii(args: argparse.Namespace, workdir: Path) -> list[str]:
+    """The 1,000,000-object paginated TAXII read, log off and on (bench/_ledger_taxii.py)."""
+    if not (args.taxii or args.taxii_only):
         return []
-    log("--taxii: not built yet (placeholder for the TAXII read with the log on and off)")
-    return [
-        "",
-        "## TAXII read with the log on and off (PLACEHOLDER)",
-        "",
-        "Not measured yet: the 1,000,000-object paginated TAXII read with the log on and",
-        "off belongs to the store and service parts of the log (to be filled in).",
-    ]
+    accord = find_accord(None)
+    jsonl = generate_jsonl(workdir / "data-jsonl", args.taxii_size, args.seed)
+    result = log_read(accord, jsonl, args.taxii_size, workdir, args.timeout * 4, args.taxii_rounds)
+    return ["", *section(result).splitlines()]
 
 
 def _agrees(row: Row, roots: dict[int, str]) -> str:
@@ -302,7 +301,6 @@ def report(
     ]
     if args.pymerkle_size < args.size:
         lines.append(f"pymerkle is bounded to {args.pymerkle_size:,} entries (`--pymerkle-size`).")
-    lines += taxii(args)
     return "\n".join(lines) + "\n"
 
 
@@ -310,9 +308,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     when = time.gmtime()
     with working_directory(args.workdir) as workdir:
-        appended = appends(args, workdir)
-        proved = proofs(args, workdir)
-    publish_report(report(appended, proved, args, when), args.out, "ledger", when)
+        if args.taxii_only:
+            header = report_header("Ledger benchmark: the TAXII read", when, {})
+            text = "\n".join([*header, *taxii(args, workdir)]) + "\n"
+        else:
+            appended = appends(args, workdir)
+            proved = proofs(args, workdir)
+            text = report(appended, proved, args, when) + "\n".join(taxii(args, workdir)) + "\n"
+    publish_report(text, args.out, "ledger", when)
     return 0
 
 
