@@ -197,6 +197,34 @@ SETTINGS += (
     ),
 )
 
+# Reports to intelligence (`accord report`).
+SETTINGS += (
+    Setting(
+        "ACCORD_REPORT_MAX_BYTES",
+        str(50 * MiB),
+        "Largest report document (file or download) `accord report import` reads, in bytes.",
+        _positive_int,
+    ),
+    Setting(
+        "ACCORD_REPORT_MAX_PAGES",
+        "300",
+        "Pages of a PDF report read; later pages are left out with a warning in the draft.",
+        _positive_int,
+    ),
+    Setting(
+        "ACCORD_REPORT_MAX_CHARS",
+        "4000000",
+        "Characters of a report's text read; the rest is left out with a warning.",
+        _positive_int,
+    ),
+    Setting(
+        "ACCORD_REPORT_SECONDS",
+        "60",
+        "Time allowed to read one PDF's text layer; pages after it are left out with a warning.",
+        _positive_int,
+    ),
+)
+
 _BY_NAME = {s.name: s for s in SETTINGS}
 
 
@@ -224,6 +252,10 @@ class Settings:
     sightings_collection: str = "sightings"
     match_flush_seconds: float = 30.0
     policy_uncovered: str = "share"
+    report_max_bytes: int = 50 * MiB
+    report_max_pages: int = 300
+    report_max_chars: int = 4_000_000
+    report_seconds: int = 60
 
     @property
     def sqlite_path(self) -> Path:
@@ -277,6 +309,10 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         "sightings_collection": _value(env, "ACCORD_SIGHTINGS_COLLECTION"),
         "match_flush_seconds": _value(env, "ACCORD_MATCH_FLUSH_SECONDS"),
         "policy_uncovered": _value(env, "ACCORD_POLICY_UNCOVERED"),
+        "report_max_bytes": _value(env, "ACCORD_REPORT_MAX_BYTES"),
+        "report_max_pages": _value(env, "ACCORD_REPORT_MAX_PAGES"),
+        "report_max_chars": _value(env, "ACCORD_REPORT_MAX_CHARS"),
+        "report_seconds": _value(env, "ACCORD_REPORT_SECONDS"),
     }
     fields.update({k: v for k, v in overrides.items() if v is not None})
     if isinstance(fields["home"], str):

@@ -104,6 +104,7 @@ class Extraction:
     warnings: list[str] = field(default_factory=list)
     chars: int = 0
     pages: int | None = None
+    names: frozenset[str] = frozenset()  # known actor names the text mentions (lower case)
 
     @property
     def kept(self) -> list[Finding]:
