@@ -218,6 +218,12 @@ SETTINGS += (
         _positive_int,
     ),
     Setting(
+        "ACCORD_REPORT_TRAINING",
+        "",
+        "An AnnoCTR-format folder (splits.json, text/, linking_mitre_only/) whose train and dev "
+        "reports join the node's ATT&CK in training the text-to-ATT&CK model (empty: none).",
+    ),
+    Setting(
         "ACCORD_REPORT_SECONDS",
         "60",
         "Time allowed to read one PDF's text layer; pages after it are left out with a warning.",
@@ -256,6 +262,7 @@ class Settings:
     report_max_pages: int = 300
     report_max_chars: int = 4_000_000
     report_seconds: int = 60
+    report_training: str = ""
 
     @property
     def sqlite_path(self) -> Path:
@@ -313,6 +320,7 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         "report_max_pages": _value(env, "ACCORD_REPORT_MAX_PAGES"),
         "report_max_chars": _value(env, "ACCORD_REPORT_MAX_CHARS"),
         "report_seconds": _value(env, "ACCORD_REPORT_SECONDS"),
+        "report_training": _value(env, "ACCORD_REPORT_TRAINING"),
     }
     fields.update({k: v for k, v in overrides.items() if v is not None})
     if isinstance(fields["home"], str):

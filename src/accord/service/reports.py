@@ -24,7 +24,7 @@ from accord.extract import Extraction, Finding, Mention, Technique, find_iocs, r
 from accord.extract._documents import bounded, document_text, kind_of
 from accord.extract._names import mentioned_names
 from accord.extract._stix import Known, Source, build_draft
-from accord.service import _report_pdf
+from accord.service import _report_attack, _report_pdf
 from accord.service.ingest import Outcome, ingest_objects
 from accord.service.node import Node
 from accord.stix import TLP2_ID_OF, Tlp
@@ -139,7 +139,7 @@ def read_document(node: Node, data: bytes, name: str, content_type: str | None) 
     techniques = _explicit_techniques(findings, known)
     ext = Extraction(findings, techniques, warnings, len(text), pages)
     ext.names = mentioned_names(text, known.actors)
-    ext.techniques = _merge(techniques, mapped_techniques(text, known))
+    ext.techniques = _merge(techniques, mapped_techniques(node, text, known))
     return ext
 
 
@@ -153,11 +153,9 @@ def _explicit_techniques(findings: Iterable[Finding], known: Known) -> list[Tech
     return out
 
 
-def mapped_techniques(text: str, known: Known) -> list[Technique]:
-    """Techniques the text-to-ATT&CK model maps (none when the node holds no model)."""
-    from accord.service import _report_attack
-
-    return _report_attack.map_text(text, known)
+def mapped_techniques(node: Node, text: str, known: Known) -> list[Technique]:
+    """Techniques the text-to-ATT&CK model maps (none when the node holds too little ATT&CK)."""
+    return _report_attack.map_text(node, text, known)
 
 
 def _merge(first: list[Technique], second: list[Technique]) -> list[Technique]:
