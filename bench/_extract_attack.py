@@ -117,8 +117,13 @@ def sentence_level(model: TechniqueModel, docs: list[Doc], tuning: Tuning) -> F1
         margins = model.scores(sents)
         for i, s in enumerate(sents):
             row = margins[i]
-            preds.append({parent_id(model.classes[j]) for j in range(len(row))
-                          if row[j] > tuning.min_score and model.classes[j] != NONE})  # fmt: skip
+            preds.append(
+                {
+                    parent_id(model.classes[j])
+                    for j in range(len(row))
+                    if row[j] > tuning.min_score and model.classes[j] != NONE
+                }
+            )
             golds.append(gold[s])
     tp = sum(len(p & g) for p, g in zip(preds, golds, strict=True))
     fp = sum(len(p - g) for p, g in zip(preds, golds, strict=True))
@@ -168,6 +173,13 @@ def run(attack_bundle: Path, annoctr: Path, *, subtechniques: bool = False) -> A
     test_gold = [d.gold for d in split["test"]]
     keyword = score([keyword_baseline(names, d) for d in split["test"]], test_gold)
     return AttackResult(
-        best, dev_score, score(test_pred, test_gold), sentence_level(final, split["test"], tuning),
-        keyword, trained, mapped, len(split["test"]), len(base + train + dev),
-    )  # fmt: skip
+        best,
+        dev_score,
+        score(test_pred, test_gold),
+        sentence_level(final, split["test"], tuning),
+        keyword,
+        trained,
+        mapped,
+        len(split["test"]),
+        len(base + train + dev),
+    )

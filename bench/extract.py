@@ -69,8 +69,11 @@ def main() -> None:
             lines.append(f"| {name} | did not run: {r.error} |||||||")
             continue
         lines.append(_row(name, r, megabytes / r.seconds if r.seconds else 0.0))
-    lines += ["", "Per IOC type (scoped), precision / recall (true positives, false positives, "
-              "misses):", ""]  # fmt: skip
+    lines += [
+        "",
+        "Per IOC type (scoped), precision / recall (true positives, false positives, misses):",
+        "",
+    ]
     lines.append("| type | " + " | ".join(r.name for r in results if not r.error) + " |")
     lines.append("|---|" + "---|" * sum(1 for r in results if not r.error))
     for t in TYPES:

@@ -29,8 +29,14 @@ More at https://www.welivesecurity.com/2020/post and https://blog.vendor.example
 def _attack_bundle() -> bytes:
     def obj(kind: str, n: int, **extra: object) -> dict[str, object]:
         oid = f"{kind}--{uuid.UUID(int=n, version=4)}"
-        return {"type": kind, "spec_version": "2.1", "id": oid, "created": TS, "modified": TS,
-                **extra}  # fmt: skip
+        return {
+            "type": kind,
+            "spec_version": "2.1",
+            "id": oid,
+            "created": TS,
+            "modified": TS,
+            **extra,
+        }
 
     ext = [{"source_name": "mitre-attack", "external_id": "T1059.001"}]
     objects = [
@@ -83,12 +89,20 @@ def test_import_review_edit_publish(node_home: tuple[Path, dict[str, str]], tmp_
     assert "welivesecurity" not in stdout
     code, stdout, _ = run(home, "report", "show", sha[:8], "--dropped", env=env)
     assert "benign infrastructure" in stdout
-    code, stdout, err = run(home, "report", "edit", sha[:12], "--drop", "185.25.51[.]200",
-                            "--add-technique", "T1566.001", env=env)  # fmt: skip
+    code, stdout, err = run(
+        home,
+        "report",
+        "edit",
+        sha[:12],
+        "--drop",
+        "185.25.51[.]200",
+        "--add-technique",
+        "T1566.001",
+        env=env,
+    )
     assert code == 0, err
     assert "1 value(s) dropped, 1 technique(s) added" in stdout
-    code, stdout, err = run(home, "report", "publish", sha[:12], "--collection", "reports",
-                            env=env)  # fmt: skip
+    code, stdout, err = run(home, "report", "publish", sha[:12], "--collection", "reports", env=env)
     assert code == 0, err
     assert "0 refused" in stdout and f"report {sha}" in stdout
     patterns = {str(o["pattern"]) for o in _objects(home, env, "indicator")}

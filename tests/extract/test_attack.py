@@ -19,9 +19,13 @@ TS = "2020-01-01T00:00:00.000Z"
 
 
 def _ap(n: int, tid: str, name: str, description: str) -> dict[str, object]:
-    return {"type": "attack-pattern", "id": f"attack-pattern--{n}", "name": name,
-            "description": description,
-            "external_references": [{"source_name": "mitre-attack", "external_id": tid}]}  # fmt: skip
+    return {
+        "type": "attack-pattern",
+        "id": f"attack-pattern--{n}",
+        "name": name,
+        "description": description,
+        "external_references": [{"source_name": "mitre-attack", "external_id": tid}],
+    }
 
 
 OBJECTS: list[dict[str, object]] = [
@@ -31,13 +35,13 @@ OBJECTS: list[dict[str, object]] = [
         "T1566.001",
         "Spearphishing Attachment",
         "Adversaries may send spearphishing emails with a malicious attachment.",
-    ),  # fmt: skip
+    ),
     _ap(
         3,
         "T1486",
         "Data Encrypted for Impact",
         "Adversaries may encrypt data on target systems to interrupt availability.",
-    ),  # fmt: skip
+    ),
     {
         "type": "relationship",
         "relationship_type": "uses",
@@ -45,7 +49,7 @@ OBJECTS: list[dict[str, object]] = [
         "target_ref": "attack-pattern--1",
         "description": "[Foo](https://attack.mitre.org/software/S1) has run encoded PowerShell "
         "scripts to download its payload.(Citation: Vendor 2020)",
-    },  # fmt: skip
+    },
     {
         "type": "relationship",
         "relationship_type": "uses",
@@ -73,9 +77,15 @@ def test_examples_from_attack_objects() -> None:
 
 def test_labelled_report_rows_give_positives_and_negatives() -> None:
     text = "The actor sent a phishing email to staff. The company is based in Ohio and sells tea."
-    rows = [{"entity_type": "TECHNIQUE", "mention": "sent a phishing email",
-             "context_left": "The actor", "context_right": "to staff.",
-             "label_link": "https://attack.mitre.org/techniques/T1566"}]  # fmt: skip
+    rows = [
+        {
+            "entity_type": "TECHNIQUE",
+            "mention": "sent a phishing email",
+            "context_left": "The actor",
+            "context_right": "to staff.",
+            "label_link": "https://attack.mitre.org/techniques/T1566",
+        }
+    ]
     ex = labelled_examples(text, rows)
     assert ex.count(("The actor sent a phishing email to staff.", "T1566")) == 3
     assert ("The company is based in Ohio and sells tea.", NONE) in ex

@@ -59,8 +59,14 @@ def list_cmd() -> None:
         for d in reports.drafts(node):
             ext = d.extraction()
             status = d.row.status + (f" → {d.row.collection}" if d.row.collection else "")
-            table.add_row(d.id, status, str(len(ext.kept)), str(len(ext.techniques)),
-                          when(d.row.created), d.row.title)  # fmt: skip
+            table.add_row(
+                d.id,
+                status,
+                str(len(ext.kept)),
+                str(len(ext.techniques)),
+                when(d.row.created),
+                d.row.title,
+            )
         out.print(table)
 
 
@@ -86,8 +92,11 @@ def show_cmd(
             edited = f.value.casefold() in drops
             if (f.dropped or edited) and not dropped:
                 continue
-            why = " [dropped by the analyst]" if edited else (f" [dropped: {f.dropped}]"
-                                                              if f.dropped else "")  # fmt: skip
+            why = (
+                " [dropped by the analyst]"
+                if edited
+                else (f" [dropped: {f.dropped}]" if f.dropped else "")
+            )
             out.print(f"  {f.type:13} {f.value}{why}", markup=False)
             out.print(f"      evidence: {f.evidence}", markup=False)
         out.print("techniques:", markup=False)

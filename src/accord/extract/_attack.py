@@ -167,9 +167,12 @@ class TechniqueModel:
             raise ValueError("too few techniques to train on (does the node hold ATT&CK?)")
         self.names = dict(names)
         self.vectorizer = TfidfVectorizer(
-            ngram_range=(1, 2), min_df=2, sublinear_tf=True, max_features=200_000,
+            ngram_range=(1, 2),
+            min_df=2,
+            sublinear_tf=True,
+            max_features=200_000,
             dtype=np.float32,
-        )  # fmt: skip
+        )
         matrix = self.vectorizer.fit_transform([t for t, _ in examples])
         self.classifier = LinearSVC(C=0.5)
         self.classifier.fit(matrix, np.array([label for _, label in examples]))
@@ -197,6 +200,9 @@ class TechniqueModel:
                 continue
             col = margins[:, i]
             top = [int(j) for j in np.argsort(-col)[:3] if col[j] > tuning.min_score]
-            out.append(Technique(tid, self.names.get(tid, ""), round(score, 3),
-                                 tuple(sents[j] for j in top)))  # fmt: skip
+            out.append(
+                Technique(
+                    tid, self.names.get(tid, ""), round(score, 3), tuple(sents[j] for j in top)
+                )
+            )
         return out

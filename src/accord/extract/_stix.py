@@ -155,8 +155,15 @@ def build_draft(
         if f.type == "cve":
             vid = _sdo_id("vulnerability", sha, f.value)
             cve_ref = {"source_name": "cve", "external_id": f.value}
-            objects.append({"type": "vulnerability", "id": vid, **common, "name": f.value,
-                            "external_references": [cve_ref]})  # fmt: skip
+            objects.append(
+                {
+                    "type": "vulnerability",
+                    "id": vid,
+                    **common,
+                    "name": f.value,
+                    "external_references": [cve_ref],
+                }
+            )
             refs.append(vid)
             continue
         made = pattern_and_sco(f)
@@ -205,8 +212,15 @@ def build_draft(
                 "url": "https://attack.mitre.org/techniques/" + tech.attack_id.replace(".", "/"),
             }
             name = tech.name or tech.attack_id
-            objects.append({"type": "attack-pattern", "id": ap_id, **common, "name": name,
-                            "external_references": [ext]})  # fmt: skip
+            objects.append(
+                {
+                    "type": "attack-pattern",
+                    "id": ap_id,
+                    **common,
+                    "name": name,
+                    "external_references": [ext],
+                }
+            )
         refs.append(ap_id)
         for actor in actors:
             rid = _sdo_id("relationship", sha, f"{actor}|uses|{ap_id}")
@@ -233,8 +247,14 @@ def build_draft(
 def _relationship(
     rid: str, common: Mapping[str, object], src: str, kind: str, dst: str
 ) -> dict[str, object]:
-    return {"type": "relationship", "id": rid, **common, "relationship_type": kind,
-            "source_ref": src, "target_ref": dst}  # fmt: skip
+    return {
+        "type": "relationship",
+        "id": rid,
+        **common,
+        "relationship_type": kind,
+        "source_ref": src,
+        "target_ref": dst,
+    }
 
 
 def _actors_named(extraction: Extraction, known: Known, skip: set[str]) -> list[str]:

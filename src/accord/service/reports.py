@@ -64,15 +64,17 @@ class Draft:
             for t in b["techniques"]
             if t["attack_id"].casefold() not in {d.casefold() for d in b["drops"]}
         ]
-        return Extraction(findings, techniques, list(b["warnings"]), b["chars"], b["pages"],
-                          frozenset(b["names"]))  # fmt: skip
+        return Extraction(
+            findings, techniques, list(b["warnings"]), b["chars"], b["pages"], frozenset(b["names"])
+        )
 
     def objects(self, node: Node) -> list[dict[str, object]]:
         """The STIX draft as it stands (edits applied)."""
         b = self.body
         tlp = TLP2_ID_OF[Tlp[b["tlp"]]] if b.get("tlp") else None
-        source = Source(self.row.sha256, b["name"], self.row.title, b["created_ts"], b["url"],
-                        b["author"], tlp)  # fmt: skip
+        source = Source(
+            self.row.sha256, b["name"], self.row.title, b["created_ts"], b["url"], b["author"], tlp
+        )
         return build_draft(self.extraction(), source, known_to(node), dropped=b["drops"])
 
 
@@ -124,9 +126,12 @@ def read_document(node: Node, data: bytes, name: str, content_type: str | None) 
     pages = None
     if kind == "pdf":
         text, pages, warnings = _report_pdf.pdf_text(
-            data, name, max_pages=s.report_max_pages, max_chars=s.report_max_chars,
+            data,
+            name,
+            max_pages=s.report_max_pages,
+            max_chars=s.report_max_chars,
             seconds=s.report_seconds,
-        )  # fmt: skip
+        )
         text, more = bounded(text, name, s.report_max_chars)
         warnings += more
     else:
@@ -219,13 +224,21 @@ def import_report(
     title = _title(head, Path(ref).name)
     author = _author(url)
     body = {
-        "name": name, "url": url, "author": author, "created_ts": _stix_now(),
-        "tlp": tlp, "collection": collection, "chars": ext.chars, "pages": ext.pages,
+        "name": name,
+        "url": url,
+        "author": author,
+        "created_ts": _stix_now(),
+        "tlp": tlp,
+        "collection": collection,
+        "chars": ext.chars,
+        "pages": ext.pages,
         "findings": [asdict(f) for f in ext.findings],
         "techniques": [asdict(t) for t in ext.techniques],
-        "names": sorted(ext.names), "warnings": ext.warnings,
-        "drops": [], "added_techniques": [],
-    }  # fmt: skip
+        "names": sorted(ext.names),
+        "warnings": ext.warnings,
+        "drops": [],
+        "added_techniques": [],
+    }
     row, new = node.store.put_draft(sha, name, title, orjson.dumps(body).decode())
     return Draft(row, orjson.loads(row.body), new)
 

@@ -39,9 +39,16 @@ def _row(r: Any) -> DraftRow:
     pub = None if published is None else int(published)
     where = None if collection is None else str(collection)
     return DraftRow(
-        str(sha), str(name), str(title), str(status), str(body), int(created), int(updated),
-        pub, where,
-    )  # fmt: skip
+        str(sha),
+        str(name),
+        str(title),
+        str(status),
+        str(body),
+        int(created),
+        int(updated),
+        pub,
+        where,
+    )
 
 
 class DraftStore(ABC):
@@ -55,8 +62,17 @@ class DraftStore(ABC):
 
     def _columns(self) -> tuple[Any, ...]:
         t = s.report_drafts
-        return (t.c.sha256, t.c.name, t.c.title, t.c.status, t.c.body, t.c.created,
-                t.c.updated, t.c.published, t.c.collection)  # fmt: skip
+        return (
+            t.c.sha256,
+            t.c.name,
+            t.c.title,
+            t.c.status,
+            t.c.body,
+            t.c.created,
+            t.c.updated,
+            t.c.published,
+            t.c.collection,
+        )
 
     def put_draft(self, sha256: str, name: str, title: str, body: str) -> tuple[DraftRow, bool]:
         """Store a new draft; a document already imported keeps its draft.
