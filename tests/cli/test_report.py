@@ -174,3 +174,50 @@ def test_pdf_reports_and_bad_documents(tmp_path: Path) -> None:
     assert code == 1 and "no report draft" in err
     code, _, err = run(home, "report", "import", str(tmp_path / "ok.pdf"), "--tlp", "purple")
     assert code == 1 and "--tlp" in err
+
+
+def test_html_report_from_a_url(tmp_path: Path) -> None:
+    import http.server
+    import threading
+
+    page = (
+        "<html><head><title>t</title><script>var decoy = 'decoy-c2.com';</script></head>"
+        "<body><h1>Campaign Kettle</h1><p>The implant beacons to "
+        "<code>kettle-c2[.]org</code> over HTTPS.</p>"
+        f'<img src="data:image/png;base64,{"A" * 2_000_000}"></body></html>'
+    ).encode()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(page)))
+            self.end_headers()
+            self.wfile.write(page)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        home = tmp_path / "node"
+        assert run(home, "init", str(home))[0] == 0
+        url = f"http://127.0.0.1:{server.server_address[1]}/kettle.html"
+        code, stdout, err = run(home, "report", "import", url)
+        assert code == 0, err
+        assert "1 indicators kept" in stdout
+        draft_id = stdout.split()[2].rstrip(":")
+        code, stdout, _ = run(home, "report", "show", draft_id)
+        assert "Campaign Kettle" in stdout and "domain        kettle-c2.org" in stdout
+        assert "decoy" not in stdout
+        code, _, err = run(home, "report", "publish", draft_id, "-c", "web")
+        assert code == 0, err
+        [report] = _objects(home, {"ACCORD_DATABASE_URL": ""}, "report")
+        assert report["external_references"][0]["url"] == url  # type: ignore[index]
+        code, _, err = run(home, "report", "import", f"{url[:-12]}missing", env={})
+        assert code == 1
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -105,6 +105,7 @@ class Extraction:
     chars: int = 0
     pages: int | None = None
     names: frozenset[str] = frozenset()  # known actor names the text mentions (lower case)
+    title: str = ""  # the first heading (or line) of the text
 
     @property
     def kept(self) -> list[Finding]:

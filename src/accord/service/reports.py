@@ -144,6 +144,7 @@ def read_document(node: Node, data: bytes, name: str, content_type: str | None) 
     techniques = _explicit_techniques(findings, known)
     ext = Extraction(findings, techniques, warnings, len(text), pages)
     ext.names = mentioned_names(text, known.actors)
+    ext.title = _title(text[:4096], name)
     ext.techniques = _merge(techniques, mapped_techniques(node, text, known))
     return ext
 
@@ -220,8 +221,7 @@ def import_report(
         return Draft(existing, orjson.loads(existing.body))
     name = url or Path(ref).name
     ext = read_document(node, data, name, content_type)
-    head = data[:4096].decode("utf-8", errors="replace") if not data.startswith(b"%PDF") else ""
-    title = _title(head, Path(ref).name)
+    title = ext.title or Path(ref).name
     author = _author(url)
     body = {
         "name": name,
