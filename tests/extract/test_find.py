@@ -96,3 +96,25 @@ def test_ten_megabytes_of_noise_end_with_bounded_findings() -> None:
     findings, warnings = find_iocs(text)
     assert len(findings) <= 20_000
     assert warnings and "distinct values" in warnings[0]
+
+
+def test_labelled_fuzzy_hashes_wallets_and_user_agents() -> None:
+    imphash = "f34d5f2d4577ed6d9ceec516c1f5a744"
+    tlsh = "T1" + "A" * 70
+    text = (
+        f"Imphash: {imphash}\n"
+        "ssdeep: 3072:Z3z1hf1Qe9JyW7G0h3t7s:Z3hV1QwWyl\n"
+        f"TLSH {tlsh}\n"
+        "Payout to 0x52908400098527886E0F7030069857D2E4169EE7 and "
+        "44AFFq5kSiGBoZ4NMDwYtN18obc8AemS33DBLWs3H7otXft3XjrpDtQGv7SqSsaBYBb98uNbr2VBBEt7f2wfn3RVGQBEP3A.\n"
+        'User-Agent: "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Gecko/20100101 Firefox/115.0"\n'
+    )
+    kept = _kept(text)
+    assert ("imphash", imphash) in kept
+    assert ("ssdeep", "3072:Z3z1hf1Qe9JyW7G0h3t7s:Z3hV1QwWyl") in kept
+    assert ("tlsh", tlsh) in kept
+    assert ("eth", "0x52908400098527886E0F7030069857D2E4169EE7") in kept
+    assert any(t == "xmr" for t, _ in kept)
+    assert any(t == "user-agent" and v.startswith("Mozilla/5.0 (Windows NT") for t, v in kept)
+    # An unlabelled ssdeep-looking string is not read as a hash.
+    assert not any(t == "ssdeep" for t, _ in _kept("at 3072:Z3z1hf1Qe9JyW7G0h3t7s:Z3hV1QwWyl"))
