@@ -16,6 +16,8 @@ Found = dict[str, set[str]]
 HASHES = ("md5", "sha1", "sha256", "sha512")
 NETWORK = ("domain", "ipv4", "url", "email", "file", "registry-key", "mutex")
 TYPES = HASHES + NETWORK
+# The types every library measured extracts: the fair ground for the comparison.
+COMMON = (*HASHES, "domain", "ipv4", "url", "email")
 _TRUTH_TYPE = {
     "misp_domain": "domain",
     "misp_ipv4": "ipv4",
@@ -177,9 +179,11 @@ class ToolResult:
     misses: list[tuple[str, str, str]] = field(default_factory=list)
     extras: list[tuple[str, str, str]] = field(default_factory=list)
 
-    def overall(self, scoped: bool = True) -> Score:
+    def overall(self, scoped: bool = True, types: tuple[str, ...] = TYPES) -> Score:
         total = Score()
-        for s in (self.scoped if scoped else self.every).values():
+        for t, s in (self.scoped if scoped else self.every).items():
+            if t not in types:
+                continue
             total.tp += s.tp
             total.fp += s.fp
             total.fn += s.fn

@@ -142,7 +142,7 @@ def prose_examples(objects: Iterable[Mapping[str, object]]) -> list[tuple[str, s
 class Tuning:
     """The decision threshold, chosen on the AnnoCTR dev split (bench/extract.py)."""
 
-    min_score: float = -0.45  # a technique's best sentence score (SVM margin) to be mapped
+    min_score: float = -0.6  # a technique's best sentence score (SVM margin) to be mapped
     max_techniques: int = 40  # per document
 
 
