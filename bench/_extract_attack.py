@@ -149,13 +149,18 @@ class AttackResult:
     examples: int
 
 
-def run(attack_bundle: Path, annoctr: Path, *, subtechniques: bool = False) -> AttackResult:
+def run(
+    attack_bundle: Path, annoctr: Path, *, subtechniques: bool = False, learn_annoctr: bool = True
+) -> AttackResult:
     objects = json.loads(attack_bundle.read_text())["objects"]
     base, names = attack_examples(objects)
     base += prose_examples(objects)
     split = load_split(annoctr)
+    # Without AnnoCTR training data: the model a node holding only ATT&CK trains.
     train = [e for d in split["train"] for e in labelled_examples(d.text, d.rows)]
     dev = [e for d in split["dev"] for e in labelled_examples(d.text, d.rows)]
+    if not learn_annoctr:
+        train, dev = [], []
     model = TechniqueModel(base + train, names, subtechniques=subtechniques)
     dev_gold = [d.gold for d in split["dev"]]
     best = max(

@@ -118,3 +118,15 @@ def test_labelled_fuzzy_hashes_wallets_and_user_agents() -> None:
     assert any(t == "user-agent" and v.startswith("Mozilla/5.0 (Windows NT") for t, v in kept)
     # An unlabelled ssdeep-looking string is not read as a hash.
     assert not any(t == "ssdeep" for t, _ in _kept("at 3072:Z3z1hf1Qe9JyW7G0h3t7s:Z3hV1QwWyl"))
+
+
+def test_windows_paths_and_keys_are_one_finding_whatever_their_case() -> None:
+    text = (
+        "It drops C:\\Users\\Public\\a.html, later c:\\users\\public\\A.html; "
+        "HKCU\\Run\\x, hkcu\\run\\x."
+    )
+    findings = find_iocs(text)[0]
+    files = [f for f in findings if f.type == "file"]
+    keys = [f for f in findings if f.type == "registry-key"]
+    assert [(f.value, f.count) for f in files] == [("C:\\Users\\Public\\a.html", 2)]
+    assert [(f.value, f.count) for f in keys] == [("HKCU\\Run\\x", 2)]

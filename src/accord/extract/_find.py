@@ -19,6 +19,7 @@ _VERSION_BEFORE = re.compile(
     re.IGNORECASE,
 )
 _URL_TRAIL = ".,;:!?'\")]>*+"
+_CASELESS = frozenset({"file", "registry-key"})
 _MUTEX_CONTEXT = re.compile(r"mutex|mutant", re.IGNORECASE)
 _IMPHASH_CONTEXT = re.compile(r"imphash|import hash", re.IGNORECASE)
 _SSDEEP_CONTEXT = re.compile(r"ssdeep|fuzzy", re.IGNORECASE)
@@ -79,7 +80,8 @@ class _Scan:
 
     def add(self, kind: str, value: str, start: int, end: int, dropped: str | None = None) -> None:
         self.claim(start, end)
-        key = (kind, value)
+        # Windows paths and registry keys are case-insensitive: one finding, first spelling.
+        key = (kind, value.casefold() if kind in _CASELESS and "\\" in value else value)
         f = self.by_key.get(key)
         if f is None:
             if len(self.by_key) >= MAX_FINDINGS:
@@ -182,7 +184,8 @@ def _scan(scan: _Scan) -> None:
                 scan.add("file", value, m.start(), m.start() + len(value))
     for m in p.USER_AGENT.finditer(t):
         if scan.free(m.start(), m.end()):
-            scan.add("user-agent", m.group().strip(), m.start(), m.end())
+            ua = m.group().rstrip(" |;,")
+            scan.add("user-agent", ua, m.start(), m.start() + len(ua))
     _hashes(scan)
     for m in p.CVE.finditer(t):
         scan.add("cve", m.group().upper(), m.start(), m.end())

@@ -48,6 +48,7 @@ ATTACK_ID = re.compile(r"(?<![\w\-])(?:TA\d{4}|T\d{4}(?:\.\d{3})?)(?![\w\-]|\.\d
 REGKEY = re.compile(
     r"(?<![\w\\])(?:HKEY_LOCAL_MACHINE|HKEY_CURRENT_USER|HKEY_CLASSES_ROOT|HKEY_USERS|"
     r"HKEY_CURRENT_CONFIG|HKLM|HKCU|HKCR|HKU|HKCC)(?:\\[^\\\s\"'`<>|]{1,255}){1,30}\\?",
+    re.IGNORECASE,
 )
 MUTEX = re.compile(r"(?<![\w\\])(?:Global|Local|Session\\\d+)\\[\w.\-{}$#@]{2,128}")
 _EXT = (
