@@ -1,14 +1,21 @@
-"""The text layer of a PDF (pypdf), bounded in pages, characters and time.
+"""The text layer of a PDF (pypdf), bounded in pages, characters, time and memory.
 
 pypdf is pure Python, reads encrypted files far enough to say so, and
-extracts page by page, so that a limit between pages bounds the work.
+extracts page by page, so that a limit between pages bounds the work. One
+hostile page can still take long or much memory inside pypdf, so
+`read_pdf` runs the extraction in a child process with an address-space
+limit and kills it when the time is up: no PDF hangs the node or fills its
+memory.
 """
 
 from __future__ import annotations
 
 import io
 import logging
+import multiprocessing
+import resource
 import time
+from multiprocessing.connection import Connection
 
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError, PyPdfError
@@ -60,3 +67,59 @@ def pdf_text(
     if not text.strip():
         raise UnreadableDocument(source, f"no text layer in {total} page(s): a scan needs OCR")
     return text, read, warnings
+
+
+CHILD_MEMORY = 2 * 1024**3  # address space of the process that reads one PDF
+_GRACE = 10.0  # seconds for the child to start and hand the text back
+
+
+def _child(
+    conn: Connection, data: bytes, source: str, max_pages: int, max_chars: int, seconds: float
+) -> None:
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (CHILD_MEMORY, CHILD_MEMORY))
+    except (ValueError, OSError):  # a lower hard limit already applies
+        pass
+    try:
+        result: object = pdf_text(
+            data, source, max_pages=max_pages, max_chars=max_chars, seconds=seconds
+        )
+    except UnreadableDocument as exc:
+        result = exc
+    except MemoryError:
+        result = UnreadableDocument(source, "reading the PDF needed more than 2 GiB of memory")
+    conn.send(result)
+    conn.close()
+
+
+def read_pdf(
+    data: bytes, source: str, *, max_pages: int, max_chars: int, seconds: float
+) -> tuple[str, int, list[str]]:
+    """`pdf_text` in a child process, killed after ``seconds`` (plus a start-up grace).
+
+    Raises:
+        UnreadableDocument: as `pdf_text`, or the child ran out of time or memory.
+    """
+    ctx = multiprocessing.get_context("spawn")
+    receive, send = ctx.Pipe(duplex=False)
+    proc = ctx.Process(
+        target=_child, args=(send, data, source, max_pages, max_chars, seconds), daemon=True
+    )
+    proc.start()
+    send.close()
+    try:
+        if not receive.poll(seconds + _GRACE):
+            raise UnreadableDocument(source, f"reading the PDF took over {seconds:g} s: stopped")
+        try:
+            result = receive.recv()
+        except EOFError as exc:
+            raise UnreadableDocument(source, "the PDF reader failed (out of memory?)") from exc
+    finally:
+        if proc.is_alive():
+            proc.kill()
+        proc.join()
+        receive.close()
+    if isinstance(result, UnreadableDocument):
+        raise result
+    text, pages, warnings = result
+    return str(text), int(pages), list(warnings)

@@ -125,7 +125,7 @@ def read_document(node: Node, data: bytes, name: str, content_type: str | None) 
     kind = kind_of(data, name, content_type)
     pages = None
     if kind == "pdf":
-        text, pages, warnings = _report_pdf.pdf_text(
+        text, pages, warnings = _report_pdf.read_pdf(
             data,
             name,
             max_pages=s.report_max_pages,
