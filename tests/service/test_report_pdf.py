@@ -22,7 +22,7 @@ def test_a_reader_over_its_time_is_killed(monkeypatch: pytest.MonkeyPatch) -> No
     # No grace: the child cannot even start in time, so the parent stops waiting and kills it.
     monkeypatch.setattr(_report_pdf, "_GRACE", 0.0)
     data = many_pages(text_pdf(["x y z w"]), 50)
-    with pytest.raises(UnreadableDocument, match="took over 0.01 s: stopped"):
+    with pytest.raises(UnreadableDocument, match=r"took over 0\.01 s: stopped"):
         _report_pdf.read_pdf(data, "slow.pdf", max_pages=50, max_chars=10**6, seconds=0.01)
 
 

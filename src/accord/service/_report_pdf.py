@@ -10,6 +10,7 @@ memory.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import multiprocessing
@@ -76,10 +77,8 @@ _GRACE = 10.0  # seconds for the child to start and hand the text back
 def _child(
     conn: Connection, data: bytes, source: str, max_pages: int, max_chars: int, seconds: float
 ) -> None:
-    try:
+    with contextlib.suppress(ValueError, OSError):  # a lower hard limit already applies
         resource.setrlimit(resource.RLIMIT_AS, (CHILD_MEMORY, CHILD_MEMORY))
-    except (ValueError, OSError):  # a lower hard limit already applies
-        pass
     try:
         result: object = pdf_text(
             data, source, max_pages=max_pages, max_chars=max_chars, seconds=seconds
