@@ -146,6 +146,12 @@ class Tuning:
     max_techniques: int = 40  # per document
 
 
+# Chosen on the AnnoCTR dev split for the model with sub-techniques (bench/extract.py):
+# trained with AnnoCTR's train split, and trained on ATT&CK alone.
+TUNED_WITH_REPORTS = Tuning(min_score=-0.6)
+TUNED_ATTACK_ONLY = Tuning(min_score=-0.5)
+
+
 class TechniqueModel:
     """A linear SVM over TF-IDF of sentences: a technique id, or `NONE`, per sentence.
 

@@ -21,6 +21,8 @@ import sklearn
 
 from accord.extract import Technique
 from accord.extract._attack import (
+    TUNED_ATTACK_ONLY,
+    TUNED_WITH_REPORTS,
     TechniqueModel,
     attack_examples,
     labelled_examples,
@@ -90,8 +92,9 @@ def map_text(node: Node, text: str, known: Known) -> list[Technique]:
     model = model_for(node)
     if model is None:
         return []
+    tuning = TUNED_WITH_REPORTS if node.settings.report_training else TUNED_ATTACK_ONLY
     out = []
-    for t in model.map(text):
+    for t in model.map(text, tuning):
         name = known.attack_patterns.get(t.attack_id, ("", t.name))[1] or t.name
         out.append(Technique(t.attack_id, name, t.score, t.sentences))
     return out
