@@ -62,7 +62,9 @@ def test_techniques_are_mapped_with_support_and_the_model_is_cached(
         "from hxxp://kettle-c2[.]org/a.ps1.\n"
         "Finally the ransomware encrypts the files on every share and drops a ransom note.\n"
     )
-    draft = reports.import_report(node, str(doc))
+    told: list[str] = []
+    draft = reports.import_report(node, str(doc), notify=told.append)
+    assert len(told) == 1 and "training the text-to-ATT&CK model" in told[0]
     techniques = {t.attack_id: t for t in draft.extraction().techniques}
     families = {tid.split(".")[0] for tid in techniques}
     assert {"T1059", "T1486", "T1566"} <= families, techniques
@@ -71,6 +73,13 @@ def test_techniques_are_mapped_with_support_and_the_model_is_cached(
     assert -1.0 < powershell.score < 5.0 and not powershell.explicit
     cached = list((node.settings.home / "cache").glob("attack-model-*.pickle"))
     assert len(cached) == 1
+    # Another report reuses the model: no training, same answer for the same sentences.
+    reports._report_attack._loaded.clear()  # as a new process would start
+    other = tmp_path / "other.txt"
+    other.write_text(doc.read_text() + "\nNothing else happened.\n")
+    again = reports.import_report(node, str(other), notify=told.append)
+    assert len(told) == 1
+    assert {t.attack_id for t in again.extraction().techniques} == set(techniques)
     # The STIX draft refers to the node's own attack-patterns.
     objects = draft.objects(node)
     report = objects[0]

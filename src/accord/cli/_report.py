@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from accord.cli._common import app, cli_node, out, user_errors, when
+from accord.cli._common import app, cli_node, err, out, user_errors, when
 from accord.service import reports
 
 report_app = typer.Typer(
@@ -37,7 +37,9 @@ def import_cmd(
     """Read reports into drafts that no partner can see until `accord report publish`."""
     with cli_node() as node:
         for ref in refs:
-            d = reports.import_report(node, ref, collection=collection, tlp=tlp)
+            d = reports.import_report(
+                node, ref, collection=collection, tlp=tlp, notify=lambda m: err.print(m)
+            )
             ext = d.extraction()
             state = "new draft" if d.new else "already imported as draft"
             out.print(

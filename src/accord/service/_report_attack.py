@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import pickle
+from collections.abc import Callable
 from pathlib import Path
 
 import orjson
@@ -32,6 +33,7 @@ from accord.extract._stix import Known
 from accord.service.node import Node
 from accord.store import Query
 
+Notify = Callable[[str], None]
 _TYPES = ("attack-pattern", "relationship", "malware", "tool", "intrusion-set", "campaign")
 _loaded: dict[str, TechniqueModel] = {}
 
@@ -56,8 +58,13 @@ def _annoctr(folder: Path) -> list[tuple[str, str]]:
     return out
 
 
-def model_for(node: Node) -> TechniqueModel | None:
-    """The node's model (None when the node holds too little ATT&CK to train one)."""
+def model_for(node: Node, notify: Notify | None = None) -> TechniqueModel | None:
+    """The node's model (None when the node holds too little ATT&CK to train one).
+
+    Args:
+        node: the open node.
+        notify: told, before training starts, that it will take a while.
+    """
     objects = _node_objects(node)
     examples, names = attack_examples(objects)
     if len(names) < 2:
@@ -78,6 +85,11 @@ def model_for(node: Node) -> TechniqueModel | None:
         except (pickle.UnpicklingError, EOFError, AttributeError, ImportError):
             model = None
     if model is None:
+        if notify is not None:
+            notify(
+                f"training the text-to-ATT&CK model on {len(examples):,} sentences "
+                "(first use; kept for later imports)"
+            )
         model = TechniqueModel(examples, names)
         cache.parent.mkdir(parents=True, exist_ok=True)
         tmp = cache.with_suffix(".tmp")
@@ -87,9 +99,9 @@ def model_for(node: Node) -> TechniqueModel | None:
     return model
 
 
-def map_text(node: Node, text: str, known: Known) -> list[Technique]:
+def map_text(node: Node, text: str, known: Known, notify: Notify | None = None) -> list[Technique]:
     """Techniques the text maps to, named as the node's ATT&CK names them."""
-    model = model_for(node)
+    model = model_for(node, notify)
     if model is None:
         return []
     tuning = TUNED_WITH_REPORTS if node.settings.report_training else TUNED_ATTACK_ONLY

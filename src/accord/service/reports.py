@@ -119,7 +119,13 @@ def _read(node: Node, ref: str) -> tuple[bytes, str | None, str | None]:
     return path.read_bytes(), None, None
 
 
-def read_document(node: Node, data: bytes, name: str, content_type: str | None) -> Extraction:
+def read_document(
+    node: Node,
+    data: bytes,
+    name: str,
+    content_type: str | None,
+    notify: _report_attack.Notify | None = None,
+) -> Extraction:
     """Text (with bounds), IOCs, techniques and known names of one document."""
     s = node.settings
     kind = kind_of(data, name, content_type)
@@ -145,7 +151,7 @@ def read_document(node: Node, data: bytes, name: str, content_type: str | None) 
     ext = Extraction(findings, techniques, warnings, len(text), pages)
     ext.names = mentioned_names(text, known.actors)
     ext.title = _title(text[:4096], name)
-    ext.techniques = _merge(techniques, mapped_techniques(node, text, known))
+    ext.techniques = _merge(techniques, _report_attack.map_text(node, text, known, notify))
     return ext
 
 
@@ -157,11 +163,6 @@ def _explicit_techniques(findings: Iterable[Finding], known: Known) -> list[Tech
             sentences = tuple(m.sentence for m in f.mentions)
             out.append(Technique(f.value, name, 1.0, sentences, explicit=True))
     return out
-
-
-def mapped_techniques(node: Node, text: str, known: Known) -> list[Technique]:
-    """Techniques the text-to-ATT&CK model maps (none when the node holds too little ATT&CK)."""
-    return _report_attack.map_text(node, text, known)
 
 
 def _merge(first: list[Technique], second: list[Technique]) -> list[Technique]:
@@ -200,9 +201,16 @@ def _title(text_head: str, fallback: str) -> str:
 
 
 def import_report(
-    node: Node, ref: str, *, collection: str | None = None, tlp: str | None = None
+    node: Node,
+    ref: str,
+    *,
+    collection: str | None = None,
+    tlp: str | None = None,
+    notify: _report_attack.Notify | None = None,
 ) -> Draft:
     """Read one file or URL into a draft; the same document gives back the same draft.
+
+    ``notify`` is told of long work (training the ATT&CK model at first use).
 
     Raises:
         InputError: the document cannot be read (and why).
@@ -220,7 +228,7 @@ def import_report(
     if existing is not None:
         return Draft(existing, orjson.loads(existing.body))
     name = url or Path(ref).name
-    ext = read_document(node, data, name, content_type)
+    ext = read_document(node, data, name, content_type, notify)
     title = ext.title or Path(ref).name
     author = _author(url)
     body = {
