@@ -7,7 +7,7 @@ from pathlib import Path
 
 import orjson
 
-from accord.service import reports
+from accord.service import _report_attack, reports
 from accord.service.ingest import ingest_objects
 from accord.service.node import Node
 from accord.store import Query
@@ -74,7 +74,7 @@ def test_techniques_are_mapped_with_support_and_the_model_is_cached(
     cached = list((node.settings.home / "cache").glob("attack-model-*.pickle"))
     assert len(cached) == 1
     # Another report reuses the model: no training, same answer for the same sentences.
-    reports._report_attack._loaded.clear()  # as a new process would start
+    _report_attack._loaded.clear()  # as a new process would start
     other = tmp_path / "other.txt"
     other.write_text(doc.read_text() + "\nNothing else happened.\n")
     again = reports.import_report(node, str(other), notify=told.append)
