@@ -183,6 +183,11 @@ def test_every_command_has_help_and_is_in_the_docs() -> None:
         "log receipts",
         "audit",
         "member auditor",
+        "report import",
+        "report list",
+        "report show",
+        "report edit",
+        "report publish",
     ]
     every = _leaf_commands(typer.main.get_command(app))
     assert set(commands) <= set(every), set(commands) - set(every)

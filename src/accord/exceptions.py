@@ -9,7 +9,9 @@
     ├── InputError (ValueError)              input that cannot be read as STIX at all
     │   ├── MalformedJSON                    not JSON: file and byte offset
     │   ├── InputTooLarge                    over a size or depth limit
-    │   └── NotStix                          JSON, but neither a bundle nor an object
+    │   ├── NotStix                          JSON, but neither a bundle nor an object
+    │   └── UnreadableDocument               a report (PDF, HTML, text) with no text to
+    │                                        read: encrypted, scanned, corrupt, binary
     ├── InvalidObject (ValueError)           one STIX object breaks the specification:
     │                                        object id, property, reason
     ├── PatternError (ValueError)            a STIX pattern Accord cannot use
@@ -22,7 +24,8 @@
     │   ├── SchemaOutOfDate                  database older/newer than this Accord
     │   ├── UnknownCollection (KeyError)     no collection with that id or title
     │   ├── UnknownMember (KeyError)         no member with that name
-    │   └── UnknownPeer (KeyError)           no peer with that name
+    │   ├── UnknownPeer (KeyError)           no peer with that name
+    │   └── UnknownDraft (KeyError)          no report draft with that id
     ├── NotFound (LookupError)               no object with that id
     ├── LedgerError (ValueError)             the transparency log: a proof, note or
     │   │                                    entry that does not hold
@@ -167,6 +170,10 @@ class NotStix(InputError):
     """Valid JSON, but not a STIX bundle, object or list of objects."""
 
 
+class UnreadableDocument(InputError):
+    """A report has no text Accord can read (encrypted, scanned, corrupt or binary)."""
+
+
 class InvalidObject(AccordError, ValueError):
     """One STIX object breaks the STIX 2.1 specification.
 
@@ -307,6 +314,19 @@ class UnknownPeer(StoreError, KeyError):
 
     def __str__(self) -> str:
         return f"no peer named {self.name!r}: see `accord peer list`"
+
+
+class UnknownDraft(StoreError, KeyError):
+    """No report draft has that id (or unique id prefix)."""
+
+    _fields = ("ref",)
+
+    def __init__(self, ref: str) -> None:
+        self.ref = ref
+        super().__init__(ref)
+
+    def __str__(self) -> str:
+        return f"no report draft {self.ref!r}: see `accord report list`"
 
 
 class PeerError(AccordError, ConnectionError):

@@ -236,6 +236,41 @@ SETTINGS += (
     ),
 )
 
+
+# Reports to intelligence (`accord report`).
+SETTINGS += (
+    Setting(
+        "ACCORD_REPORT_MAX_BYTES",
+        str(50 * MiB),
+        "Largest report document (file or download) `accord report import` reads, in bytes.",
+        _positive_int,
+    ),
+    Setting(
+        "ACCORD_REPORT_MAX_PAGES",
+        "300",
+        "Pages of a PDF report read; later pages are left out with a warning in the draft.",
+        _positive_int,
+    ),
+    Setting(
+        "ACCORD_REPORT_MAX_CHARS",
+        "4000000",
+        "Characters of a report's text read; the rest is left out with a warning.",
+        _positive_int,
+    ),
+    Setting(
+        "ACCORD_REPORT_TRAINING",
+        "",
+        "An AnnoCTR-format folder (splits.json, text/, linking_mitre_only/) whose train and dev "
+        "reports join the node's ATT&CK in training the text-to-ATT&CK model (empty: none).",
+    ),
+    Setting(
+        "ACCORD_REPORT_SECONDS",
+        "60",
+        "Time allowed to read one PDF's text layer; pages after it are left out with a warning.",
+        _positive_int,
+    ),
+)
+
 _BY_NAME = {s.name: s for s in SETTINGS}
 
 
@@ -266,6 +301,11 @@ class Settings:
     log: bool = True
     log_checkpoint_seconds: float = 2.0
     log_origin: str = ""
+    report_max_bytes: int = 50 * MiB
+    report_max_pages: int = 300
+    report_max_chars: int = 4_000_000
+    report_seconds: int = 60
+    report_training: str = ""
 
     @property
     def sqlite_path(self) -> Path:
@@ -322,6 +362,11 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         "log": _value(env, "ACCORD_LOG"),
         "log_checkpoint_seconds": _value(env, "ACCORD_LOG_CHECKPOINT_SECONDS"),
         "log_origin": _value(env, "ACCORD_LOG_ORIGIN"),
+        "report_max_bytes": _value(env, "ACCORD_REPORT_MAX_BYTES"),
+        "report_max_pages": _value(env, "ACCORD_REPORT_MAX_PAGES"),
+        "report_max_chars": _value(env, "ACCORD_REPORT_MAX_CHARS"),
+        "report_seconds": _value(env, "ACCORD_REPORT_SECONDS"),
+        "report_training": _value(env, "ACCORD_REPORT_TRAINING"),
     }
     fields.update({k: v for k, v in overrides.items() if v is not None})
     if isinstance(fields["home"], str):

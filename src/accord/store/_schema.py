@@ -364,3 +364,23 @@ receipts = Table(
     UniqueConstraint("peer", "idx", name="uq_receipts_peer_idx"),
 )
 Index("ix_receipts_status", receipts.c.status)
+
+# Report drafts (accord report import): reviewed before anything is shared.
+# Deliberately not in `objects`: no TAXII page, push, export or match reads this table.
+report_drafts = Table(
+    "report_drafts",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    # SHA-256 of the document's bytes: the same document is the same draft.
+    Column("sha256", String(64), nullable=False, unique=True),
+    Column("name", Text, nullable=False),
+    Column("title", Text, nullable=False),
+    # draft, or published (then `published` and `collection` say when and where).
+    Column("status", String(16), nullable=False),
+    # The extraction, the analyst's edits and the import options, as JSON.
+    Column("body", Text, nullable=False),
+    Column("created", BigInteger, nullable=False),
+    Column("updated", BigInteger, nullable=False),
+    Column("published", BigInteger, nullable=True),
+    Column("collection", Text, nullable=True),
+)

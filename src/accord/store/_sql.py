@@ -44,6 +44,7 @@ from accord.store._base import (
     Writer,
 )
 from accord.store._clock import now_us
+from accord.store._drafts import DraftStore
 from accord.store._ledger import LedgerStore
 from accord.store._members import MemberStore
 from accord.store._pages import PageStore
@@ -166,7 +167,7 @@ class SqlWriter(Writer):
         return new
 
 
-class SqlStore(LedgerStore, MemberStore, PageStore, PeerStore, AgreementStore, Store):
+class SqlStore(LedgerStore, MemberStore, PageStore, PeerStore, AgreementStore, DraftStore, Store):
     """Shared SQLAlchemy implementation; subclasses give the dialect's statements."""
 
     _sql_insert_objects: str
