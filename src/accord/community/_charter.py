@@ -256,7 +256,7 @@ def complete_genesis(data: bytes, source: str) -> Charter:
         CommunityError: a signature missing or wrong.
     """
     charter, sigs = read_genesis(data, source)
-    missing = [m.name for m in charter.members if m.id not in sigs]
+    missing = sorted(m.name for m in charter.members if m.id not in sigs)
     if missing:
         raise CommunityError(source, f"not signed yet by {', '.join(missing)}")
     return charter

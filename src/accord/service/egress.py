@@ -22,14 +22,16 @@ import re
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
 import orjson
 
+from accord.community import Floor, contradictions, embargo_for, floor_agreement, floor_inbound
 from accord.exceptions import AgreementInvalid, ConfigError, NotFound
 from accord.policy import (
+    ALL,
     REFERRING_TYPES,
     Agreement,
     Context,
@@ -38,6 +40,7 @@ from accord.policy import (
     Origin,
     Recipient,
     Screen,
+    Tlp,
     Verdict,
     Withholds,
     check_book,
@@ -47,6 +50,7 @@ from accord.policy import (
     referenced,
     withholds,
 )
+from accord.service import community
 from accord.service.node import Node
 from accord.store import (
     AgreementEvent,
@@ -265,6 +269,8 @@ class Gate:
     now: datetime
     why_closed: str = ""
     counts: Counts = field(default_factory=Counts)
+    floor: Floor | None = None  # the community's norms, when they tighten this gate
+    norm_notes: tuple[str, ...] = ()  # what the norms made stricter, each naming its norm
     _origins_matter: bool | None = None
     _screen: Screen | None = None
     _refs: dict[str, bool] = field(default_factory=dict)  # id -> withheld, as referenced
@@ -297,6 +303,9 @@ class Gate:
             sources = self.node.store.origins([obj.added]).get(obj.added, [])
         text = obj.data.decode()
         stored = orjson.loads(text)
+        held = self._norm_embargo(obj.type, stored)
+        if held is not None:
+            return Decision(Verdict.WITHHOLD, [held])
         d = decide(
             stored,
             self.agreement,
@@ -311,6 +320,26 @@ class Gate:
         if obj.type not in REFERRING_TYPES or d.verdict is Verdict.WITHHOLD:
             return d
         return self._without_hidden_refs(d, stored if d.copy is None else d.copy)
+
+    def _norm_embargo(self, otype: str, obj: dict[str, Any] | bytes) -> str | None:
+        """Why a community norm's minimum embargo for the type holds the object (None: it does not).
+
+        The agreement's own embargo is one for every type; a norm's is per type
+        (see accord.community.embargo_for), so it is checked here, before the agreement's rules.
+        """
+        if self.floor is None or not self.floor.embargo or self.agreement is None:
+            return None
+        found = embargo_for(self.floor, otype, self.agreement)
+        if found is None:
+            return None
+        if isinstance(obj, bytes):
+            obj = orjson.loads(obj)
+        created = obj.get("created") if isinstance(obj, dict) else None
+        if not isinstance(created, str):
+            return None
+        hours, src = found
+        until = _embargo_end(created, self.now, hours)
+        return None if until is None else f"under embargo until {until}: {src}"
 
     def _without_hidden_refs(self, d: Decision, outgoing: dict[str, Any]) -> Decision:
         """A decision to share, after the references to withheld objects (`accord.policy`)."""
@@ -388,6 +417,15 @@ class Gate:
         if self.mode == "closed" or self.agreement is None:
             self.counts.withheld += len(items)
             return []
+        if self.floor is not None and self.floor.embargo:
+            kept = [
+                i
+                for i in items
+                if i.obj.type not in self.floor.embargo
+                or self._norm_embargo(i.obj.type, i.obj.data) is None
+            ]
+            self.counts.withheld += len(items) - len(kept)
+            items = kept
         origins: dict[int, list[tuple[str, str]]] = {}
         if self._needs_origins():
             origins = self.node.store.origins([i.obj.added for i in items])
@@ -498,12 +536,15 @@ def read_gate(node: Node, member: Member | None, collection: Collection) -> Gate
     are served) is settled from the cached agreement book, without the store
     queries a gate's recipient and context need: every TAXII page asks.
     """
+    if collection.title == community.COLLECTION:
+        return None  # signed community records: every member may read them as they are
     book = load_book(node)
     name = member.name if member is not None else None
     if (
         not book.closed
         and book.covering(name, collection) is None
         and node.settings.policy_uncovered == "share"
+        and _floor(node) is None
     ):
         return None
     gate = open_gate(node, member, collection)
@@ -541,7 +582,69 @@ def open_gate(
         else:
             mode = "closed"
             why = "no agreement covers this recipient on this collection"
-    return Gate(node, recipient, collection, mode, agreement, context, book.inbound, now, why)
+    inbound = book.inbound
+    floor = _floor(node)
+    notes: list[str] = []
+    if floor is not None and mode != "closed":
+        norms = community.norms(node)
+        assert norms is not None
+        inside = recipient.identity_id in norms.member_ids or recipient.name in norms.member_names
+        if agreement is None:
+            # No agreement of the node's own: the grant decides, above the community's floor.
+            agreement = _UNCOVERED
+            mode = "policy"
+        agreement, notes = floor_agreement(agreement, floor, inside)
+        inbound = floor_inbound(inbound, floor)
+        if floor.no_onward_red is not None:
+            notes.append(f"no onward sharing of TLP:RED: {floor.no_onward_red}")
+        notes += [
+            f"type {t}: embargo of at least {h} h: {src}"
+            for t, (h, src) in sorted(floor.embargo.items())
+            if embargo_for(floor, t, agreement) is not None
+        ]
+    gate = Gate(node, recipient, collection, mode, agreement, context, inbound, now, why)
+    if floor is not None:
+        gate.floor = floor
+        gate.norm_notes = tuple(notes)
+    return gate
+
+
+# What an uncovered recipient may receive when ACCORD_POLICY_UNCOVERED=share: all of it,
+# before the community's floor goes under it.
+_UNCOVERED = Agreement(
+    name="community-norms",
+    members=frozenset({ALL}),
+    collections=frozenset({ALL}),
+    ceiling=Tlp.RED,
+    unmarked=Tlp.CLEAR,
+    source="the community's norms (no agreement of this node covers the recipient)",
+)
+
+
+def _floor(node: Node) -> Floor | None:
+    """The community's norms as a floor, when the node is in a community that has any."""
+    norms = community.norms(node)
+    return None if norms is None or norms.floor.empty else norms.floor
+
+
+def _embargo_end(created: str, now: datetime, hours: int) -> str | None:
+    try:
+        start = datetime.fromisoformat(created.replace("Z", "+00:00"))
+    except ValueError:
+        return "an unreadable created time"
+    if start.tzinfo is None:
+        start = start.replace(tzinfo=UTC)
+    until = start + timedelta(hours=hours)
+    return until.strftime("%Y-%m-%dT%H:%M:%SZ") if until > now else None
+
+
+def norm_contradictions(node: Node) -> list[str]:
+    """Where the node's agreement files are looser than the community's norms (the norms win)."""
+    floor = _floor(node)
+    if floor is None:
+        return []
+    good, _ = check_files(node)
+    return [f"{a.source}: {line}" for a in good for line in contradictions(a, floor)]
 
 
 # -- explain and preview ------------------------------------------------------------------
@@ -556,6 +659,7 @@ class Explanation:
     mode: Mode
     version: str
     decision: Decision
+    norms: tuple[str, ...] = ()  # the community norms that tightened the agreement
 
 
 def explain(
@@ -580,7 +684,8 @@ def explain(
         obj = page.items[0].obj
         gate = open_gate(node, member, c, recipient=recipient)
         name = gate.agreement.name if gate.agreement else None
-        out.append(Explanation(c, name, gate.mode, obj.version, gate.decide(obj)))
+        decision = gate.decide(obj)
+        out.append(Explanation(c, name, gate.mode, obj.version, decision, gate.norm_notes))
     if not out:
         raise NotFound(object_id)
     return out

@@ -1,0 +1,154 @@
+"""Community governance on real nodes in-process: the CLI, the records, the norms' floor."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import pytest
+
+from accord.cli import app
+from accord.service import community
+from accord.service.node import open_node
+from accord.settings import load_settings
+from accord.store import Query
+from tests.cli_run import run, runner
+
+INDICATOR = {
+    "type": "indicator",
+    "spec_version": "2.1",
+    "id": "indicator--0b7c3c2e-1d35-4a55-9a0e-54f1f1f0c001",
+    "created": "2024-01-01T00:00:00.000Z",
+    "modified": "2024-01-01T00:00:00.000Z",
+    "pattern": "[ipv4-addr:value = '198.51.100.7']",
+    "pattern_type": "stix",
+    "valid_from": "2024-01-01T00:00:00.000Z",
+}
+MALWARE = {
+    "type": "malware",
+    "spec_version": "2.1",
+    "id": "malware--0b7c3c2e-1d35-4a55-9a0e-54f1f1f0c002",
+    "created": "2024-01-01T00:00:00.000Z",
+    "modified": "2024-01-01T00:00:00.000Z",
+    "name": "x",
+    "is_family": False,
+}
+
+
+def _ok(home: Path, *args: str) -> str:
+    code, out, err = run(home, *args)
+    assert code == 0, (args, out, err)
+    return out
+
+
+def _carry(src: Path, dst: Path) -> community.AbsorbReport:
+    """What a pull does: the source's community objects into the destination's inbox."""
+    with open_node(load_settings(home=src)) as a:
+        pk = a.store.collection(community.COLLECTION).pk
+        objs = [orjson.loads(o.data) for o in a.store.query(Query(collection_pk=pk))]
+    from accord.service.ingest import ingest_objects
+
+    with open_node(load_settings(home=dst)) as b:
+        inbox = b.store.collection(community.INBOX).pk
+        ingest_objects(b, objs, source=("peer", "carry"), collection_pks=[inbox])
+        return community.absorb(b)
+
+
+@pytest.fixture
+def three(tmp_path: Path) -> list[Path]:
+    homes = []
+    for i in range(3):
+        h = tmp_path / f"n{i}"
+        assert runner.invoke(app, ["init", str(h), "--name", f"n{i}"]).exit_code == 0
+        homes.append(h)
+    cards = []
+    for i, h in enumerate(homes[1:], 1):
+        card = tmp_path / f"card{i}.json"
+        card.write_text(_ok(h, "community", "card", "--jurisdiction", "FR" if i == 2 else "DE"))
+        cards.append(card)
+    genesis = tmp_path / "genesis.json"
+    founders = [a for c in cards for a in ("--founder", str(c))]
+    _ok(homes[0], "community", "create", str(genesis), "--name", "cert-net",
+        "--jurisdiction", "DE", *founders)  # fmt: skip
+    code, _, err = run(homes[0], "community", "join", str(genesis))
+    assert code == 1 and "not signed yet by n1, n2" in err
+    for h in homes[1:]:
+        _ok(h, "community", "create", str(genesis), "--sign")
+    for h in homes:
+        _ok(h, "community", "join", str(genesis))
+    return homes
+
+
+def test_a_norm_proposed_on_one_node_is_adopted_on_all_once_votes_travel(
+    three: list[Path], tmp_path: Path
+) -> None:
+    n0, n1, n2 = three
+    status = _ok(n0, "community", "status")
+    assert "n0 DE" in status and "n2 FR" in status and "norms: none" in status
+    out = _ok(n0, "propose", "adopt-norm", "no-malware", "--rule", '{"exclude_types":["malware"]}')
+    pid = out.split()[1]
+    assert "yes 1 of 2" in _ok(n0, "vote", pid[:12], "--yes")
+    assert _carry(n0, n1).accepted == 2
+    _ok(n1, "vote", pid, "--yes")
+    for a, b in ((n1, n0), (n1, n2), (n0, n2)):
+        _carry(a, b)
+    hashes = set()
+    for h in three:
+        s = _ok(h, "community", "status")
+        assert "no-malware" in s and f"adopted by {pid}" in s
+        hashes.add(s.splitlines()[0])
+        assert "3 record(s) replayed, 3 valid" in _ok(h, "community", "verify")
+    assert len(hashes) == 1
+    # The norm is a floor under every agreement: malware no longer leaves n0.
+    bundle = tmp_path / "b.json"
+    bundle.write_bytes(
+        orjson.dumps(
+            {
+                "type": "bundle",
+                "id": "bundle--0b7c3c2e-1d35-4a55-9a0e-54f1f1f0c003",
+                "objects": [INDICATOR, MALWARE],
+            }
+        )
+    )
+    _ok(n0, "import", str(bundle), "--collection", "shared")
+    _ok(n0, "member", "add", "partner")
+    (n0 / "agreements").mkdir()
+    (n0 / "agreements" / "partner.toml").write_text('members = ["partner"]\ntlp_ceiling = "red"\n')
+    explained = _ok(n0, "policy", "explain", str(MALWARE["id"]), "--to", "partner")
+    assert explained.startswith("withhold") and "type malware is excluded" in explained
+    assert f"community norm no-malware (adopted by {pid[:16]})" in explained
+    assert _ok(n0, "policy", "explain", str(INDICATOR["id"]), "--to", "partner").startswith("share")
+    checked = _ok(n0, "agreement", "check")
+    assert "contradicts a community norm (the norm wins): agreements/partner.toml" in checked
+    assert "type malware may go, but community norm no-malware" in checked
+
+
+def test_a_node_that_left_is_shown_withdrawn_and_cannot_propose(three: list[Path]) -> None:
+    n0, _, n2 = three
+    _ok(n2, "community", "leave")
+    _carry(n2, n0)
+    s = _ok(n0, "community", "status")
+    assert "n2 FR" in s and "(withdrawn)" in s
+    code, _, err = run(n2, "propose", "repeal-norm", "x")
+    assert code == 1 and "not a member of the current state" in err
+
+
+def test_a_forged_record_in_the_inbox_is_refused_and_not_served(three: list[Path]) -> None:
+    n0, n1, _ = three
+    out = _ok(n0, "propose", "adopt-norm", "red", "--rule", '{"no_onward_red": true}')
+    pid = out.split()[1]
+    with open_node(load_settings(home=n0)) as a:
+        pk = a.store.collection(community.COLLECTION).pk
+        objs = [orjson.loads(o.data) for o in a.store.query(Query(collection_pk=pk))]
+    prop = next(o for o in objs if o["type"] == "accord-community-record")
+    forged = dict(prop, record=prop["record"].replace('"red"', '"rot"'))
+    from accord.service.ingest import ingest_objects
+
+    with open_node(load_settings(home=n1)) as b:
+        inbox = b.store.collection(community.INBOX).pk
+        ingest_objects(b, [forged], source=("peer", "n0"), collection_pks=[inbox])
+        report = community.absorb(b)
+        assert report.accepted == 0 and report.refused
+        assert pid not in community.view(b).proposals
+        served = b.store.query(Query(collection_pk=b.store.collection("community").pk))
+        assert all(o.type != "accord-community-record" for o in served)
