@@ -99,6 +99,12 @@ def test_a_norm_proposed_on_one_node_is_adopted_on_all_once_votes_travel(
         hashes.add(s.splitlines()[0])
         assert "3 record(s) replayed, 3 valid" in _ok(h, "community", "verify")
     assert len(hashes) == 1
+    for h in three:  # every accepted record is in each node's transparency log
+        with open_node(load_settings(home=h)) as node:
+            logged = [orjson.loads(e.entry) for e in node.store.iter_log()]
+            ids = {e["record_id"] for e in logged if e["type"] == "community-record"}
+            assert ids == set(community.view(node).accepted)
+            assert len(ids) == 3
     # The norm is a floor under every agreement: malware no longer leaves n0.
     bundle = tmp_path / "b.json"
     bundle.write_bytes(

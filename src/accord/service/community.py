@@ -51,6 +51,7 @@ from accord.community import (
 )
 from accord.community import Member as CommunityMember
 from accord.exceptions import CommunityError, RecordRefused
+from accord.ledger import Entry
 from accord.service import _community_wire as wire
 from accord.service.node import Node
 from accord.stix import prepare
@@ -63,6 +64,7 @@ NEXT_KEY = "member.key.next"
 LEFT = "left"
 COLLECTION = "community"
 INBOX = "community-inbox"
+LOG_ENTRY_TYPE = "community-record"
 _NOT_JOINED = "this node has joined no community (accord community join FILE)"
 
 
@@ -290,12 +292,32 @@ def _store_records(node: Node, records: list[Record]) -> None:
 
 
 def _log_accepted(node: Node, records: list[Record]) -> None:
-    """Append each accepted record to the node's transparency log (issue 11).
+    """Append each accepted record to the node's transparency log, durably.
 
-    TODO(issue 11): call ``accord.service.ledger.append(node, entries)`` with one
-    ``accord.ledger.Entry("community-record", 1, {...})`` per record once the log
-    is on this branch; until then this hook does nothing.
+    The entry holds the record's bytes, so the witnesses that cosign the log see
+    every record this node accepted: a node cannot hide a vote it received without
+    a gap in its log (a consistency proof fails, or the record is absent).
     """
+    # Imported here: the log's service reads the agreements (egress), and egress reads
+    # the community's norms from this module.
+    from accord.service import ledger
+
+    charter = require(node)
+    entries = [
+        Entry(
+            LOG_ENTRY_TYPE,
+            1,
+            {
+                "community": charter.id,
+                "record_id": r.id,
+                "kind": r.kind,
+                "author": r.author,
+                "record": r.data.decode(),
+            },
+        )
+        for r in records
+    ]
+    ledger.append(node, entries)
 
 
 def publish(node: Node, data: bytes) -> Record:
