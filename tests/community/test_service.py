@@ -8,11 +8,13 @@ import orjson
 import pytest
 
 from accord.cli import app
+from accord.community import canonical
 from accord.service import community
-from accord.service.node import open_node
+from accord.service.node import Node, open_node
 from accord.settings import load_settings
 from accord.store import Query
 from tests.cli_run import run, runner
+from tests.conftest import NodeFactory
 
 INDICATOR = {
     "type": "indicator",
@@ -158,3 +160,41 @@ def test_a_forged_record_in_the_inbox_is_refused_and_not_served(three: list[Path
         assert pid not in community.view(b).proposals
         served = b.store.query(Query(collection_pk=b.store.collection("community").pk))
         assert all(o.type != "accord-community-record" for o in served)
+
+
+def test_the_records_and_the_log_on_both_backends(make_node: NodeFactory, backend: str) -> None:
+    """A node on SQLite and one on ``backend`` (SQLite or PostgreSQL) reach one state."""
+    a, b = make_node(name="alpha"), make_node(backend, name="beta")
+    genesis = a.settings.home.parent / "genesis.json"
+    community.create(
+        a, genesis, name="pair", jurisdiction="DE", founders=[community.card(b, "AT")]
+    )
+    community.sign(b, genesis)
+    for node in (a, b):
+        community.join(node, genesis)
+    rule = {"min_embargo_hours": {"indicator": 48}, "redact": ["email"]}
+    p = community.propose(a, {"type": "adopt-norm", "norm": {"name": "slow", "rule": rule}})
+    community.cast(a, p.id, "yes")
+    _carry_nodes(a, b)
+    assert community.view(b).proposals[p.id].tally.yes == 1
+    community.cast(b, p.id, "yes")
+    _carry_nodes(b, a)
+    va, vb = community.view(a), community.view(b)
+    assert va.state.height == vb.state.height == 1
+    assert canonical(va.document()) == canonical(vb.document())
+    for node in (a, b):
+        logged = [orjson.loads(e.entry) for e in node.store.iter_log()]
+        assert sum(e["type"] == "community-record" for e in logged) == 3
+        assert community.verify(node).refused == {}
+    norms = community.norms(b)
+    assert norms is not None and norms.floor.embargo["indicator"][0] == 48
+
+
+def _carry_nodes(src: Node, dst: Node) -> None:
+    from accord.service.ingest import ingest_objects
+
+    pk = src.store.collection(community.COLLECTION).pk
+    objs = [orjson.loads(o.data) for o in src.store.query(Query(collection_pk=pk))]
+    inbox = dst.store.collection(community.INBOX).pk
+    ingest_objects(dst, objs, source=("peer", "carry"), collection_pks=[inbox])
+    community.absorb(dst)

@@ -199,6 +199,18 @@ def test_the_state_does_not_depend_on_the_order_records_arrive_in(rnd: object) -
     assert canonical(h.view(records).document()) == _EXPECTED
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_two_nodes_holding_the_same_records_never_disagree(data: st.DataObject) -> None:
+    """Any subset, received in any two orders and with repeats, gives one view, byte for byte."""
+    held = data.draw(st.lists(st.sampled_from(_RECORDS), unique=True), label="held")
+    first = data.draw(st.permutations(held), label="first order")
+    again = data.draw(st.lists(st.sampled_from(held), max_size=5), label="repeats") if held else []
+    second = data.draw(st.permutations([*held, *again]), label="second order")
+    h = _HISTORY
+    assert canonical(h.view(first).document()) == canonical(h.view(second).document())
+
+
 def _history() -> tuple[Harness, list[bytes]]:
     h = Harness(4)
     p = h.propose(0, norm())

@@ -249,7 +249,7 @@ def view(node: Node) -> View:
         cached = _views.get(key)
     if cached is not None and cached[0] == charter.id:
         q = Query(collection_pk=_pk(node), added_after=cached[1], limit=1, include_revoked=True)
-        if next(iter(node.store.query(q)), None) is None:
+        if not list(node.store.query(q)):  # (consumed whole: a PostgreSQL cursor closes)
             return cached[2]
     stored = _stored(node, COLLECTION)
     records, refused = read_all(charter, (d for _, _, d in stored))
