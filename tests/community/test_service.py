@@ -166,9 +166,7 @@ def test_the_records_and_the_log_on_both_backends(make_node: NodeFactory, backen
     """A node on SQLite and one on ``backend`` (SQLite or PostgreSQL) reach one state."""
     a, b = make_node(name="alpha"), make_node(backend, name="beta")
     genesis = a.settings.home.parent / "genesis.json"
-    community.create(
-        a, genesis, name="pair", jurisdiction="DE", founders=[community.card(b, "AT")]
-    )
+    community.create(a, genesis, name="pair", jurisdiction="DE", founders=[community.card(b, "AT")])
     community.sign(b, genesis)
     for node in (a, b):
         community.join(node, genesis)

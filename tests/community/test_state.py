@@ -160,7 +160,7 @@ def test_a_key_rotation_needs_the_old_key_and_the_threshold() -> None:
     h = Harness(3)
     new = key("m1 new")
     base = h.base()
-    action = rotate_action(h.keys[1], h.community, h.ids[1], public_hex(new), base)
+    action = rotate_action(h.keys[1], new, h.community, h.ids[1], base)
     p = h.propose(1, action)
     recs = [p, h.vote(0, p), h.vote(1, p)]
     v = h.view(recs)
@@ -171,9 +171,16 @@ def test_a_key_rotation_needs_the_old_key_and_the_threshold() -> None:
     assert with_old.state.height == 1  # m1's old key no longer counts
     with_new = h.view([*recs, q, h.vote(0, q), h.vote(1, q, signer=new)])
     assert with_new.state.height == 2
-    bad = rotate_action(new, h.community, h.ids[1], public_hex(new), base)  # not the old key
+    bad = rotate_action(new, new, h.community, h.ids[1], base)  # not the old key
     forged = h.propose(0, bad)
     assert "old key" in h.view([forged]).refused[h.rid(forged)]
+    unproven = dict(action, new_proof=bad["proof"])
+    unproven["key"] = public_hex(key("someone else's key"))
+    refused = h.propose(0, unproven)
+    assert "proof" in h.view([refused]).refused[h.rid(refused)]
+    stale = rotate_action(h.keys[1], new, h.community, h.ids[1], "ab" * 32)  # another base
+    replayed = h.propose(1, stale)
+    assert "old key" in h.view([replayed]).refused[h.rid(replayed)]
     only_proof = h.view([p, h.vote(1, p)])  # the old key alone is not the threshold
     assert only_proof.state.height == 0
 

@@ -32,6 +32,7 @@ from accord.community._canon import (
     is_digest,
     is_key,
     message,
+    public_hex,
     sign,
 )
 from accord.community._charter import check_member, check_period, check_thresholds
@@ -159,7 +160,7 @@ def check_action(action: object, where: str) -> None:
     keys = {
         "admit": {"type", "member"},
         "remove": {"type", "member"},
-        "rotate-key": {"type", "member", "key", "proof"},
+        "rotate-key": {"type", "member", "key", "proof", "new_proof"},
         "adopt-norm": {"type", "norm"},
         "change-norm": {"type", "norm"},
         "repeal-norm": {"type", "name"},
@@ -174,9 +175,11 @@ def check_action(action: object, where: str) -> None:
             if not isinstance(action["member"], str):
                 raise _refuse(where, "member: a member id")
             if kind == "rotate-key" and not (
-                is_key(action["key"]) and isinstance(action["proof"], str)
+                is_key(action["key"])
+                and isinstance(action["proof"], str)
+                and isinstance(action["new_proof"], str)
             ):
-                raise _refuse(where, "rotate-key: key (64 hex) and proof (the old key's signature)")
+                raise _refuse(where, "rotate-key: key (64 hex), proof and new_proof (signatures)")
         elif kind in ("adopt-norm", "change-norm"):
             check_norm(action["norm"], where)
         elif kind == "repeal-norm":
@@ -239,8 +242,20 @@ def rotation_proof_body(community: str, member: str, new_key: str, base: str) ->
 
 
 def rotate_action(
-    old_key: Ed25519PrivateKey, community: str, member: str, new_key: str, base: str
+    old_key: Ed25519PrivateKey,
+    new_key: Ed25519PrivateKey,
+    community: str,
+    member: str,
+    base: str,
 ) -> dict[str, Any]:
-    """A rotate-key action, with the old key's proof."""
-    proof = sign(old_key, "rotate-key", rotation_proof_body(community, member, new_key, base))
-    return {"type": "rotate-key", "member": member, "key": new_key, "proof": proof}
+    """A rotate-key action: the old key consents (``proof``), the new key proves possession
+    (``new_proof``), both over the same statement bound to the base state."""
+    new = public_hex(new_key)
+    body = rotation_proof_body(community, member, new, base)
+    return {
+        "type": "rotate-key",
+        "member": member,
+        "key": new,
+        "proof": sign(old_key, "rotate-key", body),
+        "new_proof": sign(new_key, "rotate-key", body),
+    }

@@ -209,9 +209,13 @@ def _apply_check(state: State, p: Record) -> str | None:
         if any(x.key == a["key"] for x in state.members):
             return "the new key is already a member's key"
         body = rotation_proof_body(state.community, old.id, a["key"], state.hash)
-        # TUF (root rotation): the old key consents to its successor, bound to this state.
+        # TUF, "Update the root role": the new root is signed by a threshold of the old
+        # root's keys and by the new keys. Here: the old key consents to its successor and
+        # the new key signs too (both bound to this state); the threshold is the vote.
         if not verify(old.key, "rotate-key", body, a["proof"]):
             return "the proof is not the old key's signature of the new key on this base"
+        if not verify(a["key"], "rotate-key", body, a["new_proof"]):
+            return "new_proof is not the new key's signature on this base"
     elif kind in ("adopt-norm", "change-norm"):
         name = a["norm"]["name"]
         present = state.norm(name) is not None

@@ -384,7 +384,7 @@ def rotation(node: Node) -> dict[str, Any]:
     new = Ed25519PrivateKey.generate()
     _write_key(nxt, new)
     base = view(node).state.hash
-    return rotate_action(key, charter.id, node.info.id, public_hex(new), base)
+    return rotate_action(key, new, charter.id, node.info.id, base)
 
 
 def find_proposal(node: Node, ref: str) -> str:
