@@ -485,7 +485,8 @@ class Verified:
 
 def verify(node: Node) -> Verified:
     """Replay every stored record from the genesis, checking each signature and tally."""
-    charter = complete_genesis((folder(node) / GENESIS).read_bytes(), GENESIS)
+    require(node)
+    charter = complete_genesis((folder(node) / GENESIS).read_bytes(), GENESIS)  # not cached
     stored = _stored(node, COLLECTION)
     records, refused = read_all(charter, (d for _, _, d in stored))
     v = replay_records(charter, records, refused)
