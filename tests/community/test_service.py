@@ -196,3 +196,58 @@ def _carry_nodes(src: Node, dst: Node) -> None:
     inbox = dst.store.collection(community.INBOX).pk
     ingest_objects(dst, objs, source=("peer", "carry"), collection_pks=[inbox])
     community.absorb(dst)
+
+
+def test_the_gate_applies_a_genesis_norm_per_type_and_outside_the_community(
+    make_node: NodeFactory,
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from accord.service import egress
+    from accord.service.ingest import ingest_objects
+    from accord.service.sharing import create_collection, grant
+
+    a, b = make_node(name="alpha"), make_node(name="beta")
+    genesis = a.settings.home.parent / "genesis.json"
+    rule = {"min_embargo_hours": {"indicator": 72}, "tlp_ceiling_outside": "green"}
+    community.create(
+        a,
+        genesis,
+        name="pair",
+        jurisdiction="DE",
+        founders=[community.card(b, "AT")],
+        norms=[{"name": "slow-and-green", "rule": rule}],
+    )
+    community.sign(b, genesis)
+    community.join(a, genesis)
+    recent = (datetime.now(UTC) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    fresh = dict(INDICATOR, id="indicator--0b7c3c2e-1d35-4a55-9a0e-54f1f1f0c009")
+    fresh.update(created=recent, modified=recent, valid_from=recent)
+    amber = "marking-definition--f88d31f6-486f-44da-b317-01333bde0b82"
+    marked = dict(MALWARE, object_marking_refs=[amber])
+    c = create_collection(a, "shared")
+    outcomes = ingest_objects(
+        a, [INDICATOR, fresh, marked], source=("file", "t"), collection_pks=[c.pk]
+    )
+    assert all(o.ok for o in outcomes)
+    a.store.create_member("outsider")
+    a.store.create_member("beta", identity_id=b.info.id)  # the community member beta
+    for m in ("outsider", "beta"):
+        grant(a, "shared", m, read=True, write=False)
+
+    def verdict(oid: str, to: str) -> tuple[str, list[str], tuple[str, ...]]:
+        (x,) = egress.explain(a, oid, to)
+        return str(x.decision.verdict), x.decision.reasons, x.norms
+
+    v, why, norms = verdict(str(fresh["id"]), "beta")
+    assert v == "withhold" and "community norm slow-and-green (adopted by genesis)" in why[0]
+    assert any("embargo of at least 72 h" in n for n in norms)
+    assert verdict(str(INDICATOR["id"]), "beta")[0] == "share"
+    assert verdict(str(marked["id"]), "beta")[0] == "share"  # inside the community: no ceiling
+    v, why, norms = verdict(str(marked["id"]), "outsider")
+    assert v == "withhold" and "above the ceiling TLP:GREEN" in why[0]
+    assert any("TLP ceiling TLP:GREEN outside the community" in n for n in norms)
+    counts = {p.collection.title: p.counts for p in egress.preview(a, "outsider")}
+    assert (counts["shared"].shared, counts["shared"].withheld) == (1, 2)
+    community.leave(a)  # the norms no longer bind a node that left
+    assert verdict(str(marked["id"]), "outsider")[0] == "share"

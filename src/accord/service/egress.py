@@ -22,16 +22,15 @@ import re
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
 import orjson
 
-from accord.community import Floor, contradictions, embargo_for, floor_agreement, floor_inbound
+from accord.community import Floor, embargo_for
 from accord.exceptions import AgreementInvalid, ConfigError, NotFound
 from accord.policy import (
-    ALL,
     REFERRING_TYPES,
     Agreement,
     Context,
@@ -40,7 +39,6 @@ from accord.policy import (
     Origin,
     Recipient,
     Screen,
-    Tlp,
     Verdict,
     Withholds,
     check_book,
@@ -50,7 +48,7 @@ from accord.policy import (
     referenced,
     withholds,
 )
-from accord.service import community
+from accord.service import _egress_norms, community
 from accord.service.node import Node
 from accord.store import (
     AgreementEvent,
@@ -345,7 +343,7 @@ class Gate:
         if not isinstance(created, str):
             return None
         hours, src = found
-        until = _embargo_end(created, self.now, hours)
+        until = _egress_norms.embargo_end(created, self.now, hours)
         return None if until is None else f"under embargo until {until}: {src}"
 
     def _without_hidden_refs(self, d: Decision, outgoing: dict[str, Any]) -> Decision:
@@ -551,7 +549,7 @@ def read_gate(node: Node, member: Member | None, collection: Collection) -> Gate
         not book.closed
         and book.covering(name, collection) is None
         and node.settings.policy_uncovered == "share"
-        and _floor(node) is None
+        and _egress_norms.floor_of(node) is None
     ):
         return None
     gate = open_gate(node, member, collection)
@@ -589,69 +587,20 @@ def open_gate(
         else:
             mode = "closed"
             why = "no agreement covers this recipient on this collection"
-    inbound = book.inbound
-    floor = _floor(node)
-    notes: list[str] = []
-    if floor is not None and mode != "closed":
-        norms = community.norms(node)
-        assert norms is not None
-        inside = recipient.identity_id in norms.member_ids or recipient.name in norms.member_names
-        if agreement is None:
-            # No agreement of the node's own: the grant decides, above the community's floor.
-            agreement = _UNCOVERED
-            mode = "policy"
-        agreement, notes = floor_agreement(agreement, floor, inside)
-        inbound = floor_inbound(inbound, floor)
-        if floor.no_onward_red is not None:
-            notes.append(f"no onward sharing of TLP:RED: {floor.no_onward_red}")
-        notes += [
-            f"type {t}: embargo of at least {h} h: {src}"
-            for t, (h, src) in sorted(floor.embargo.items())
-            if embargo_for(floor, t, agreement) is not None
-        ]
-    gate = Gate(node, recipient, collection, mode, agreement, context, inbound, now, why)
-    if floor is not None:
-        gate.floor = floor
-        gate.norm_notes = tuple(notes)
+    if mode == "closed":  # nothing leaves: the norms can only be looser than that
+        return Gate(node, recipient, collection, mode, agreement, context, book.inbound, now, why)
+    floored = _egress_norms.under_norms(node, agreement, mode == "open", recipient, book.inbound)
+    if floored.floor is not None:
+        agreement, mode = floored.agreement, "policy"
+    gate = Gate(node, recipient, collection, mode, agreement, context, floored.inbound, now, why)
+    gate.floor, gate.norm_notes = floored.floor, floored.notes
     return gate
-
-
-# What an uncovered recipient may receive when ACCORD_POLICY_UNCOVERED=share: all of it,
-# before the community's floor goes under it.
-_UNCOVERED = Agreement(
-    name="community-norms",
-    members=frozenset({ALL}),
-    collections=frozenset({ALL}),
-    ceiling=Tlp.RED,
-    unmarked=Tlp.CLEAR,
-    source="the community's norms (no agreement of this node covers the recipient)",
-)
-
-
-def _floor(node: Node) -> Floor | None:
-    """The community's norms as a floor, when the node is in a community that has any."""
-    norms = community.norms(node)
-    return None if norms is None or norms.floor.empty else norms.floor
-
-
-def _embargo_end(created: str, now: datetime, hours: int) -> str | None:
-    try:
-        start = datetime.fromisoformat(created.replace("Z", "+00:00"))
-    except ValueError:
-        return "an unreadable created time"
-    if start.tzinfo is None:
-        start = start.replace(tzinfo=UTC)
-    until = start + timedelta(hours=hours)
-    return until.strftime("%Y-%m-%dT%H:%M:%SZ") if until > now else None
 
 
 def norm_contradictions(node: Node) -> list[str]:
     """Where the node's agreement files are looser than the community's norms (the norms win)."""
-    floor = _floor(node)
-    if floor is None:
-        return []
     good, _ = check_files(node)
-    return [f"{a.source}: {line}" for a in good for line in contradictions(a, floor)]
+    return _egress_norms.contradicting(node, good)
 
 
 # -- explain and preview ------------------------------------------------------------------
