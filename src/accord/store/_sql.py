@@ -166,7 +166,7 @@ class SqlWriter(Writer):
         return new
 
 
-class SqlStore(MemberStore, PageStore, PeerStore, AgreementStore, LedgerStore, Store):
+class SqlStore(LedgerStore, MemberStore, PageStore, PeerStore, AgreementStore, Store):
     """Shared SQLAlchemy implementation; subclasses give the dialect's statements."""
 
     _sql_insert_objects: str
