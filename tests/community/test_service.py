@@ -251,3 +251,19 @@ def test_the_gate_applies_a_genesis_norm_per_type_and_outside_the_community(
     assert (counts["shared"].shared, counts["shared"].withheld) == (1, 2)
     community.leave(a)  # the norms no longer bind a node that left
     assert verdict(str(marked["id"]), "outsider")[0] == "share"
+
+
+def test_a_member_voting_twice_is_shown_as_a_fault_with_its_evidence(three: list[Path]) -> None:
+    n0, n1, _ = three
+    code, _, err = run(n0, "propose", "repeal-norm", "none-yet")
+    assert code == 1 and "there is no norm none-yet to repeal" in err
+    pid = _ok(n0, "propose", "adopt-norm", "x", "--rule", '{"redact": ["email"]}').split()[1]
+    _carry(n0, n1)
+    yes = _ok(n1, "vote", pid, "--yes").split()[1]
+    no = _ok(n1, "vote", pid, "--no").split()[1]
+    _carry(n1, n0)
+    for h in (n0, n1):
+        status = _ok(h, "community", "status")
+        fault = next(line for line in status.splitlines() if "two votes on one proposal" in line)
+        assert yes in fault and no in fault
+        assert "yes 0, no 0, abstain 0; needs 2 of 3" in status
