@@ -56,6 +56,7 @@ from accord.service import _community_wire as wire
 from accord.service.node import Node
 from accord.stix import prepare
 from accord.store import Collection, Query
+from accord.store._ledger import Append
 
 COMMUNITY_DIR = "community"
 GENESIS = "genesis.json"
@@ -282,33 +283,32 @@ def norms(node: Node) -> Norms | None:
 
 
 def _store_records(node: Node, records: list[Record]) -> None:
-    """Put accepted records in the community collection and append them to the log."""
+    """Put accepted records in the community collection and in the transparency log,
+    in one transaction: a record is served if and only if it is logged."""
     charter = require(node)
     stix = [prepare(wire.to_stix(r, charter.id)) for r in records]
+    entries = [Append(e.canonical(), e.type) for e in _log_entries(charter.id, records)]
     source = node.store.ensure_source("local", "community")
-    with node.store.writer() as w:
-        w.add([wire.extension_record(), *stix], source_pk=source, collection_pks=[_pk(node)])
-    _log_accepted(node, records)
+    with node.store.federation_tx() as ftx:
+        ftx.writer.add(
+            [wire.extension_record(), *stix], source_pk=source, collection_pks=[_pk(node)]
+        )
+        ftx.append_log(entries)
 
 
-def _log_accepted(node: Node, records: list[Record]) -> None:
-    """Append each accepted record to the node's transparency log, durably.
+def _log_entries(community_id: str, records: list[Record]) -> list[Entry]:
+    """One transparency-log entry per accepted record, holding its bytes.
 
-    The entry holds the record's bytes, so the witnesses that cosign the log see
-    every record this node accepted: a node cannot hide a vote it received without
-    a gap in its log (a consistency proof fails, or the record is absent).
+    The witnesses that cosign the log see every record this node accepted: a node
+    cannot hide a vote it received without a gap in its log (a consistency proof
+    fails, or the record is absent from what it serves).
     """
-    # Imported here: the log's service reads the agreements (egress), and egress reads
-    # the community's norms from this module.
-    from accord.service import ledger
-
-    charter = require(node)
-    entries = [
+    return [
         Entry(
             LOG_ENTRY_TYPE,
             1,
             {
-                "community": charter.id,
+                "community": community_id,
                 "record_id": r.id,
                 "kind": r.kind,
                 "author": r.author,
@@ -317,7 +317,6 @@ def _log_accepted(node: Node, records: list[Record]) -> None:
         )
         for r in records
     ]
-    ledger.append(node, entries)
 
 
 def publish(node: Node, data: bytes) -> Record:
