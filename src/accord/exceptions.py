@@ -5,6 +5,8 @@
     AccordError
     ├── ConfigError (ValueError)            a setting or a node directory is wrong
     ├── AgreementInvalid (ValueError)        a sharing agreement file: file, key, reason
+    ├── CommunityError (ValueError)          a community charter or record: what, reason
+    │   └── RecordRefused                    a record refused (or deferred): record id, reason
     ├── NodeNotFound (FileNotFoundError)     no node at ACCORD_HOME: run `accord init`
     ├── InputError (ValueError)              input that cannot be read as STIX at all
     │   ├── MalformedJSON                    not JSON: file and byte offset
@@ -113,6 +115,39 @@ class AgreementInvalid(AccordError, ValueError):
         self.key = key
         self.reason = reason
         super().__init__(f"{f'{source}: {key}' if key else source}: {reason}")
+
+
+class CommunityError(AccordError, ValueError):
+    """A community charter, command or record is not acceptable.
+
+    Args:
+        what: the charter, file or record at fault.
+        reason: what is wrong with it.
+    """
+
+    _fields = ("what", "reason")
+
+    def __init__(self, what: str, reason: str) -> None:
+        self.what = what
+        self.reason = reason
+        super().__init__(f"{what}: {reason}")
+
+
+class RecordRefused(CommunityError):
+    """A community record that is refused, or deferred until what it needs arrives.
+
+    Args:
+        what: the record id (or ``record`` when it has none yet).
+        reason: why it does not count.
+        deferred: True when it may count later (its base state or proposal is unknown).
+    """
+
+    _fields = ("what", "reason")
+    _keywords = ("deferred",)
+
+    def __init__(self, what: str, reason: str, deferred: bool = False) -> None:
+        self.deferred = deferred
+        super().__init__(what, reason)
 
 
 class NodeNotFound(AccordError, FileNotFoundError):

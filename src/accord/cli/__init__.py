@@ -7,12 +7,32 @@ commands live in modules by subject; importing them registers them on `app`.
 
 from __future__ import annotations
 
-from accord.cli import _data, _log, _match, _members, _patterns, _peers, _policy, _report
+from accord.cli import (
+    _community,
+    _data,
+    _log,
+    _match,
+    _members,
+    _patterns,
+    _peers,
+    _policy,
+    _report,
+)
 from accord.cli._common import app
 
 __all__ = ["app", "main"]
 
-_COMMAND_MODULES = (_data, _log, _match, _members, _patterns, _peers, _policy, _report)
+_COMMAND_MODULES = (
+    _community,
+    _data,
+    _log,
+    _match,
+    _members,
+    _patterns,
+    _peers,
+    _policy,
+    _report,
+)
 
 
 def main() -> None:

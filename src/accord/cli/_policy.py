@@ -116,13 +116,17 @@ def agreement_check() -> None:
     with cli_node() as node:
         good, errors = egress.check_files(node)
         folder = egress.agreements_dir(node)
+        against = egress.norm_contradictions(node)
     for a in good:
         out.print(f"ok: {a.source} ({a.name}: {_covers(a)})", markup=False)
     for e in errors:
         err.print(f"invalid: {e}", markup=False)
+    for line in against:
+        out.print(f"contradicts a community norm (the norm wins): {line}", markup=False)
     if errors:
         raise fail(f"{len(errors)} invalid agreement file(s) in {folder}")
-    out.print(f"{len(good)} agreement(s) valid", markup=False)
+    tail = f"; {len(against)} contradiction(s) of community norms" if against else ""
+    out.print(f"{len(good)} agreement(s) valid{tail}", markup=False)
 
 
 @policy_app.command("explain")
@@ -143,6 +147,7 @@ def policy_explain(
                 "agreement": x.agreement,
                 "mode": x.mode,
                 "version": x.version,
+                "community_norms": list(x.norms),
                 **egress.decision_summary(x.decision),
             }
             out.print(orjson.dumps(doc).decode(), markup=False)
@@ -154,6 +159,8 @@ def policy_explain(
             out.print(f"  - {reason}", markup=False)
         for r in d.removed:
             out.print(f"  removed {r.kind} at {r.path}: {r.value}", markup=False)
+        for note in x.norms:
+            out.print(f"  floor: {note}", markup=False)
 
 
 @policy_app.command("preview")

@@ -28,6 +28,7 @@ from typing import Any, Literal
 
 import orjson
 
+from accord.community import Floor, embargo_for
 from accord.exceptions import AgreementInvalid, ConfigError, NotFound
 from accord.policy import (
     REFERRING_TYPES,
@@ -47,6 +48,7 @@ from accord.policy import (
     referenced,
     withholds,
 )
+from accord.service import _egress_norms, community
 from accord.service.node import Node
 from accord.store import (
     AgreementEvent,
@@ -272,6 +274,8 @@ class Gate:
     now: datetime
     why_closed: str = ""
     counts: Counts = field(default_factory=Counts)
+    floor: Floor | None = None  # the community's norms, when they tighten this gate
+    norm_notes: tuple[str, ...] = ()  # what the norms made stricter, each naming its norm
     _origins_matter: bool | None = None
     _screen: Screen | None = None
     _refs: dict[str, bool] = field(default_factory=dict)  # id -> withheld, as referenced
@@ -304,6 +308,9 @@ class Gate:
             sources = self.node.store.origins([obj.added]).get(obj.added, [])
         text = obj.data.decode()
         stored = orjson.loads(text)
+        held = self._norm_embargo(obj.type, stored)
+        if held is not None:
+            return Decision(Verdict.WITHHOLD, [held])
         d = decide(
             stored,
             self.agreement,
@@ -318,6 +325,26 @@ class Gate:
         if obj.type not in REFERRING_TYPES or d.verdict is Verdict.WITHHOLD:
             return d
         return self._without_hidden_refs(d, stored if d.copy is None else d.copy)
+
+    def _norm_embargo(self, otype: str, obj: dict[str, Any] | bytes) -> str | None:
+        """Why a community norm's minimum embargo for the type holds the object (None: it does not).
+
+        The agreement's own embargo is one for every type; a norm's is per type
+        (see accord.community.embargo_for), so it is checked here, before the agreement's rules.
+        """
+        if self.floor is None or not self.floor.embargo or self.agreement is None:
+            return None
+        found = embargo_for(self.floor, otype, self.agreement)
+        if found is None:
+            return None
+        if isinstance(obj, bytes):
+            obj = orjson.loads(obj)
+        created = obj.get("created") if isinstance(obj, dict) else None
+        if not isinstance(created, str):
+            return None
+        hours, src = found
+        until = _egress_norms.embargo_end(created, self.now, hours)
+        return None if until is None else f"under embargo until {until}: {src}"
 
     def _without_hidden_refs(self, d: Decision, outgoing: dict[str, Any]) -> Decision:
         """A decision to share, after the references to withheld objects (`accord.policy`)."""
@@ -395,6 +422,15 @@ class Gate:
         if self.mode == "closed" or self.agreement is None:
             self.counts.withheld += len(items)
             return []
+        if self.floor is not None and self.floor.embargo:
+            kept = [
+                i
+                for i in items
+                if i.obj.type not in self.floor.embargo
+                or self._norm_embargo(i.obj.type, i.obj.data) is None
+            ]
+            self.counts.withheld += len(items) - len(kept)
+            items = kept
         origins: dict[int, list[tuple[str, str]]] = {}
         if self._needs_origins():
             origins = self.node.store.origins([i.obj.added for i in items])
@@ -505,12 +541,15 @@ def read_gate(node: Node, member: Member | None, collection: Collection) -> Gate
     are served) is settled from the cached agreement book, without the store
     queries a gate's recipient and context need: every TAXII page asks.
     """
+    if collection.title == community.COLLECTION:
+        return None  # signed community records: every member may read them as they are
     book = load_book(node)
     name = member.name if member is not None else None
     if (
         not book.closed
         and book.covering(name, collection) is None
         and node.settings.policy_uncovered == "share"
+        and _egress_norms.floor_of(node) is None
     ):
         return None
     gate = open_gate(node, member, collection)
@@ -548,7 +587,20 @@ def open_gate(
         else:
             mode = "closed"
             why = "no agreement covers this recipient on this collection"
-    return Gate(node, recipient, collection, mode, agreement, context, book.inbound, now, why)
+    if mode == "closed":  # nothing leaves: the norms can only be looser than that
+        return Gate(node, recipient, collection, mode, agreement, context, book.inbound, now, why)
+    floored = _egress_norms.under_norms(node, agreement, mode == "open", recipient, book.inbound)
+    if floored.floor is not None:
+        agreement, mode = floored.agreement, "policy"
+    gate = Gate(node, recipient, collection, mode, agreement, context, floored.inbound, now, why)
+    gate.floor, gate.norm_notes = floored.floor, floored.notes
+    return gate
+
+
+def norm_contradictions(node: Node) -> list[str]:
+    """Where the node's agreement files are looser than the community's norms (the norms win)."""
+    good, _ = check_files(node)
+    return _egress_norms.contradicting(node, good)
 
 
 # -- explain and preview ------------------------------------------------------------------
@@ -563,6 +615,7 @@ class Explanation:
     mode: Mode
     version: str
     decision: Decision
+    norms: tuple[str, ...] = ()  # the community norms that tightened the agreement
 
 
 def explain(
@@ -587,7 +640,8 @@ def explain(
         obj = page.items[0].obj
         gate = open_gate(node, member, c, recipient=recipient)
         name = gate.agreement.name if gate.agreement else None
-        out.append(Explanation(c, name, gate.mode, obj.version, gate.decide(obj)))
+        decision = gate.decide(obj)
+        out.append(Explanation(c, name, gate.mode, obj.version, decision, gate.norm_notes))
     if not out:
         raise NotFound(object_id)
     return out

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 from accord.exceptions import AccordError, ConfigError
 from accord.service import _sync_pull, _sync_push, _sync_retract, _sync_secret
+from accord.service import community as community_service
 from accord.service._ledger_peer import LogReport, look_at_peer
 from accord.service._sync_pull import PullReport
 from accord.service._sync_push import PushReport, objects_for_peer
@@ -85,6 +86,7 @@ class SyncReport:
     seconds: float = 0.0
     retracted: list[str] = field(default_factory=list)
     log: LogReport | None = None  # the peer's transparency log: witnessed, receipts checked
+    community: community_service.AbsorbReport | None = None
 
     @property
     def ok(self) -> bool:
@@ -104,6 +106,9 @@ class SyncReport:
                 parts.append(f"{p.conflicts:,} conflicting")
             if p.retractions:
                 parts.append(f"{p.retractions} retraction(s), {p.purged} version(s) purged")
+        if self.community is not None and (self.community.accepted or self.community.refused):
+            c = self.community
+            parts.append(f"community: {c.accepted} record(s) accepted, {len(c.refused)} refused")
         if self.push is not None:
             q = self.push
             parts.append(f"pushed {q.sent:,} ({q.accepted:,} accepted, {q.refused:,} refused)")
@@ -247,6 +252,9 @@ def sync_peer(node: Node, name: str, connect: Connect) -> SyncReport:
         client = connect(endpoint(node, peer))
         if peer.collection is not None:
             report.pull = _sync_pull.pull(node, peer, client, page_size=node.settings.sync_page)
+            if report.pull.stored:
+                # Community records pulled into the inbox: checked, the good ones accepted.
+                report.community = community_service.absorb(node)
         if peer.push_collection is not None:
             report.push = _sync_push.push(node, peer, client, envelope=node.settings.sync_page)
         if peer.collection is not None and node.settings.log:

@@ -84,6 +84,10 @@ class FederationTx:
         self.writer = writer
         self._log = log
 
+    def append_log(self, items: Sequence[Append]) -> list[int]:
+        """Append transparency-log entries in this transaction (they commit with it, or not)."""
+        return self._log.append_log_in(self.conn, items)
+
     def add_receipt(self, peer: str, index: int, entry: bytes) -> None:
         """Keep the receipt of a page pulled (a page pulled again keeps its first receipt)."""
         t = s.receipts
