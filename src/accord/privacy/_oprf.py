@@ -109,16 +109,28 @@ class EpochKey:
         run = self._evaluator.evaluate_known_input
         return [run(x) for x in inputs]
 
+    def parse(self, body: bytes, limit: int = MAX_BATCH) -> list[ristretto.BlindedInput]:
+        """An evaluation request's elements, each checked (before any work is counted).
+
+        Raises:
+            PrivateLookupError, BadElement: the request is malformed.
+        """
+        return _blinded(split_elements(body, limit))
+
+    def answer(self, elements: Sequence[ristretto.BlindedInput]) -> bytes:
+        """RFC 9497 BlindEvaluate on a parsed batch: the evaluated elements, then the proof."""
+        raw = self._evaluator.evaluate_batch(elements).serialize()
+        # The package writes the proof first; Accord's answer puts it last.
+        return raw[PROOF:] + raw[:PROOF]
+
     def blind_evaluate(self, body: bytes, limit: int = MAX_BATCH) -> tuple[int, bytes]:
         """Answer an evaluation request: (how many elements, the answer's bytes).
 
         Raises:
             PrivateLookupError, BadElement: the request is malformed.
         """
-        elements = _blinded(split_elements(body, limit))
-        raw = self._evaluator.evaluate_batch(elements).serialize()
-        # The package writes the proof first; Accord's answer puts it last.
-        return len(elements), raw[PROOF:] + raw[:PROOF]
+        elements = self.parse(body, limit)
+        return len(elements), self.answer(elements)
 
 
 @dataclass(slots=True)

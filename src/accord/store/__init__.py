@@ -20,6 +20,7 @@ from accord.store._base import (
     Writer,
 )
 from accord.store._clock import now_us
+from accord.store._lookup import LookupBatch, LookupEpoch, LookupOffer
 from accord.store._members import Grant, Member, TokenInfo
 from accord.store._pages import Page, PageItem, PageQuery
 from accord.store._peers import FederationTx, Peer, PushFailure, Retraction
@@ -34,6 +35,9 @@ __all__ = [
     "Conflict",
     "FederationTx",
     "Grant",
+    "LookupBatch",
+    "LookupEpoch",
+    "LookupOffer",
     "Member",
     "Page",
     "PageItem",

@@ -53,6 +53,7 @@ class Grant:
     member_pk: int
     can_read: bool
     can_write: bool
+    can_lookup: bool = False  # private lookup only (accord.service.lookup), never a read
 
 
 def _member(r: Any) -> Member:
@@ -161,21 +162,27 @@ class MemberStore(ABC):
         return None if r is None else _member(r)
 
     def set_grant(
-        self, collection_pk: int, member_pk: int, can_read: bool, can_write: bool
+        self,
+        collection_pk: int,
+        member_pk: int,
+        can_read: bool,
+        can_write: bool,
+        can_lookup: bool = False,
     ) -> None:
-        """Give (or, with both False, take away) a member's rights on a collection."""
+        """Give (or, with all False, take away) a member's rights on a collection."""
         g = s.grants
         with self.write_tx() as conn:
             conn.execute(
                 g.delete().where(g.c.collection_pk == collection_pk, g.c.member_pk == member_pk)
             )
-            if can_read or can_write:
+            if can_read or can_write or can_lookup:
                 conn.execute(
                     insert(g).values(
                         collection_pk=collection_pk,
                         member_pk=member_pk,
                         can_read=can_read,
                         can_write=can_write,
+                        can_lookup=can_lookup,
                     )
                 )
 
@@ -188,7 +195,14 @@ class MemberStore(ABC):
         with self.engine.connect() as conn:
             rows = conn.execute(stmt).all()
         return [
-            Grant(r.collection_pk, r.member_pk, bool(r.can_read), bool(r.can_write)) for r in rows
+            Grant(
+                r.collection_pk,
+                r.member_pk,
+                bool(r.can_read),
+                bool(r.can_write),
+                bool(r.can_lookup),
+            )
+            for r in rows
         ]
 
     def set_anonymous_read(self, collection_pk: int, allowed: bool) -> None:

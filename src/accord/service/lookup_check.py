@@ -1,0 +1,300 @@
+"""Private lookup, the querier's side: which of our values a peer holds, and nothing more.
+
+For each offer the peer makes us (or the one collection named): check the
+offer against the peer's transparency log, download the filter (and the
+sealed hit context) and check their digests, blind our values in batches of
+the offer's limit, have the peer evaluate them, verify the DLEQ proof of
+every batch against the epoch's key, unblind, and test the filter. A hit
+whose context opens is certain (a Bloom false positive has no record), and
+names the peer's indicators; a hit without context is a filter hit, at the
+filter's false-positive rate.
+
+The service does not import the edge: the CLI hands it a `LookupConnect`
+(``accord.taxii.lookup_client.LookupClient``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from accord.exceptions import ConfigError, KeyNotAnnounced
+from accord.logsources import Format, LogParser, SourceStats
+from accord.patterns import Hit
+from accord.privacy import (
+    ContextTable,
+    Filter,
+    Offer,
+    blind,
+    canonical_pair,
+    finalize,
+    kind_of_path,
+    oprf_input,
+    read_value,
+)
+from accord.service import _match_files
+from accord.service._match_sightings import SightingBook
+from accord.service._sync_wire import PeerEndpoint
+from accord.service.node import Node
+from accord.service.sync import endpoint
+
+__all__ = [
+    "CheckReport",
+    "LookupConnect",
+    "LookupWire",
+    "PeerHit",
+    "PrivateMatchReport",
+    "check",
+    "check_pairs",
+    "event_pairs",
+    "match_private",
+]
+
+
+class LookupWire(Protocol):
+    """The HTTP calls of a private lookup (``accord.taxii.lookup_client.LookupClient``)."""
+
+    def offers(self) -> list[dict[str, Any]]: ...
+    def offer(self, collection_id: str) -> dict[str, Any]: ...
+    def blob(self, collection_id: str, epoch: int, which: str) -> bytes: ...
+    def evaluate(self, collection_id: str, epoch: int, body: bytes) -> bytes: ...
+    def close(self) -> None: ...
+
+    @property
+    def sent(self) -> int: ...
+    @property
+    def received(self) -> int: ...
+
+
+LookupConnect = Callable[[PeerEndpoint], LookupWire]
+
+
+@dataclass(frozen=True, slots=True)
+class PeerHit:
+    """One of our values found in one of the peer's collections."""
+
+    kind: str
+    value: str
+    collection: str
+    epoch: int
+    contexts: tuple[dict[str, object], ...] | None  # None: no context offered or opened
+    confirmed: bool  # its context opened: certainly held, not a filter false positive
+
+
+@dataclass(slots=True)
+class CheckReport:
+    """What one `check` did."""
+
+    peer: str
+    values: int = 0
+    offers: list[Offer] = field(default_factory=list)
+    hits: list[PeerHit] = field(default_factory=list)
+    refused: list[tuple[str, str]] = field(default_factory=list)  # (text, why)
+    sent: int = 0
+    received: int = 0
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        return (
+            f"checked {self.values:,} value(s) against {len(self.offers)} offer(s) of "
+            f"{self.peer}: {len(self.hits):,} hit(s), {len(self.refused)} refused, "
+            f"{self.sent:,} bytes sent, {self.received:,} received in {self.seconds:.2f} s"
+        )
+
+
+def _announced(node: Node, peer: str, offer: Offer) -> None:
+    """Refuse an offer whose key and filter the peer's transparency log does not announce.
+
+    TODO(issue 11): read the peer's log (``accord.taxii.client`` and the node's
+    log endpoints) and require exactly one ``lookup-epoch`` key for
+    (collection, epoch), equal to ``offer.public_key``, with an entry for this
+    member naming ``offer.filter_digest``. Until the log is on this branch this
+    check only refuses what is visibly wrong.
+    """
+    if not any(offer.public_key):
+        raise KeyNotAnnounced(f"{peer}: epoch {offer.epoch} offers the identity as its key")
+
+
+def _one_offer(
+    node: Node,
+    peer: str,
+    wire: LookupWire,
+    offer: Offer,
+    pairs: Sequence[tuple[str, str]],
+    report: CheckReport,
+) -> None:
+    _announced(node, peer, offer)
+    filt = Filter(wire.blob(offer.collection, offer.epoch, "filter"), offer.filter_digest)
+    table = None
+    if offer.context_digest is not None:
+        table = ContextTable(
+            wire.blob(offer.collection, offer.epoch, "context"), offer.context_digest
+        )
+    step = max(1, offer.batch_limit)
+    for start in range(0, len(pairs), step):
+        chunk = pairs[start : start + step]
+        state = blind([oprf_input(k, v) for k, v in chunk])
+        answer = wire.evaluate(offer.collection, offer.epoch, state.body)
+        outputs = finalize(state, answer, offer.public_key)
+        for (kind, value), output, hit in zip(chunk, outputs, filt.hits(outputs), strict=True):
+            if not hit:
+                continue
+            contexts = table.open(output) if table is not None else None
+            if table is not None and contexts is None:
+                continue  # a filter false positive: the holder sealed context for every value
+            report.hits.append(
+                PeerHit(
+                    kind,
+                    value,
+                    offer.collection,
+                    offer.epoch,
+                    None if contexts is None else tuple(contexts),
+                    contexts is not None,
+                )
+            )
+
+
+def check_pairs(
+    node: Node,
+    peer_name: str,
+    pairs: Sequence[tuple[str, str]],
+    connect: LookupConnect,
+    collection: str | None = None,
+) -> CheckReport:
+    """Look canonical ``(kind, value)`` pairs up in a peer's offers.
+
+    Raises:
+        UnknownPeer: no such peer.
+        PeerError: the peer refused or failed (a 429 names its Retry-After).
+        PrivateLookupError: a proof, key, filter or answer that is wrong.
+    """
+    started = time.perf_counter()
+    peer = node.store.peer(peer_name)
+    report = CheckReport(peer.name, values=len(pairs))
+    wire = connect(endpoint(node, peer))
+    try:
+        bodies = [wire.offer(collection)] if collection else wire.offers()
+        report.offers = [Offer.from_json(b) for b in bodies]
+        if not report.offers:
+            raise ConfigError(peer.name, "offers this node no private lookup (no lookup grant?)")
+        unique = list(dict.fromkeys(pairs))
+        for offer in report.offers:
+            if unique:
+                _one_offer(node, peer.name, wire, offer, unique, report)
+        report.sent, report.received = wire.sent, wire.received
+    finally:
+        wire.close()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def check(
+    node: Node,
+    peer_name: str,
+    values: Sequence[str],
+    connect: LookupConnect,
+    collection: str | None = None,
+) -> CheckReport:
+    """Look bare values (typed by their shape) up in a peer's offers.
+
+    A value whose shape is not known is refused (listed in the report), not sent.
+    """
+    pairs: list[tuple[str, str]] = []
+    refused: list[tuple[str, str]] = []
+    for text in values:
+        pair = read_value(text)
+        if pair is None:
+            refused.append((text, "not a domain, address, URL, hash, e-mail or other known shape"))
+        else:
+            pairs.append(pair)
+    report = check_pairs(node, peer_name, pairs, connect, collection)
+    report.values = len(values)
+    report.refused = refused
+    return report
+
+
+def event_pairs(keys: Sequence[tuple[str, object]]) -> list[tuple[str, str]]:
+    """The canonical pairs of a log event's ``(object path, value)`` keys."""
+    out = []
+    for path, value in keys:
+        kind = kind_of_path(path)
+        if kind is None or not isinstance(value, str):
+            continue
+        pair = canonical_pair(kind, value)
+        if pair is not None:
+            out.append(pair)
+    return out
+
+
+@dataclass(slots=True)
+class PrivateMatchReport:
+    """What `match_private` did: the lookup, and the sightings it made."""
+
+    check: CheckReport
+    events: int = 0
+    sightings_written: int = 0
+    unnamed_hits: int = 0  # filter hits without context: no indicator id to sight
+    errors: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (
+            f"private lookup at {self.check.peer}: {self.events:,} events, "
+            f"{len(self.check.hits):,} value(s) held there, {self.sightings_written:,} "
+            f"sighting version(s) stored, {self.unnamed_hits:,} hit(s) without context "
+            f"({self.check.summary()})"
+        )
+
+
+def match_private(
+    node: Node,
+    paths: Sequence[str | Path],
+    peer_name: str,
+    connect: LookupConnect,
+    *,
+    fmt: Format | None = None,
+    mapping: Sequence[tuple[str, str]] = (),
+    collection: str | None = None,
+) -> PrivateMatchReport:
+    """Match log files against a peer's indicators this node never receives.
+
+    Every distinct value of the logs is looked up once; a hit whose context
+    opens becomes a sighting of the peer's indicator, stored as local matches
+    are (`SightingBook`), with the first and last time the value was seen.
+
+    Raises:
+        InputError: a file cannot be opened.
+        PeerError, PrivateLookupError: as `check_pairs`.
+    """
+    seen: dict[tuple[str, str], list[float]] = {}
+    events = 0
+    for path in paths:
+        parser = LogParser(str(path), fmt, mapping, SourceStats(), default_time=time.time())
+        for event in _match_files.read_file(Path(path), parser):
+            events += 1
+            for pair in event_pairs(event.keys):
+                span = seen.get(pair)
+                if span is None:
+                    seen[pair] = [event.time, event.time]
+                else:
+                    span[0] = min(span[0], event.time)
+                    span[1] = max(span[1], event.time)
+    report = PrivateMatchReport(check_pairs(node, peer_name, list(seen), connect), events)
+    book = SightingBook(node, collection or node.settings.sightings_collection)
+    hits: list[Hit] = []
+    for hit in report.check.hits:
+        first, last = seen[(hit.kind, hit.value)]
+        if not hit.contexts:
+            report.unnamed_hits += 1
+            continue
+        for ctx in hit.contexts:
+            indicator = ctx.get("id")
+            if isinstance(indicator, str) and indicator.startswith("indicator--"):
+                hits.append(Hit(indicator, first, last, ()))
+    book.add(hits)
+    book.flush()
+    report.sightings_written = book.written
+    report.errors = book.errors
+    return report
