@@ -24,12 +24,18 @@
     │   ├── UnknownMember (KeyError)         no member with that name
     │   └── UnknownPeer (KeyError)           no peer with that name
     ├── NotFound (LookupError)               no object with that id
+    ├── LedgerError (ValueError)             the transparency log: a proof, note or
+    │   │                                    entry that does not hold
+    │   ├── ProofInvalid                     a Merkle proof: kind (inclusion, consistency), reason
+    │   ├── NoteInvalid                      a signed note, checkpoint, key or cosignature
+    │   ├── EntryInvalid                     a log entry that is not canonical typed JSON
+    │   └── LogTampered                      the stored log disagrees with itself: first bad index
     ├── PeerError (ConnectionError)          a peer's TAXII server failed or refused:
     │                                        peer URL, reason, HTTP status (None: no answer)
     ├── PrivateLookupError (ValueError)      a private lookup message, key, proof or filter
     │   │                                    is wrong (accord.privacy): what, and where
     │   ├── BadElement                       not a canonical ristretto255 element (index)
-    │   ├── ProofInvalid                     a DLEQ proof fails against the epoch's key
+    │   ├── DleqProofInvalid                 a DLEQ proof fails against the epoch's key
     │   ├── KeyNotAnnounced                  the key is not the one the holder's log announced
     │   └── FilterMismatch                   a filter or context whose digest is not announced
     └── TaxiiError                           a TAXII request refused; carries its HTTP
@@ -352,7 +358,7 @@ class BadElement(PrivateLookupError):
     """Bytes that are not a canonical ristretto255 element (RFC 9496 §4.3.1)."""
 
 
-class ProofInvalid(PrivateLookupError):
+class DleqProofInvalid(PrivateLookupError):
     """A DLEQ proof (RFC 9497 §2.2) that does not verify against the epoch's key."""
 
 
@@ -372,6 +378,61 @@ class NotFound(AccordError, LookupError):
     def __init__(self, object_id: str) -> None:
         self.object_id = object_id
         super().__init__(f"no object with id {object_id}")
+
+
+class LedgerError(AccordError, ValueError):
+    """The transparency log refused a proof, note, checkpoint or entry."""
+
+    _fields: tuple[str, ...] = ("reason",)
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+class ProofInvalid(LedgerError):
+    """A Merkle inclusion or consistency proof does not hold.
+
+    Args:
+        kind: ``inclusion`` or ``consistency``.
+        reason: why.
+    """
+
+    _fields = ("kind", "reason")
+
+    def __init__(self, kind: str, reason: str) -> None:
+        self.kind = kind
+        super().__init__(reason)
+
+    def __str__(self) -> str:
+        return f"{self.kind} proof: {self.reason}"
+
+
+class NoteInvalid(LedgerError):
+    """A signed note, checkpoint, verifier key or cosignature is malformed or unsigned."""
+
+
+class EntryInvalid(LedgerError):
+    """A log entry is not canonical typed JSON (or cannot be made one)."""
+
+
+class LogTampered(LedgerError):
+    """The stored log disagrees with itself or with a checkpoint it signed.
+
+    Args:
+        index: the first entry (or stored hash) found bad, or None for the head.
+        reason: what disagrees.
+    """
+
+    _fields = ("index", "reason")
+
+    def __init__(self, index: int | None, reason: str) -> None:
+        self.index = index
+        super().__init__(reason)
+
+    def __str__(self) -> str:
+        where = f"entry {self.index}: " if self.index is not None else ""
+        return f"{where}{self.reason}"
 
 
 class TaxiiError(AccordError):

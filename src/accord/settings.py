@@ -247,6 +247,45 @@ SETTINGS += (
     ),
 )
 
+
+def _on_off(text: str) -> bool:
+    value = text.strip().lower()
+    if value not in ("on", "off"):
+        raise ValueError("must be on or off")
+    return value == "on"
+
+
+def _non_negative_number(text: str) -> float:
+    value = float(text)
+    if not value >= 0:
+        raise ValueError("must be zero or a positive number")
+    return value
+
+
+# The transparency log (`accord log`).
+SETTINGS += (
+    Setting(
+        "ACCORD_LOG",
+        "on",
+        "The transparency log of every share: on, or off (nothing is logged and no receipts "
+        "are sent; for measuring its cost only).",
+        _on_off,
+    ),
+    Setting(
+        "ACCORD_LOG_CHECKPOINT_SECONDS",
+        "2",
+        "Longest time between the log growing and a new signed checkpoint covering it "
+        "(0: sign one whenever a checkpoint is asked for and the log has grown).",
+        _non_negative_number,
+    ),
+    Setting(
+        "ACCORD_LOG_ORIGIN",
+        "",
+        "The origin line of the log's checkpoints and the key name of its signature "
+        "(default: accord/ followed by the node id).",
+    ),
+)
+
 _BY_NAME = {s.name: s for s in SETTINGS}
 
 
@@ -279,6 +318,9 @@ class Settings:
     lookup_batch_limit: int = 10_000
     lookup_fpr: float = 1e-6
     lookup_workers: int = 0
+    log: bool = True
+    log_checkpoint_seconds: float = 2.0
+    log_origin: str = ""
 
     @property
     def sqlite_path(self) -> Path:
@@ -337,6 +379,9 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         "lookup_batch_limit": _value(env, "ACCORD_LOOKUP_BATCH_LIMIT"),
         "lookup_fpr": _value(env, "ACCORD_LOOKUP_FPR"),
         "lookup_workers": _value(env, "ACCORD_LOOKUP_WORKERS"),
+        "log": _value(env, "ACCORD_LOG"),
+        "log_checkpoint_seconds": _value(env, "ACCORD_LOG_CHECKPOINT_SECONDS"),
+        "log_origin": _value(env, "ACCORD_LOG_ORIGIN"),
     }
     fields.update({k: v for k, v in overrides.items() if v is not None})
     if isinstance(fields["home"], str):

@@ -19,7 +19,7 @@ import httpx
 import orjson
 import pytest
 
-from accord.exceptions import FilterMismatch, PeerError, ProofInvalid
+from accord.exceptions import DleqProofInvalid, FilterMismatch, PeerError
 from accord.privacy import blind
 from accord.service import lookup_check, match, sync
 from accord.service._sync_secret import seal
@@ -273,7 +273,7 @@ def test_a_failing_proof_and_a_filter_not_announced_are_refused(world: World) ->
         try:
             with node.store.write_tx() as conn:
                 conn.execute(e.update().where(e.c.pk == ep.pk).values(seed_sealed=other))
-            with pytest.raises(ProofInvalid, match="does not verify"):
+            with pytest.raises(DleqProofInvalid, match="does not verify"):
                 _check(world, ["guyspy.com"])
             with node.store.write_tx() as conn:
                 conn.execute(e.update().where(e.c.pk == ep.pk).values(seed_sealed=original_seed))

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from accord.exceptions import BadElement, PrivateLookupError, ProofInvalid
+from accord.exceptions import BadElement, DleqProofInvalid, PrivateLookupError
 from accord.privacy import ELEMENT, PROOF, EpochKey, blind, check_public_key, finalize
 from tests.privacy.conftest import load
 
@@ -134,9 +134,9 @@ def test_a_failing_proof_is_refused_by_the_product() -> None:
     c = int.from_bytes(answer[c_at:s_at], "little")
     non_canonical = answer[:c_at] + (c + L).to_bytes(32, "little") + answer[s_at:]
     for bad in (_flip(answer, c_at), _flip(answer, s_at), swapped):
-        with pytest.raises(ProofInvalid, match="does not verify"):
+        with pytest.raises(DleqProofInvalid, match="does not verify"):
             finalize(state, bad, key.public_key)
-    with pytest.raises(ProofInvalid):
+    with pytest.raises(DleqProofInvalid):
         finalize(state, answer, other.public_key)
     with pytest.raises(BadElement):
         finalize(state, non_canonical, key.public_key)

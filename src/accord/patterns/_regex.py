@@ -13,11 +13,15 @@ Two guards keep a hostile regex from stalling a matcher:
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Callable
 from typing import Any
 
 from accord.exceptions import PatternTooComplex
+
+# CPython's own regular-expression parser (private, and absent from newer typeshed stubs).
+_sre_parser: Any = importlib.import_module("re._parser")
 
 try:  # the regex module has per-call timeouts; re does not
     import regex as _regex_mod  # type: ignore[import-untyped]
@@ -71,7 +75,7 @@ def check_regex(source: str, pattern: str = "") -> None:
     """
     if len(source) > MAX_REGEX_LENGTH:
         raise PatternTooComplex(pattern, f"a MATCHES expression over {MAX_REGEX_LENGTH} chars")
-    parsed = re._parser.parse(source)
+    parsed = _sre_parser.parse(source)
     reason = _walk(parsed.data, False)
     if reason:
         raise PatternTooComplex(pattern, f"MATCHES {source!r}: {reason}")
@@ -113,7 +117,7 @@ def required_literal(source: str) -> str | None:
     matcher tests it with ``in`` before running the regex: most values fail.
     """
     try:
-        parsed = re._parser.parse(source)
+        parsed = _sre_parser.parse(source)
     except re.error:
         return None
     if parsed.state.flags & re.IGNORECASE:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from voprf import ristretto
 
-from accord.exceptions import BadElement, PrivateLookupError, ProofInvalid
+from accord.exceptions import BadElement, DleqProofInvalid, PrivateLookupError
 
 __all__ = [
     "ELEMENT",
@@ -161,7 +161,7 @@ def finalize(state: Blinded, answer: bytes, public_key: bytes) -> list[bytes]:
     Raises:
         PrivateLookupError: the answer has the wrong length.
         BadElement: an evaluated element or the key is not a valid element.
-        ProofInvalid: the proof fails against ``public_key``.
+        DleqProofInvalid: the proof fails against ``public_key``.
     """
     n = len(state.clients)
     if len(answer) != n * ELEMENT + PROOF:
@@ -179,13 +179,13 @@ def finalize(state: Blinded, answer: bytes, public_key: bytes) -> list[bytes]:
     try:
         return list(ristretto.Client.finalize_batch(state.clients, output, key))
     except ValueError:
-        raise ProofInvalid(_FAILED) from None
+        raise DleqProofInvalid(_FAILED) from None
     except BaseException as exc:
         # voprf 0.2's finalize_batch panics on a failing proof (a Rust unwrap; it
         # prints the panic to stderr): pyo3 raises PanicException, which derives
         # from BaseException and has no importable name.
         if type(exc).__name__ == "PanicException":
-            raise ProofInvalid(_FAILED) from None
+            raise DleqProofInvalid(_FAILED) from None
         raise
 
 

@@ -77,12 +77,15 @@ class Book:
         problems: files refused as invalid (each names file, key and fault).
         closed: an invalid file has no earlier valid version (or two clash):
             nothing leaves until it is fixed.
+        digests: each agreement's SHA-256 (of the file's bytes in force), by name:
+            what the transparency log names for a share.
     """
 
     agreements: tuple[Agreement, ...] = ()
     inbound: dict[str, Inbound] = field(default_factory=dict)
     problems: tuple[AgreementInvalid, ...] = ()
     closed: bool = False
+    digests: dict[str, str] = field(default_factory=dict)
 
     def covering(self, member: str | None, collection: Collection) -> Agreement | None:
         """The agreement for a member (``None``: anonymous) on a collection, most specific first."""
@@ -145,6 +148,7 @@ def _read_book(node: Node, files: list[Path]) -> Book:
     latest = node.store.latest_agreements()
     events: list[AgreementEvent] = []
     good: list[Agreement | Inbound] = []
+    digests: dict[str, str] = {}
     problems: list[AgreementInvalid] = []
     closed = False
     seen: set[str] = set()
@@ -163,13 +167,16 @@ def _read_book(node: Node, files: list[Path]) -> Book:
                 events.append(
                     AgreementEvent(path.stem, source, "invalid", digest, text, str(exc), 0)
                 )
-            earlier = _last_valid(node, source)
-            if earlier is None:
+            found = _last_valid(node, source)
+            if found is None:
                 closed = True
             else:
+                earlier, earlier_digest = found
+                digests[earlier.name] = earlier_digest
                 good.append(earlier)
             continue
         good.append(parsed)
+        digests[parsed.name] = digest
         if last is None or last.action == "removed":
             events.append(AgreementEvent(parsed.name, source, "added", digest, text, "", 0))
         elif last.digest != digest:
@@ -185,15 +192,15 @@ def _read_book(node: Node, files: list[Path]) -> Book:
         closed = True
     outbound = tuple(sorted((a for a in good if isinstance(a, Agreement)), key=lambda a: a.name))
     inbound = {a.peer: a for a in good if isinstance(a, Inbound)}
-    return Book(outbound, inbound, tuple(problems), closed)
+    return Book(outbound, inbound, tuple(problems), closed, digests)
 
 
-def _last_valid(node: Node, source: str) -> Agreement | Inbound | None:
+def _last_valid(node: Node, source: str) -> tuple[Agreement | Inbound, str] | None:
     for event in reversed(node.store.agreement_log()):
         if event.source != source or event.action not in ("added", "changed"):
             continue
         try:
-            return _parse(event.body, source, Path(source).stem)
+            return _parse(event.body, source, Path(source).stem), event.digest
         except AgreementInvalid:
             return None
     return None

@@ -36,7 +36,8 @@ from accord.exceptions import (
     TaxiiUnauthorized,
     TaxiiUnprocessable,
 )
-from accord.service import egress
+from accord.policy import Agreement
+from accord.service import egress, ledger
 from accord.service.egress import Gate
 from accord.service.ingest import ingest_objects
 from accord.service.node import Node
@@ -297,6 +298,7 @@ class PageOut:
 
     items: list[PageItem]
     more: bool
+    agreement: Agreement | None = None  # the agreement it was served under
 
     @property
     def next(self) -> str | None:
@@ -338,14 +340,29 @@ def _page(node: Node, query: PageQuery, gate: Gate | None = None) -> PageOut:
         served += gate.filter(page.items)
         scanned += len(page.items)
         if len(served) > query.limit:
-            return PageOut(served[: query.limit], True)
+            return PageOut(served[: query.limit], True, gate.agreement)
         if not page.more or not page.items:
-            return PageOut(served, False)
+            return PageOut(served, False, gate.agreement)
         after = page.items[-1].date_added
         # Read on about what is still needed, at the rate the gate let through so far
         # (what is read beyond the page is decided again by the next request).
         needed = query.limit + 1 - len(served)
         chunk = min(query.limit + 1, max(16, needed * scanned // max(len(served), 1) + 8))
+
+
+def log_answer(
+    node: Node, access: Access, channel: str, page: PageOut, body: bytes
+) -> dict[str, str]:
+    """Log a page in the transparency log before it is sent; its receipt headers."""
+    return ledger.share(
+        node,
+        channel=channel,
+        collection=access.collection,
+        member=access.member,
+        agreement=page.agreement,
+        added=[item.obj.added for item in page.items],
+        body=body,
+    )
 
 
 def _object_present(node: Node, access: Access, object_id: str, gate: Gate | None) -> bool:

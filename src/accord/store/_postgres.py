@@ -20,6 +20,9 @@ from accord.store._sql import SqlStore
 
 # pg_advisory_xact_lock key: "ACCORDWR" as a 64-bit integer.
 _WRITE_LOCK = 0x4143434F52445752
+# The transparency log's append lock: "ACCORDLG". Apart from the writers' lock, so
+# that a TAXII read logging its answer does not wait for an import's transaction.
+_LOG_LOCK = 0x4143434F52444C47
 
 
 class PostgresStore(SqlStore):
@@ -53,6 +56,17 @@ class PostgresStore(SqlStore):
                 yield conn
         except SQLAlchemyError as exc:
             raise StoreError(f"PostgreSQL write failed: {exc}") from exc
+
+    def _log_connection(self) -> Iterator[Connection]:
+        try:
+            with self.engine.begin() as conn:
+                self.lock_log(conn)
+                yield conn
+        except SQLAlchemyError as exc:
+            raise StoreError(f"PostgreSQL log append failed: {exc}") from exc
+
+    def lock_log(self, conn: Connection) -> None:
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOG_LOCK})
 
     def _existing(
         self, conn: Connection, ids: set[str]

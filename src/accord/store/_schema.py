@@ -310,3 +310,104 @@ lookup_batches = Table(
     Column("count", Integer, nullable=False),
     Column("at", BigInteger, nullable=False),
 )
+
+# -- the transparency log (migration 0007) -------------------------------------------
+
+# Entry ``idx`` (0-based) of the log: its canonical bytes (accord.ledger.Entry) and type.
+log_entries = Table(
+    "log_entries",
+    metadata,
+    Column("idx", BigInteger, primary_key=True, autoincrement=False),
+    Column("type", String(64), nullable=False),
+    Column("entry", LargeBinary, nullable=False),
+    Column("recorded", BigInteger, nullable=False),
+)
+
+# The tree's stored hashes, by accord.ledger.stored_index (leaf hashes and the
+# hashes of complete subtrees): every root and proof reads a few of these.
+log_hashes = Table(
+    "log_hashes",
+    metadata,
+    Column("idx", BigInteger, primary_key=True, autoincrement=False),
+    Column("hash", LargeBinary, nullable=False),
+)
+
+# What the public log hides of a share: the recipient, the salt of its
+# commitment, and the versions sent (their ``added`` values, int64 big-endian).
+# Read by the node's owner and by members flagged auditor, never served to others.
+log_openings = Table(
+    "log_openings",
+    metadata,
+    Column("idx", BigInteger, primary_key=True, autoincrement=False),
+    Column("recipient", Text, nullable=False),
+    Column("salt", LargeBinary, nullable=False),
+    Column("agreement", Text, nullable=True),
+    Column("versions", LargeBinary, nullable=False),
+)
+Index("ix_log_openings_recipient", log_openings.c.recipient)
+
+# The checkpoints this node signed (its own log), newest by size.
+log_checkpoints = Table(
+    "log_checkpoints",
+    metadata,
+    Column("size", BigInteger, primary_key=True, autoincrement=False),
+    Column("root", LargeBinary, nullable=False),
+    Column("note", Text, nullable=False),
+    Column("signed", BigInteger, nullable=False),
+)
+
+# Cosignatures witnesses handed back for our checkpoints (one line each).
+log_cosignatures = Table(
+    "log_cosignatures",
+    metadata,
+    Column("size", BigInteger, primary_key=True, autoincrement=False),
+    Column("witness", String(300), primary_key=True),
+    Column("line", Text, nullable=False),
+    Column("timestamp", BigInteger, nullable=False),
+)
+
+# As a witness: the latest checkpoint of each log we verified and cosigned,
+# and the key we know it by (a peer's, or a member's pinned at first use).
+witnessed = Table(
+    "witnessed",
+    metadata,
+    Column("origin", String(300), primary_key=True),
+    Column("vkey", Text, nullable=False),
+    Column("peer", Text, nullable=True),
+    Column("size", BigInteger, nullable=False),
+    Column("root", LargeBinary, nullable=False),
+    Column("note", Text, nullable=False),
+    Column("updated", BigInteger, nullable=False),
+    # Set once two inconsistent checkpoints were seen: we stop cosigning.
+    Column("forked", Boolean(create_constraint=False), nullable=False, server_default="0"),
+)
+
+# Two signed checkpoints of one log that cannot both be true (a fork, a rewrite).
+witness_evidence = Table(
+    "witness_evidence",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("origin", String(300), nullable=False),
+    Column("first", Text, nullable=False),
+    Column("second", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("found", BigInteger, nullable=False),
+)
+
+# Receipts of what peers sent us: the entry a peer logged for each page we
+# pulled, and whether its inclusion in the peer's signed tree was verified.
+receipts = Table(
+    "receipts",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("peer", Text, nullable=False),
+    Column("idx", BigInteger, nullable=False),
+    Column("entry", LargeBinary, nullable=False),
+    # pending, verified or failed
+    Column("status", String(16), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("received", BigInteger, nullable=False),
+    Column("checked", BigInteger, nullable=True),
+    UniqueConstraint("peer", "idx", name="uq_receipts_peer_idx"),
+)
+Index("ix_receipts_status", receipts.c.status)

@@ -44,6 +44,7 @@ from accord.store._base import (
     Writer,
 )
 from accord.store._clock import now_us
+from accord.store._ledger import LedgerStore
 from accord.store._lookup import LookupStore
 from accord.store._members import MemberStore
 from accord.store._pages import PageStore
@@ -166,7 +167,7 @@ class SqlWriter(Writer):
         return new
 
 
-class SqlStore(MemberStore, PageStore, PeerStore, AgreementStore, LookupStore, Store):
+class SqlStore(MemberStore, PageStore, PeerStore, AgreementStore, LedgerStore, LookupStore, Store):
     """Shared SQLAlchemy implementation; subclasses give the dialect's statements."""
 
     _sql_insert_objects: str
@@ -242,6 +243,14 @@ class SqlStore(MemberStore, PageStore, PeerStore, AgreementStore, LookupStore, S
         """Size of the database on disk, where the backend can tell."""
 
     # -- writes --------------------------------------------------------------
+
+    def _log_connection(self) -> Iterator[Connection]:
+        # SQLite: the log shares the database's one write lock.
+        return self._write_connection()
+
+    def log_tx(self) -> AbstractContextManager[Connection]:
+        """A transaction holding the transparency log's append lock."""
+        return contextmanager(self._log_connection)()
 
     def write_tx(self) -> AbstractContextManager[Connection]:
         """A transaction holding the store's single write lock."""

@@ -70,4 +70,6 @@ def get_manifest(request: Request, collection_id: str, member: Requester) -> Res
         max_page=server_state(request).settings.taxii_max_page,
     )
     page = service.manifest_page(node, access, filters)
-    return TaxiiResponse(resources.manifest(page), headers=resources.date_headers(page))
+    body = resources.manifest(page)
+    receipt = service.log_answer(node, access, "taxii-manifest", page, body)
+    return TaxiiResponse(body, headers={**resources.date_headers(page), **receipt})

@@ -46,8 +46,12 @@ def _readable(request: Request, collection_id: str, member: Requester) -> servic
     return access
 
 
-def _page_response(body: bytes, page: service.PageOut) -> Response:
-    return TaxiiResponse(body, headers=resources.date_headers(page))
+def _page_response(
+    request: Request, access: service.Access, channel: str, body: bytes, page: service.PageOut
+) -> Response:
+    # The answer is in the transparency log (committed) before a byte of it is sent.
+    receipt = service.log_answer(node_of(request), access, channel, page, body)
+    return TaxiiResponse(body, headers={**resources.date_headers(page), **receipt})
 
 
 @router.get(
@@ -65,7 +69,7 @@ def get_objects(request: Request, collection_id: str, member: Requester) -> Resp
     access = _readable(request, collection_id, member)
     filters = _filters(request, service.OBJECTS_FILTERS)
     page = service.objects_page(node_of(request), access, filters)
-    return _page_response(resources.envelope(page), page)
+    return _page_response(request, access, "taxii-objects", resources.envelope(page), page)
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -139,7 +143,7 @@ def get_object(request: Request, collection_id: str, object_id: str, member: Req
     access = _readable(request, collection_id, member)
     filters = _filters(request, service.OBJECT_FILTERS)
     page = service.object_page(node_of(request), access, object_id, filters)
-    return _page_response(resources.envelope(page), page)
+    return _page_response(request, access, "taxii-object", resources.envelope(page), page)
 
 
 @router.delete(
@@ -178,4 +182,4 @@ def get_object_versions(
     access = _readable(request, collection_id, member)
     filters = _filters(request, service.VERSIONS_FILTERS)
     page = service.versions_page(node_of(request), access, object_id, filters)
-    return _page_response(resources.versions(page), page)
+    return _page_response(request, access, "taxii-versions", resources.versions(page), page)

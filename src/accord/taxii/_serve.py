@@ -100,7 +100,8 @@ def environment(settings: Settings) -> dict[str, str]:
     for s in SETTINGS:
         field = s.name.removeprefix("ACCORD_").lower()
         if hasattr(settings, field):
-            env[s.name] = str(getattr(settings, field))
+            value = getattr(settings, field)
+            env[s.name] = ("on" if value else "off") if isinstance(value, bool) else str(value)
     return env
 
 

@@ -1,7 +1,7 @@
 """Private lookup: the lookup grant, epoch keys, per-member filters, quotas, answered batches.
 
 Revision ID: 0013
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-06
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013"
-down_revision = "0006"
+down_revision = "0007"  # re-chained after merging main (issue 11's 0007)
 branch_labels = None
 depends_on = None
 
