@@ -19,9 +19,10 @@ import httpx
 import orjson
 import pytest
 
-from accord.exceptions import DleqProofInvalid, FilterMismatch, PeerError
-from accord.privacy import blind
-from accord.service import lookup_check, match, sync
+from accord.exceptions import DleqProofInvalid, FilterMismatch, KeyNotAnnounced, PeerError
+from accord.ledger import Entry, commitment, parse_entry
+from accord.privacy import ANNOUNCEMENT, EpochKey, announcement, blind, epoch_info
+from accord.service import ledger, lookup_check, match, sync
 from accord.service._sync_secret import seal
 from accord.service.lookup import _seal_name
 from accord.service.node import load_private_key
@@ -78,6 +79,7 @@ def _bundle(path: Path) -> Path:
 class World:
     holder: LiveNode
     querier: LiveNode
+    second: LiveNode
     plain: LiveNode
     collection_id: str
     tokens: dict[str, str]
@@ -93,37 +95,39 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             ACCORD_LOOKUP_BATCH_LIMIT=str(BATCH_LIMIT),
             ACCORD_LOOKUP_QUOTA=str(QUOTA),
         )
-        querier, plain = make("querier"), make("plain")
+        querier, second, plain = make("querier"), make("second"), make("plain")
         for live in (holder, plain):
             code, _, err = run(live.home, "import", str(bundle), "--collection", "intel")
             assert code == 0, err
         tokens = {}
         with holder.open() as node:
             cid = node.store.collection("intel").id
-            for name in ("querier", "burst", "reader"):
+            for name in ("querier", "second", "burst", "reader"):
                 m = node.store.create_member(name)
                 tokens[name] = node.store.create_token(m.pk)[0]
             grant(node, "intel", "querier", read=False, write=False, lookup=True)
             grant(node, "intel", "burst", read=False, write=False, lookup=True)
+            grant(node, "intel", "second", read=False, write=False, lookup=True)
             grant(node, "intel", "reader", read=True, write=False)
         code, out, err = run(holder.home, "lookup", "offer", "intel", "--context")
         assert code == 0, err
         assert "querier" in out and "burst" in out and "reader" not in out
         holder.serve()
-        with querier.open() as node:
-            sync.add_peer(
-                node,
-                "holder",
-                url=holder.url,
-                api_root="/api/v21/",
-                collection=cid,
-                token=tokens["querier"],
-            )
-        yield World(holder, querier, plain, cid, tokens)
+        for live, name in ((querier, "querier"), (second, "second")):
+            with live.open() as node:
+                sync.add_peer(
+                    node,
+                    "holder",
+                    url=holder.url,
+                    api_root="/api/v21/",
+                    collection=cid,
+                    token=tokens[name],
+                )
+        yield World(holder, querier, second, plain, cid, tokens)
 
 
-def _check(w: World, values: list[str]) -> lookup_check.CheckReport:
-    with w.querier.open() as node:
+def _check(w: World, values: list[str], on: LiveNode | None = None) -> lookup_check.CheckReport:
+    with (on or w.querier).open() as node:
         return lookup_check.check(node, "holder", values, lookup_connector(node.settings))
 
 
@@ -339,3 +343,68 @@ def test_a_third_party_with_voprf_alone_runs_the_protocol(world: World) -> None:
     assert "sha256:" + hashlib.sha256(data).hexdigest() == offer["filter"]["digest"]
     bloom = rbloom.Bloom.load_bytes(data, lambda t: int.from_bytes(t[:16], "little", signed=True))
     assert [y[:16] in bloom for y in outputs] == [True, False]
+
+
+def test_the_log_holds_each_answered_batch_with_its_count_and_no_value(world: World) -> None:
+    _check(world, ["guyspy.com", *NOT_HELD])
+    with world.holder.open() as node:
+        entries = [parse_entry(e.entry) for e in node.store.iter_log()]
+    batches = [e.body for e in entries if e.type == "lookup-batch"]
+    announced = [e.body for e in entries if e.type == "lookup-epoch"]
+    assert batches and all(b["count"] > 0 for b in batches)
+    assert batches[-1]["count"] == 4 and batches[-1]["collection"] == world.collection_id
+    assert {a["public_key"] for a in announced} and all("recipient" in a for a in announced)
+    text = b"".join(e.canonical() for e in entries)
+    for value in [*NOT_HELD, "querier", "second"]:
+        assert value.encode() not in text
+
+
+def test_a_holder_that_switches_keys_for_one_member_is_caught(world: World) -> None:
+    """Three nodes: the holder gives `second` a key of its own; `second` refuses it."""
+    assert [h.value for h in _check(world, ["guyspy.com"], world.second).hits] == ["guyspy.com"]
+    other_seed = "22" * 32
+    with world.holder.open() as node:
+        c = node.store.collection("intel")
+        ep = node.store.lookup_epochs(c.pk)[0]
+        member = node.store.member("second")
+        before = node.store.lookup_offer(ep.pk, member.pk)
+        assert before is not None and before.log_index is not None and before.salt is not None
+        other = EpochKey(bytes.fromhex(other_seed), epoch_info(c.id, ep.epoch))
+        sealed = seal(load_private_key(node.settings.home), other_seed, _seal_name(c, ep.epoch))
+        e = s.lookup_epochs
+        try:
+            # 1. a key of its own, not logged: the offer's key is not the log's
+            with node.store.write_tx() as conn:
+                conn.execute(
+                    e.update()
+                    .where(e.c.pk == ep.pk)
+                    .values(seed_sealed=sealed, public_key=other.public_key)
+                )
+            with pytest.raises(KeyNotAnnounced, match="not the one the log announced"):
+                _check(world, ["guyspy.com"], world.second)
+            # 2. and logged for it alone: two keys for one epoch in the log
+            salt = bytes(range(32))
+            body = announcement(
+                c.id,
+                ep.epoch,
+                ep.not_after,
+                other.public_key,
+                commitment(salt, "second"),
+                before.filter_digest,
+                before.context_digest,
+            )
+            (index,) = ledger.append(node, [Entry(ANNOUNCEMENT, 1, body)])
+            node.store.set_lookup_log_index(ep.pk, member.pk, index, salt)
+            with pytest.raises(KeyNotAnnounced, match=r"2 keys for epoch .*: a key was switched"):
+                _check(world, ["guyspy.com"], world.second)
+        finally:
+            with node.store.write_tx() as conn:
+                conn.execute(
+                    e.update()
+                    .where(e.c.pk == ep.pk)
+                    .values(seed_sealed=ep.seed_sealed, public_key=ep.public_key)
+                )
+            node.store.set_lookup_log_index(ep.pk, member.pk, before.log_index, before.salt)
+    # the second key stays in the append-only log: nobody trusts this epoch any more
+    with pytest.raises(KeyNotAnnounced, match="2 keys"):
+        _check(world, ["guyspy.com"])

@@ -11,9 +11,11 @@ holder holds, and nothing about the others.
 - `_oprf`: the protocol's bytes around the ``voprf`` package;
 - `_filter`: the Bloom filter of truncated outputs (rbloom, exported hash);
 - `_context`: the optional hit context, sealed under a key from the output;
-- `_messages`: the offer document and the log announcement.
+- `_messages`: the offer document and the log announcement;
+- `_announce`: the querier's check of the holder's log before it trusts an offer.
 """
 
+from accord.privacy._announce import check_announcements
 from accord.privacy._canon import (
     KINDS,
     canonical,
@@ -67,6 +69,7 @@ __all__ = [
     "build_table",
     "canonical",
     "canonical_pair",
+    "check_announcements",
     "check_public_key",
     "context_keys",
     "digest",

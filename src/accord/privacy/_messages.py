@@ -66,6 +66,9 @@ class Offer:
     batch_limit: int
     quota: int
     used: int
+    member: str | None = None  # the requester's name at the holder
+    log_index: int | None = None  # the announcement's index in the holder's log
+    salt: bytes | None = None  # of the commitment to ``member`` in that entry
 
     def to_json(self) -> dict[str, Any]:
         """The offer as its JSON document."""
@@ -86,6 +89,10 @@ class Offer:
             "batch_limit": self.batch_limit,
             "quota": self.quota,
             "used": self.used,
+            "member": self.member,
+            "announcement": None
+            if self.log_index is None or self.salt is None
+            else {"index": self.log_index, "salt": self.salt.hex()},
         }
 
     @classmethod
@@ -111,6 +118,16 @@ class Offer:
         collection = body.get("collection")
         if not isinstance(collection, str):
             raise PrivateLookupError("offer.collection: expected a string")
+        member = body.get("member")
+        if member is not None and not isinstance(member, str):
+            raise PrivateLookupError("offer.member: expected a string")
+        ann = body.get("announcement")
+        index, salt = None, None
+        if ann is not None:
+            if not isinstance(ann, dict):
+                raise PrivateLookupError("offer.announcement: expected an object or null")
+            index = _int(ann, "index")
+            salt = _hex32(ann.get("salt"), "offer.announcement.salt")
         return cls(
             collection,
             _int(body, "epoch"),
@@ -124,6 +141,9 @@ class Offer:
             _int(body, "batch_limit"),
             _int(body, "quota"),
             _int(body, "used"),
+            member,
+            index,
+            salt,
         )
 
 
@@ -132,18 +152,23 @@ def announcement(
     epoch: int,
     not_after: int,
     public_key: bytes,
-    member: str,
+    recipient: str,
     filter_digest: str,
     context_digest: str | None,
 ) -> dict[str, Any]:
-    """The body of the ``lookup-epoch`` log entry for one member's filter."""
+    """The body of the ``lookup-epoch`` log entry for one member's filter.
+
+    ``recipient`` is the salted commitment to the member's name
+    (`accord.ledger.commitment`), as share entries name theirs: the log shows
+    the key and the filter, not who was offered it.
+    """
     return {
         "collection": collection,
         "epoch": epoch,
         "not_after": not_after,
         "suite": SUITE,
         "public_key": public_key.hex(),
-        "member": member,
+        "recipient": recipient,
         "filter_digest": filter_digest,
         "context_digest": context_digest,
     }

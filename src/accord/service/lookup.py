@@ -20,6 +20,7 @@ The wire format is in `accord.privacy` and docs/lookup.md.
 
 from __future__ import annotations
 
+import base64
 import logging
 import os
 import secrets
@@ -43,8 +44,10 @@ from accord.exceptions import (
     TaxiiTooManyRequests,
     TaxiiUnauthorized,
 )
+from accord.ledger import Entry, commitment, parse_entry
 from accord.patterns._values import parse_timestamp
 from accord.privacy import (
+    ANNOUNCEMENT,
     ELEMENT,
     EpochKey,
     Offer,
@@ -59,7 +62,7 @@ from accord.privacy import (
     size_class,
     tag,
 )
-from accord.service import _sync_secret
+from accord.service import _sync_secret, ledger
 from accord.service.egress import open_gate
 from accord.service.node import Node, load_private_key
 from accord.stix import tlp_of_refs
@@ -69,6 +72,7 @@ from accord.store import Collection, LookupEpoch, LookupOffer, Member, PageItem,
 __all__ = [
     "MemberOffer",
     "OfferReport",
+    "announcements",
     "answer",
     "blob",
     "epoch_bounds",
@@ -79,6 +83,7 @@ __all__ = [
 ]
 
 log = logging.getLogger("accord.lookup")
+BATCH = "lookup-batch"  # the log entry of one answered batch
 _PARALLEL_FROM = 20_000  # values from which preparation forks one worker per core
 
 
@@ -220,15 +225,10 @@ class OfferReport:
     seconds: float = 0.0
 
 
-def _announce(node: Node, body: dict[str, Any]) -> int | None:
-    """Append a lookup entry to the node's transparency log; its index.
-
-    TODO(issue 11): append through ``accord.service.ledger.append(node, [Entry(...)])``
-    once the transparency log is on this branch. Until then nothing is appended,
-    the index is None, and a querier cannot check the key against the log.
-    """
-    log.info("lookup announcement: %s", orjson.dumps(body).decode())
-    return None
+def _announce(node: Node, kind: str, body: dict[str, Any]) -> int:
+    """Append a lookup entry to the node's transparency log, durably; its index."""
+    (index,) = ledger.append(node, [Entry(kind, 1, body)])
+    return index
 
 
 def _lookup_members(node: Node, collection: Collection, names: Sequence[str]) -> list[Member]:
@@ -318,17 +318,19 @@ def offer(
             fpr=fpr,
             values=len(values),
         )
-        index = _announce(
-            node,
-            {
-                "type": "lookup-epoch",
-                **announcement(
-                    collection.id, ep.epoch, ep.not_after, ep.public_key, m.name, f_digest, c_digest
-                ),
-            },
+        salt = secrets.token_bytes(32)
+        body = announcement(
+            collection.id,
+            ep.epoch,
+            ep.not_after,
+            ep.public_key,
+            commitment(salt, m.name),
+            f_digest,
+            c_digest,
         )
-        if index is not None:
-            store.set_lookup_log_index(ep.pk, m.pk, index)
+        # Logged before it is served: `_offer_of` serves no offer without its index.
+        index = _announce(node, ANNOUNCEMENT, body)
+        store.set_lookup_log_index(ep.pk, m.pk, index, salt)
         report.members.append(
             MemberOffer(m.name, len(values), capacity, len(data), f_digest, c_digest, index)
         )
@@ -377,12 +379,14 @@ def _offer_of(
             details={"epoch": ep.epoch},
         )
     found = node.store.lookup_offer(ep.pk, member.pk)
-    if found is None:
+    if found is None or found.log_index is None:
         raise TaxiiNotFound("no private lookup is offered to you in this epoch")
     return ep, found
 
 
-def _document(node: Node, collection: Collection, ep: LookupEpoch, o: LookupOffer) -> Offer:
+def _document(
+    node: Node, member: Member, collection: Collection, ep: LookupEpoch, o: LookupOffer
+) -> Offer:
     s = node.settings
     return Offer(
         collection.id,
@@ -397,6 +401,9 @@ def _document(node: Node, collection: Collection, ep: LookupEpoch, o: LookupOffe
         s.lookup_batch_limit,
         s.lookup_quota,
         o.used,
+        member.name,
+        o.log_index,
+        o.salt,
     )
 
 
@@ -412,15 +419,16 @@ def offers_for(
         collection = _grant(node, member, collection_id)
         assert member is not None
         ep, o = _offer_of(node, member, collection, None, now)
-        return [_document(node, collection, ep, o)]
+        return [_document(node, member, collection, ep, o)]
     if member is None:
         raise TaxiiUnauthorized("a private lookup needs a member's credentials")
     by_pk = {c.pk: c for c in node.store.collections()}
     lookup = {g.collection_pk for g in node.store.grants(member.pk) if g.can_lookup}
     out = []
     for ep, o in node.store.lookup_offers(member.pk):
-        if ep.collection_pk in lookup and ep.not_before <= now < ep.not_after:
-            out.append(_document(node, by_pk[ep.collection_pk], ep, o))
+        live = ep.not_before <= now < ep.not_after and o.log_index is not None
+        if ep.collection_pk in lookup and live:
+            out.append(_document(node, member, by_pk[ep.collection_pk], ep, o))
     return out
 
 
@@ -459,7 +467,7 @@ def answer(
     now = time.time() if now is None else now
     collection = _grant(node, member, collection_id)
     assert member is not None
-    ep, _ = _offer_of(node, member, collection, epoch, now)
+    ep, o = _offer_of(node, member, collection, epoch, now)
     s = node.settings
     if len(body) > s.lookup_batch_limit * ELEMENT:
         raise TaxiiTooLarge(
@@ -479,6 +487,18 @@ def answer(
             details={"quota": s.lookup_quota, "epoch": ep.epoch},
             headers={"Retry-After": str(wait)},
         )
+    result = key.answer(parsed)
+    # Every answered batch in the log with its count (and the member's commitment).
+    _announce(
+        node,
+        BATCH,
+        {
+            "collection": collection.id,
+            "epoch": ep.epoch,
+            "recipient": commitment(o.salt or bytes(32), member.name),
+            "count": len(parsed),
+        },
+    )
     log.info(
         "lookup: answered %d blinded values for %s on %s, epoch %d",
         len(parsed),
@@ -486,7 +506,39 @@ def answer(
         collection.id,
         ep.epoch,
     )
-    return key.answer(parsed), s.lookup_quota - used
+    return result, s.lookup_quota - used
+
+
+def announcements(
+    node: Node, member: Member | None, collection_id: str, epoch: int
+) -> dict[str, Any]:
+    """The ``lookup-epoch`` entries of one collection's epoch, each with its inclusion proof.
+
+    The proofs lead to the checkpoint given (a new one is signed when the
+    latest does not cover the entries yet).
+    """
+    collection = _grant(node, member, collection_id)
+    assert member is not None
+    _offer_of(node, member, collection, epoch, time.time())
+    found = []
+    for index, data in node.store.lookup_log_entries():
+        body = parse_entry(data).body
+        if body.get("collection") == collection.id and body.get("epoch") == epoch:
+            found.append((index, data))
+    cp = ledger.current(node)
+    if found and cp.size <= found[-1][0]:
+        cp = ledger.current(node, force=True)
+    entries = [
+        {
+            "index": index,
+            "entry": base64.b64encode(data).decode(),
+            "proof": [
+                base64.b64encode(h).decode() for h in ledger.prove_inclusion(node, index, cp.size)
+            ],
+        }
+        for index, data in found
+    ]
+    return {"checkpoint": cp.note, "size": cp.size, "entries": entries}
 
 
 def ended_epochs(node: Node, now: float | None = None) -> Iterable[LookupEpoch]:

@@ -30,6 +30,7 @@ from accord.privacy import (
     Offer,
     blind,
     canonical_pair,
+    check_announcements,
     finalize,
     kind_of_path,
     oprf_input,
@@ -59,6 +60,7 @@ class LookupWire(Protocol):
 
     def offers(self) -> list[dict[str, Any]]: ...
     def offer(self, collection_id: str) -> dict[str, Any]: ...
+    def log(self, collection_id: str, epoch: int) -> Any: ...
     def blob(self, collection_id: str, epoch: int, which: str) -> bytes: ...
     def evaluate(self, collection_id: str, epoch: int, body: bytes) -> bytes: ...
     def close(self) -> None: ...
@@ -105,17 +107,18 @@ class CheckReport:
         )
 
 
-def _announced(node: Node, peer: str, offer: Offer) -> None:
+def _announced(peer: str, wire: LookupWire, offer: Offer) -> None:
     """Refuse an offer whose key and filter the peer's transparency log does not announce.
 
-    TODO(issue 11): read the peer's log (``accord.taxii.client`` and the node's
-    log endpoints) and require exactly one ``lookup-epoch`` key for
-    (collection, epoch), equal to ``offer.public_key``, with an entry for this
-    member naming ``offer.filter_digest``. Until the log is on this branch this
-    check only refuses what is visibly wrong.
+    The peer's log entries of the epoch, each with an inclusion proof to a
+    checkpoint (`accord.privacy.check_announcements`). What stays open is in
+    docs/lookup.md, Limits: the checkpoint's signature and its consistency
+    with what other witnesses saw are the witnessing of issue 11.
     """
-    if not any(offer.public_key):
-        raise KeyNotAnnounced(f"{peer}: epoch {offer.epoch} offers the identity as its key")
+    try:
+        check_announcements(offer, wire.log(offer.collection, offer.epoch))
+    except KeyNotAnnounced as exc:
+        raise KeyNotAnnounced(f"{peer}: {exc.reason}") from None
 
 
 def _one_offer(
@@ -126,7 +129,7 @@ def _one_offer(
     pairs: Sequence[tuple[str, str]],
     report: CheckReport,
 ) -> None:
-    _announced(node, peer, offer)
+    _announced(peer, wire, offer)
     filt = Filter(wire.blob(offer.collection, offer.epoch, "filter"), offer.filter_digest)
     table = None
     if offer.context_digest is not None:

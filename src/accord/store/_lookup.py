@@ -45,6 +45,7 @@ class LookupOffer:
     values: int
     log_index: int | None
     used: int
+    salt: bytes | None = None  # of the member's commitment in the log entry
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +81,7 @@ def _offer(r: Any) -> LookupOffer:
         r.values,
         r.log_index,
         r.used,
+        None if r.salt is None else bytes(r.salt),
     )
 
 
@@ -177,15 +179,26 @@ class LookupStore(ABC):
             if conn.execute(update(t).where(key).values(**fields)).rowcount == 0:
                 conn.execute(insert(t).values(epoch_pk=epoch_pk, member_pk=member_pk, **fields))
 
-    def set_lookup_log_index(self, epoch_pk: int, member_pk: int, index: int) -> None:
-        """Record where the offer's announcement sits in the transparency log."""
+    def set_lookup_log_index(self, epoch_pk: int, member_pk: int, index: int, salt: bytes) -> None:
+        """Record where the offer's announcement sits in the transparency log, and its salt."""
         t = s.lookup_offers
         with self.write_tx() as conn:
             conn.execute(
                 update(t)
                 .where(t.c.epoch_pk == epoch_pk, t.c.member_pk == member_pk)
-                .values(log_index=index)
+                .values(log_index=index, salt=salt)
             )
+
+    def lookup_log_entries(self, after: int = -1) -> list[tuple[int, bytes]]:
+        """``(index, entry bytes)`` of every ``lookup-epoch`` entry of the transparency log."""
+        t = s.log_entries
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(t.c.idx, t.c.entry)
+                .where(t.c.type == "lookup-epoch", t.c.idx > after)
+                .order_by(t.c.idx)
+            ).all()
+        return [(int(r.idx), bytes(r.entry)) for r in rows]
 
     def lookup_offer(self, epoch_pk: int, member_pk: int) -> LookupOffer | None:
         """The offer made to a member in an epoch, or None."""

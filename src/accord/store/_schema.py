@@ -297,6 +297,7 @@ lookup_offers = Table(
     Column("fpr", Float, nullable=False),
     Column("values", Integer, nullable=False),
     Column("log_index", BigInteger, nullable=True),
+    Column("salt", LargeBinary, nullable=True),
     Column("used", Integer, nullable=False, server_default="0"),
     Column("created", BigInteger, nullable=False),
 )
@@ -411,3 +412,6 @@ receipts = Table(
     UniqueConstraint("peer", "idx", name="uq_receipts_peer_idx"),
 )
 Index("ix_receipts_status", receipts.c.status)
+
+# The lookup-epoch entries of the log, found by type (migration 0013).
+Index("ix_log_entries_type", log_entries.c.type, log_entries.c.idx)

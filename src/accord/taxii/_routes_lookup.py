@@ -57,6 +57,13 @@ def get_context(request: Request, collection_id: str, epoch: int, member: Reques
     return Response(data, media_type=BYTES)
 
 
+@router.get(EPOCH + "log", summary="The epoch's log entries", operation_id="lookup_log")
+def get_log(request: Request, collection_id: str, epoch: int, member: Requester) -> Response:
+    """The epoch's lookup-epoch log entries with inclusion proofs to a signed checkpoint."""
+    doc = service.announcements(node_of(request), member, collection_id, epoch)
+    return Response(orjson.dumps(doc), media_type=JSON)
+
+
 @router.post(EPOCH + "evaluate", summary="Evaluate blinded values", operation_id="lookup_evaluate")
 async def post_evaluate(
     request: Request, collection_id: str, epoch: int, member: Requester

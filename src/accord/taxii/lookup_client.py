@@ -109,6 +109,10 @@ class LookupClient:
             raise PeerError(self.base, "an offer is a JSON object", 200)
         return body
 
+    def log(self, collection_id: str, epoch: int) -> Any:
+        """The epoch's log entries with their inclusion proofs (a JSON document)."""
+        return self._json(f"{self.base}{quote(collection_id, safe='')}/{epoch}/log")
+
     def blob(self, collection_id: str, epoch: int, which: str) -> bytes:
         """An offer's ``filter`` or ``context`` bytes."""
         url = f"{self.base}{quote(collection_id, safe='')}/{epoch}/{which}"

@@ -51,6 +51,8 @@ def upgrade() -> None:
         sa.Column("fpr", sa.Float, nullable=False),
         sa.Column("values", sa.Integer, nullable=False),
         sa.Column("log_index", sa.BigInteger, nullable=True),
+        # The salt of the member's commitment in the log entry (given to it alone).
+        sa.Column("salt", sa.LargeBinary, nullable=True),
         sa.Column("used", sa.Integer, nullable=False, server_default="0"),
         sa.Column("created", sa.BigInteger, nullable=False),
     )
@@ -63,8 +65,12 @@ def upgrade() -> None:
         sa.Column("at", sa.BigInteger, nullable=False),
     )
 
+    # A querier asks for the lookup-epoch entries of one epoch: found by type.
+    op.create_index("ix_log_entries_type", "log_entries", ["type", "idx"])
+
 
 def downgrade() -> None:
+    op.drop_index("ix_log_entries_type", "log_entries")
     for name in ("lookup_batches", "lookup_offers", "lookup_epochs"):
         op.drop_table(name)
     with op.batch_alter_table("grants") as batch:
