@@ -33,7 +33,9 @@ def shared(node: Node) -> Collection:
     c = node.store.create_collection("shared")
     for name in ("cert-b", "cert-c", "reader"):
         node.store.create_member(name)
-    objects = [indicator(n, level) for n, level in ((1, Tlp.GREEN), (2, Tlp.RED), (3, None))]
+    objects: list[object] = [
+        indicator(n, level) for n, level in ((1, Tlp.GREEN), (2, Tlp.RED), (3, None))
+    ]
     objects.append(indicator(4, Tlp.GREEN, revoked=True))
     outcomes = ingest_objects(node, objects, source=("test", "fixture"), collection_pks=[c.pk])
     assert all(o.ok for o in outcomes)
