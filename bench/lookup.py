@@ -93,6 +93,7 @@ def main() -> None:
     parser.add_argument("--psi-items", type=int, default=100_000)
     args = parser.parse_args()
     when = time.gmtime()
+    load_before = os.getloadavg()[0]
     n, m = args.indicators, args.observations
     seed = secrets.token_bytes(32)
     info = epoch_info("bench", 1)
@@ -213,7 +214,9 @@ def main() -> None:
     lines += [
         f"- {n:,} indicator values (IPv4, domains, SHA-256, URLs), {m:,} observations of "
         f"which {hits_wanted:,} are held; {args.workers} worker processes.",
-        "- Measured on a shared 2-core machine while other work ran: figures are an upper bound.",
+        "- Measured on a shared 2-core machine while other work ran (load average "
+        f"{load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end): the figures "
+        "are upper bounds.",
         "",
         "| step | seconds | goal |",
         "|---|---:|---|",
