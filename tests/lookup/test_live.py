@@ -322,6 +322,17 @@ def test_a_peer_that_offers_nothing_is_a_clear_error(world: World) -> None:
         assert info.value.status == 403
 
 
+def test_the_lookup_grant_on_the_command_line(world: World) -> None:
+    home = world.holder.home
+    assert run(home, "member", "add", "late")[0] == 0
+    code, out, err = run(home, "collection", "grant", "intel", "--member", "late", "--lookup")
+    assert code == 0 and "late may look up 'intel'" in out, err
+    code, out, _ = run(home, "member", "list")
+    assert code == 0 and "intel (l)" in out
+    code, _, err = run(home, "lookup", "offer", "intel", "--to", "nobody")
+    assert code == 1 and "no member named 'nobody'" in err
+
+
 def test_a_third_party_with_voprf_alone_runs_the_protocol(world: World) -> None:
     """The example of docs/lookup.md ("Wire format"), as written there."""
     import hashlib
