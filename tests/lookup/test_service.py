@@ -129,3 +129,15 @@ def test_the_quota_holds_under_concurrent_batches(node: Node) -> None:
         lookup.answer(node, m, c.id, offer.epoch, body, now=T0)
     assert info.value.headers["Retry-After"] == str(DAY - 3600)
     assert sum(b.count for b in node.store.lookup_batches(m.pk)) == quota
+
+
+def test_the_first_request_after_an_epoch_ends_deletes_its_key(
+    node: Node, shared: Collection
+) -> None:
+    report = lookup.offer(node, "shared", now=T0)
+    b = node.store.member("cert-b")
+    with pytest.raises(TaxiiGone):
+        lookup.answer(node, b, shared.id, report.epoch, blind([b"x"]).body, now=T0 + DAY)
+    ep = node.store.lookup_epoch(shared.pk, report.epoch)
+    assert ep is not None and ep.seed_sealed is None
+    assert node.store.lookup_offer(ep.pk, b.pk) is None

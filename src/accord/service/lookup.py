@@ -373,6 +373,10 @@ def _offer_of(
         if epoch is not None and epoch < epoch_bounds(now, node.settings.lookup_epoch_seconds)[0]:
             raise TaxiiGone(f"epoch {epoch} has ended", details={"epoch": epoch})
         raise TaxiiNotFound("no private lookup is offered to you in this epoch")
+    if ep.seed_sealed is not None and ep.not_after <= now:
+        # An ended epoch's key goes at the first request that meets it (and at
+        # the next `offer`), whoever runs first.
+        node.store.end_lookup_epochs(int(now))
     if ep.seed_sealed is None or ep.not_after <= now:
         raise TaxiiGone(
             f"epoch {ep.epoch} ended at {ep.not_after}: fetch the current offer",
