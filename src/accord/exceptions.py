@@ -29,7 +29,9 @@
     │   ├── ProofInvalid                     a Merkle proof: kind (inclusion, consistency), reason
     │   ├── NoteInvalid                      a signed note, checkpoint, key or cosignature
     │   ├── EntryInvalid                     a log entry that is not canonical typed JSON
-    │   └── LogTampered                      the stored log disagrees with itself: first bad index
+    │   ├── LogTampered                      the stored log disagrees with itself: first bad index
+    │   └── WitnessRefused                   tlog-witness add-checkpoint refused: HTTP status,
+    │                                        reason, the size on record (409)
     ├── PeerError (ConnectionError)          a peer's TAXII server failed or refused:
     │                                        peer URL, reason, HTTP status (None: no answer)
     ├── PrivateLookupError (ValueError)      a private lookup message, key, proof or filter
@@ -433,6 +435,27 @@ class LogTampered(LedgerError):
     def __str__(self) -> str:
         where = f"entry {self.index}: " if self.index is not None else ""
         return f"{where}{self.reason}"
+
+
+class WitnessRefused(LedgerError):
+    """The witness did not cosign a checkpoint (c2sp.org/tlog-witness statuses).
+
+    Args:
+        status: 400 (bad request), 403 (bad signature), 404 (unknown log),
+            409 (old size is not the size on record), 422 (inconsistent).
+        reason: why.
+        size: the size on record, for 409.
+    """
+
+    _fields = ("status", "reason", "size")
+
+    def __init__(self, status: int, reason: str, size: int | None = None) -> None:
+        self.status = status
+        self.size = size
+        super().__init__(reason)
+
+    def __str__(self) -> str:
+        return f"witness refused ({self.status}): {self.reason}"
 
 
 class TaxiiError(AccordError):

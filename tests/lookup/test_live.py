@@ -28,6 +28,7 @@ from accord.service.lookup import _seal_name
 from accord.service.node import load_private_key
 from accord.service.sharing import grant
 from accord.store import _schema as s
+from accord.taxii.client import connector
 from accord.taxii.lookup_client import lookup_connector
 from tests.cli_run import run
 from tests.federation.nodes import LiveNode, indicator, live_nodes
@@ -94,8 +95,12 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             "holder",
             ACCORD_LOOKUP_BATCH_LIMIT=str(BATCH_LIMIT),
             ACCORD_LOOKUP_QUOTA=str(QUOTA),
+            # a checkpoint whenever asked and the log grew: the queriers witness at once
+            ACCORD_LOG_CHECKPOINT_SECONDS="0",
         )
-        querier, second, plain = make("querier"), make("second"), make("plain")
+        # The machine is shared: a generous timeout, so that load is not a failure.
+        slow = {"ACCORD_PEER_TIMEOUT": "60"}
+        querier, second, plain = make("querier", **slow), make("second", **slow), make("plain")
         for live in (holder, plain):
             code, _, err = run(live.home, "import", str(bundle), "--collection", "intel")
             assert code == 0, err
@@ -128,7 +133,13 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
 
 def _check(w: World, values: list[str], on: LiveNode | None = None) -> lookup_check.CheckReport:
     with (on or w.querier).open() as node:
-        return lookup_check.check(node, "holder", values, lookup_connector(node.settings))
+        return lookup_check.check(
+            node,
+            "holder",
+            values,
+            lookup_connector(node.settings),
+            log_connect=connector(node.settings),
+        )
 
 
 def _url(w: World, tail: str = "") -> str:

@@ -6,7 +6,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, BinaryIO
 
 import orjson
 import typer
@@ -24,7 +24,7 @@ from accord.cli._common import (
     user_errors,
     when,
 )
-from accord.service import egress, ingest, query
+from accord.service import ingest, query
 from accord.service.node import init_node
 from accord.settings import SETTINGS, load_settings
 
@@ -249,15 +249,19 @@ def export_cmd(
             include_revoked=include_revoked,
         )
         objects = query.search(node, q)
-        if for_member and collection:
-            objects = egress.for_member(node, for_member, collection, objects)
         layout: query.ExportFormat = "jsonl" if fmt == "jsonl" else "bundle"
+
+        def write(out: BinaryIO) -> int:
+            if for_member and collection:  # logged in the transparency log first
+                return query.export_for(node, for_member, collection, objects, out, layout)
+            return query.export(objects, out, layout)
+
         if output is None:
-            count = query.export(objects, sys.stdout.buffer, layout)
+            count = write(sys.stdout.buffer)
         else:
             tmp = output.with_name(output.name + ".partial")
             with tmp.open("wb") as f:
-                count = query.export(objects, f, layout)
+                count = write(f)
             tmp.replace(output)  # never leave a half-written export under the real name
     err.print(f"exported {count:,} object(s)", markup=False)
 

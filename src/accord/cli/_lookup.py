@@ -64,11 +64,14 @@ def check_cmd(
     ] = None,
 ) -> None:
     """Check values against a peer's indicators: only our hits are learnt, by us alone."""
+    from accord.taxii.client import connector
     from accord.taxii.lookup_client import lookup_connector  # httpx only when asking
 
     settings = current_settings()
     with cli_node() as node:
-        report = lookup_check.check(node, peer, values, lookup_connector(settings), collection)
+        report = lookup_check.check(
+            node, peer, values, lookup_connector(settings), collection, connector(settings)
+        )
     for text, why in report.refused:
         err.print(f"refused: {text!r}: {why}", markup=False)
     if report.hits:

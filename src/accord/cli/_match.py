@@ -130,6 +130,7 @@ def _private(
     collection: str | None,
 ) -> None:
     from accord.service import lookup_check
+    from accord.taxii.client import connector
     from accord.taxii.lookup_client import lookup_connector  # httpx only when asking
 
     settings = current_settings()
@@ -140,6 +141,7 @@ def _private(
                 [str(p) for p in files],
                 peer,
                 lookup_connector(settings),
+                log_connect=connector(settings),
                 fmt=fmt,
                 mapping=pairs,
                 collection=collection,

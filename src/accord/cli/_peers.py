@@ -9,6 +9,7 @@ from rich.table import Table
 
 from accord.cli._common import app, cli_node, current_settings, err, out, user_errors, when
 from accord.service import sync as sync_service
+from accord.service.transparency import peer_log_state
 
 peer_app = typer.Typer(
     help="TAXII 2.1 servers this node pulls from and pushes to.", no_args_is_help=True
@@ -76,8 +77,10 @@ def peer_list() -> None:
     """Peers with their state: last sync, last error, pull cursor, push failures (no token)."""
     with cli_node() as node:
         views = sync_service.list_peers(node)
+        logs = {v.peer.name: peer_log_state(node, v.peer.name) for v in views}
     table = Table(box=None, pad_edge=False)
-    for column in ("name", "status", "url", "pull", "push", "cursor", "last sync", "last error"):
+    columns = ("name", "status", "url", "pull", "push", "cursor", "log", "last sync", "last error")
+    for column in columns:
         table.add_column(column, overflow="fold")
     for v in views:
         p = v.peer
@@ -99,6 +102,7 @@ def peer_list() -> None:
             pull,
             push,
             p.pull_cursor or "-",
+            logs[p.name],
             when(last) if last else "never",
             error,
         )

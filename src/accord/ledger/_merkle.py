@@ -150,6 +150,10 @@ class Appender:
     def read_hashes(self, indexes: Sequence[int]) -> list[bytes]:
         return [self._edge[i] for i in indexes]
 
+    def edge(self) -> dict[int, bytes]:
+        """The stored hashes of the right edge (stored index -> hash), a copy."""
+        return dict(self._edge)
+
     def root(self) -> bytes:
         return tree_hash(self.size, self)
 

@@ -33,8 +33,15 @@ def _b64(value: object, what: str) -> bytes:
         raise KeyNotAnnounced(f"the log document's {what} is not base64") from None
 
 
-def check_announcements(offer: Offer, doc: Any) -> int:
-    """Check an offer against the holder's log document; the checkpoint's size.
+def check_announcements(offer: Offer, doc: Any, witnessed: tuple[int, bytes] | None = None) -> int:
+    """Check an offer against the holder's log document; the tree size checked against.
+
+    Args:
+        offer: the offer.
+        doc: the ``log`` document.
+        witnessed: ``(size, root)`` of the holder's checkpoint as this node
+            witnessed it (signature and consistency checked); the proofs must
+            lead to that root. None: to the document's own checkpoint.
 
     Raises:
         KeyNotAnnounced: the key or digests are not (alone) in the log, or the
@@ -44,13 +51,24 @@ def check_announcements(offer: Offer, doc: Any) -> int:
         raise KeyNotAnnounced(f"epoch {offer.epoch}: the offer names no log entry")
     if not isinstance(doc, dict) or not isinstance(doc.get("entries"), list):
         raise KeyNotAnnounced("the log document has no list of entries")
-    note = doc.get("checkpoint")
-    if not isinstance(note, str) or "\n\n" not in note:
-        raise KeyNotAnnounced("the log document has no signed checkpoint")
-    try:
-        cp = parse_checkpoint(note.split("\n\n", 1)[0] + "\n")
-    except AccordError as exc:
-        raise KeyNotAnnounced(f"the log's checkpoint is not valid: {exc}") from None
+    if witnessed is not None:
+        size, root = witnessed
+        if doc.get("size") != size:
+            raise KeyNotAnnounced(f"the log document is not of the witnessed size {size}")
+        if offer.log_index >= size:
+            raise KeyNotAnnounced(
+                f"the offer's entry {offer.log_index} is not in the witnessed checkpoint"
+                f" of size {size} yet: try again when the holder has signed a newer one"
+            )
+    else:
+        note = doc.get("checkpoint")
+        if not isinstance(note, str) or "\n\n" not in note:
+            raise KeyNotAnnounced("the log document has no signed checkpoint")
+        try:
+            cp = parse_checkpoint(note.split("\n\n", 1)[0] + "\n")
+        except AccordError as exc:
+            raise KeyNotAnnounced(f"the log's checkpoint is not valid: {exc}") from None
+        size, root = cp.size, cp.root
     keys: set[str] = set()
     mine = None
     for i, item in enumerate(doc["entries"]):
@@ -62,7 +80,7 @@ def check_announcements(offer: Offer, doc: Any) -> int:
             raise KeyNotAnnounced(f"log entry {item['index']} has no inclusion proof")
         try:
             verify_inclusion(
-                item["index"], cp.size, leaf_hash(data), [_b64(h, "proof") for h in proof], cp.root
+                item["index"], size, leaf_hash(data), [_b64(h, "proof") for h in proof], root
             )
             entry = parse_entry(data)
         except AccordError as exc:
@@ -97,4 +115,4 @@ def check_announcements(offer: Offer, doc: Any) -> int:
         raise KeyNotAnnounced(
             f"log entry {offer.log_index} announces another filter than the one offered"
         )
-    return cp.size
+    return size

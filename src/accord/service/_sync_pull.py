@@ -44,6 +44,7 @@ class PullReport:
     retractions: int = 0  # tombstones honoured
     purged: int = 0  # versions they deleted here
     refused_retracted: int = 0  # versions older than a retraction, not stored
+    receipts: int = 0  # pages whose entry in the peer's transparency log we kept
     cursor: str | None = None
 
 
@@ -69,6 +70,7 @@ class PreparedPage:
     added_last: str | None
     more: bool
     next: str | None
+    receipt: tuple[int, bytes] | None = None  # the peer's log entry of the page
 
 
 def prepare_page(page: PageLike) -> PreparedPage:
@@ -84,7 +86,14 @@ def prepare_page(page: PageLike) -> PreparedPage:
             continue
         (tombstones if _sync_retract.is_retraction(obj) else records).append(tuple(rec))
     return PreparedPage(
-        records, tombstones, len(page.objects), invalid, page.added_last, page.more, page.next
+        records,
+        tombstones,
+        len(page.objects),
+        invalid,
+        page.added_last,
+        page.more,
+        page.next,
+        getattr(page, "receipt", None),  # a client without receipts (not Accord's) has none
     )
 
 
@@ -168,6 +177,10 @@ def _store_page(
         if purged is not None:
             report.retractions += 1
             report.purged += purged
+    if page.receipt is not None:
+        # Kept with the page: a page stored is a page whose receipt is kept.
+        ftx.add_receipt(peer.name, *page.receipt)
+        report.receipts += 1
     if page.added_last:
         ftx.set_pull_cursor(peer.pk, page.added_last)
         report.cursor = page.added_last

@@ -25,8 +25,8 @@ from typing import Any
 import orjson
 
 from accord.exceptions import PeerError
-from accord.service import egress
-from accord.service._sync_wire import PeerClient
+from accord.service import egress, ledger
+from accord.service._sync_wire import PeerClient, envelope_body
 from accord.service.node import Node
 from accord.stix import version_key
 from accord.store import Peer, Query, StoredObject
@@ -142,6 +142,22 @@ def _outcome(
     return failures, accepted
 
 
+def _log_push(node: Node, peer: Peer, collection_pk: int, chosen: list[StoredObject]) -> None:
+    """Log an envelope before it is POSTed (sightings sent back have a channel of their own)."""
+    collection = next(c for c in node.store.collections() if c.pk == collection_pk)
+    agreement = egress.load_book(node).covering(peer.name, collection)
+    channel = "sighting" if all(o.type == "sighting" for o in chosen) else "push"
+    ledger.share(
+        node,
+        channel=channel,
+        collection=collection,
+        member=peer.name,
+        agreement=agreement,
+        added=[o.added for o in chosen],
+        body=envelope_body([o.data for o in chosen]),
+    )
+
+
 def push(node: Node, peer: Peer, client: PeerClient, *, envelope: int) -> PushReport:
     """Push what joined the peer's chosen collections since the last push."""
     report = PushReport()
@@ -160,6 +176,7 @@ def push(node: Node, peer: Peer, client: PeerClient, *, envelope: int) -> PushRe
             failures: list[tuple[str, str, str]] = []
             accepted: list[tuple[str, str]] = []
             if chosen:
+                _log_push(node, peer, collection_pk, chosen)
                 status = client.add_objects(peer.push_collection, [o.data for o in chosen])
                 status = client.wait_status(status)
                 if status.get("status") != "complete":

@@ -35,6 +35,11 @@ class PageLike(Protocol):
     def added_last(self) -> str | None: ...
 
 
+def envelope_body(objects: list[bytes]) -> bytes:
+    """The TAXII envelope a push POSTs, byte for byte (what the transparency log digests)."""
+    return b'{"objects":[' + b",".join(objects) + b"]}"
+
+
 class PeerClient(Protocol):
     """The TAXII 2.1 calls a sync makes."""
 

@@ -160,7 +160,8 @@ def share(
     member: Member | str | None,
     agreement: Agreement | None,
     added: Sequence[int],
-    body: bytes,
+    body: bytes = b"",
+    digest: str | None = None,
 ) -> dict[str, str]:
     """Log one answer before it leaves; the receipt headers to send with it.
 
@@ -171,6 +172,7 @@ def share(
         agreement: the agreement in force for it, if any.
         added: the ``date_added`` of each version sent (kept in the opening).
         body: the exact bytes sent.
+        digest: their SHA-256 (hex) instead, for answers too large to hold.
 
     Returns:
         The receipt headers, or none when the log is off (ACCORD_LOG=off).
@@ -179,17 +181,17 @@ def share(
         return {}
     recipient = member.name if isinstance(member, Member) else (member or ANONYMOUS)
     coll = collection.id if isinstance(collection, Collection) else collection
-    digest = None
+    agreement_digest = None
     if agreement is not None:
-        digest = load_book(node).digests.get(agreement.name)
+        agreement_digest = load_book(node).digests.get(agreement.name)
     salt = secrets.token_bytes(32)
     entry = share_entry(
         time=_now(),
         channel=channel,
         collection=coll,
-        agreement=digest,
+        agreement=agreement_digest,
         count=len(added),
-        digest=hashlib.sha256(body).hexdigest(),
+        digest=digest or hashlib.sha256(body).hexdigest(),
         recipient=commitment(salt, recipient),
     )
     opening = Opening(recipient, salt, agreement.name if agreement else None, _versions(added))
@@ -299,3 +301,26 @@ def tile(node: Node, level: int | None, n: int, width: int) -> bytes:
         entries = node.store.log_entries(start, start + width)
         return bundle([e.entry for e in entries])
     return b"".join(node.store.read_log_hashes(tile_hash_indexes(level, n, width)))
+
+
+# -- auditors ---------------------------------------------------------------------------
+
+
+def _auditor_key(member: str) -> str:
+    return f"auditor:{member}"
+
+
+def is_auditor(node: Node, member: Member | None) -> bool:
+    """Whether the node's owner made this member an auditor (it may read the openings)."""
+    return member is not None and node.store.get_meta(_auditor_key(member.name)) == "yes"
+
+
+def set_auditor(node: Node, member_name: str, on: bool) -> None:
+    """Make a member an auditor, or no longer one (logged, like every member change).
+
+    Raises:
+        UnknownMember: no such member.
+    """
+    node.store.member(member_name)
+    node.store.set_meta(_auditor_key(member_name), "yes" if on else "no")
+    append(node, [Entry("auditor", 1, {"time": _now(), "on": on})])

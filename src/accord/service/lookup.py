@@ -514,12 +514,21 @@ def answer(
 
 
 def announcements(
-    node: Node, member: Member | None, collection_id: str, epoch: int
+    node: Node,
+    member: Member | None,
+    collection_id: str,
+    epoch: int,
+    size: int | None = None,
 ) -> dict[str, Any]:
     """The ``lookup-epoch`` entries of one collection's epoch, each with its inclusion proof.
 
-    The proofs lead to the checkpoint given (a new one is signed when the
-    latest does not cover the entries yet).
+    Args:
+        size: the tree size to prove against: one of this node's checkpointed
+            sizes (a querier gives the one it witnessed). Default: the latest
+            checkpoint, signing a new one when it does not cover the entries yet.
+
+    Raises:
+        TaxiiNotFound: no checkpoint of that size.
     """
     collection = _grant(node, member, collection_id)
     assert member is not None
@@ -529,20 +538,24 @@ def announcements(
         body = parse_entry(data).body
         if body.get("collection") == collection.id and body.get("epoch") == epoch:
             found.append((index, data))
-    cp = ledger.current(node)
-    if found and cp.size <= found[-1][0]:
-        cp = ledger.current(node, force=True)
+    note = None
+    if size is None:
+        cp = ledger.current(node)
+        if found and cp.size <= found[-1][0]:
+            cp = ledger.current(node, force=True)
+        size, note = cp.size, cp.note
     entries = [
         {
             "index": index,
             "entry": base64.b64encode(data).decode(),
             "proof": [
-                base64.b64encode(h).decode() for h in ledger.prove_inclusion(node, index, cp.size)
+                base64.b64encode(h).decode() for h in ledger.prove_inclusion(node, index, size)
             ],
         }
         for index, data in found
+        if index < size
     ]
-    return {"checkpoint": cp.note, "size": cp.size, "entries": entries}
+    return {"checkpoint": note, "size": size, "entries": entries}
 
 
 def ended_epochs(node: Node, now: float | None = None) -> Iterable[LookupEpoch]:

@@ -36,14 +36,17 @@ from accord.privacy import (
     oprf_input,
     read_value,
 )
-from accord.service import _match_files
+from accord.service import _ledger_peer, _match_files
+from accord.service._ledger_peer import look_at_peer
 from accord.service._match_sightings import SightingBook
 from accord.service._sync_wire import PeerEndpoint
 from accord.service.node import Node
 from accord.service.sync import endpoint
+from accord.store import Peer
 
 __all__ = [
     "CheckReport",
+    "LogConnect",
     "LookupConnect",
     "LookupWire",
     "PeerHit",
@@ -60,7 +63,7 @@ class LookupWire(Protocol):
 
     def offers(self) -> list[dict[str, Any]]: ...
     def offer(self, collection_id: str) -> dict[str, Any]: ...
-    def log(self, collection_id: str, epoch: int) -> Any: ...
+    def log(self, collection_id: str, epoch: int, size: int | None = None) -> Any: ...
     def blob(self, collection_id: str, epoch: int, which: str) -> bytes: ...
     def evaluate(self, collection_id: str, epoch: int, body: bytes) -> bytes: ...
     def close(self) -> None: ...
@@ -72,6 +75,8 @@ class LookupWire(Protocol):
 
 
 LookupConnect = Callable[[PeerEndpoint], LookupWire]
+# A TAXII client with the transparency-log calls (``accord.taxii.client.TaxiiClient``).
+LogConnect = Callable[[PeerEndpoint], object]
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,29 +112,55 @@ class CheckReport:
         )
 
 
-def _announced(peer: str, wire: LookupWire, offer: Offer) -> None:
+def _witnessed(node: Node, peer: Peer, log_connect: LogConnect) -> tuple[int, bytes]:
+    """Witness the peer's log now: ``(size, root)`` of its checkpoint as this node verified it.
+
+    `look_at_peer` pins the log's key on first contact, checks the checkpoint's
+    signature and its consistency with the one this node cosigned before, and
+    hands our cosignature back (so every witness's view is tied to the others').
+
+    Raises:
+        KeyNotAnnounced: the log is missing, forked or refused.
+    """
+    client = log_connect(endpoint(node, peer))
+    try:
+        seen = look_at_peer(node, peer, client)
+    finally:
+        close = getattr(client, "close", None)
+        if callable(close):
+            close()
+    origin = node.store.get_meta(_ledger_peer._meta_key(peer.name))
+    if seen.forked or seen.size is None or seen.problems or origin is None:
+        why = "; ".join(seen.problems) or "it forked"
+        raise KeyNotAnnounced(f"{peer.name}: its transparency log cannot be relied on: {why}")
+    held = node.store.witnessed(origin)[0]
+    return held.size, held.root
+
+
+def _announced(
+    peer: str, wire: LookupWire, offer: Offer, witnessed: tuple[int, bytes] | None
+) -> None:
     """Refuse an offer whose key and filter the peer's transparency log does not announce.
 
-    The peer's log entries of the epoch, each with an inclusion proof to a
-    checkpoint (`accord.privacy.check_announcements`). What stays open is in
-    docs/lookup.md, Limits: the checkpoint's signature and its consistency
-    with what other witnesses saw are the witnessing of issue 11.
+    The peer's log entries of the epoch, each with an inclusion proof to the
+    checkpoint this node witnessed (`accord.privacy.check_announcements`).
     """
+    size = None if witnessed is None else witnessed[0]
     try:
-        check_announcements(offer, wire.log(offer.collection, offer.epoch))
+        check_announcements(offer, wire.log(offer.collection, offer.epoch, size), witnessed)
     except KeyNotAnnounced as exc:
         raise KeyNotAnnounced(f"{peer}: {exc.reason}") from None
 
 
 def _one_offer(
-    node: Node,
     peer: str,
     wire: LookupWire,
     offer: Offer,
     pairs: Sequence[tuple[str, str]],
     report: CheckReport,
+    witnessed: tuple[int, bytes] | None,
 ) -> None:
-    _announced(peer, wire, offer)
+    _announced(peer, wire, offer, witnessed)
     filt = Filter(wire.blob(offer.collection, offer.epoch, "filter"), offer.filter_digest)
     table = None
     if offer.context_digest is not None:
@@ -166,8 +197,14 @@ def check_pairs(
     pairs: Sequence[tuple[str, str]],
     connect: LookupConnect,
     collection: str | None = None,
+    log_connect: LogConnect | None = None,
 ) -> CheckReport:
     """Look canonical ``(kind, value)`` pairs up in a peer's offers.
+
+    With ``log_connect``, the peer's transparency log is witnessed first and
+    every offer is checked against the checkpoint witnessed; without it, only
+    against the checkpoint the peer's answer names (tests, and peers whose log
+    cannot be reached).
 
     Raises:
         UnknownPeer: no such peer.
@@ -184,9 +221,10 @@ def check_pairs(
         if not report.offers:
             raise ConfigError(peer.name, "offers this node no private lookup (no lookup grant?)")
         unique = list(dict.fromkeys(pairs))
+        witnessed = _witnessed(node, peer, log_connect) if log_connect is not None else None
         for offer in report.offers:
             if unique:
-                _one_offer(node, peer.name, wire, offer, unique, report)
+                _one_offer(peer.name, wire, offer, unique, report, witnessed)
         report.sent, report.received = wire.sent, wire.received
     finally:
         wire.close()
@@ -200,6 +238,7 @@ def check(
     values: Sequence[str],
     connect: LookupConnect,
     collection: str | None = None,
+    log_connect: LogConnect | None = None,
 ) -> CheckReport:
     """Look bare values (typed by their shape) up in a peer's offers.
 
@@ -213,7 +252,7 @@ def check(
             refused.append((text, "not a domain, address, URL, hash, e-mail or other known shape"))
         else:
             pairs.append(pair)
-    report = check_pairs(node, peer_name, pairs, connect, collection)
+    report = check_pairs(node, peer_name, pairs, connect, collection, log_connect)
     report.values = len(values)
     report.refused = refused
     return report
@@ -257,6 +296,7 @@ def match_private(
     peer_name: str,
     connect: LookupConnect,
     *,
+    log_connect: LogConnect | None = None,
     fmt: Format | None = None,
     mapping: Sequence[tuple[str, str]] = (),
     collection: str | None = None,
@@ -284,7 +324,9 @@ def match_private(
                 else:
                     span[0] = min(span[0], event.time)
                     span[1] = max(span[1], event.time)
-    report = PrivateMatchReport(check_pairs(node, peer_name, list(seen), connect), events)
+    report = PrivateMatchReport(
+        check_pairs(node, peer_name, list(seen), connect, log_connect=log_connect), events
+    )
     book = SightingBook(node, collection or node.settings.sightings_collection)
     hits: list[Hit] = []
     for hit in report.check.hits:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, Literal
 
 from accord.exceptions import NotFound
+from accord.service import egress, ledger
 from accord.service.node import Node
 from accord.stix import normalize_query, parse_timestamp, version_key
 from accord.store import Provenance, Query, Stats, StoredObject
@@ -118,4 +122,60 @@ def export(objects: Iterable[StoredObject], out: BinaryIO, fmt: ExportFormat = "
         out.write(obj.data)
         count += 1
     out.write(b"]}\n")
+    return count
+
+
+class _Hashing:
+    """A binary writer that hashes what passes through it."""
+
+    def __init__(self, out: BinaryIO) -> None:
+        self.out = out
+        self.sha = hashlib.sha256()
+
+    def write(self, data: bytes) -> int:
+        self.sha.update(data)
+        return self.out.write(data)
+
+
+def export_for(
+    node: Node,
+    member_name: str,
+    collection_ref: str,
+    objects: Iterable[StoredObject],
+    out: BinaryIO,
+    fmt: ExportFormat = "bundle",
+) -> int:
+    """Export what one member may receive of a collection, logged before it is handed out.
+
+    The export is written to a spool first (memory, then a temporary file past
+    64 MiB): its bytes and versions are logged in the transparency log, and
+    only then copied to ``out``.
+
+    Raises:
+        UnknownMember, UnknownCollection: no such member or collection.
+    """
+    collection = node.store.collection(collection_ref)
+    member = node.store.member(member_name)
+    gate = egress.open_gate(node, member, collection)
+    added: list[int] = []
+
+    def tracked(objs: Iterable[StoredObject]) -> Iterator[StoredObject]:
+        for o in objs:
+            added.append(o.added)
+            yield o
+
+    with tempfile.SpooledTemporaryFile(max_size=64 * 1024 * 1024) as spool:
+        hashing = _Hashing(spool)  # type: ignore[arg-type]
+        count = export(tracked(gate.objects(objects)), hashing, fmt)  # type: ignore[arg-type]
+        ledger.share(
+            node,
+            channel="export",
+            collection=collection,
+            member=member,
+            agreement=gate.agreement,
+            added=added,
+            digest=hashing.sha.hexdigest(),
+        )
+        spool.seek(0)
+        shutil.copyfileobj(spool, out)
     return count

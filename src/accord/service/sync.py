@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 from accord.exceptions import AccordError, ConfigError
 from accord.service import _sync_pull, _sync_push, _sync_retract, _sync_secret
+from accord.service._ledger_peer import LogReport, look_at_peer
 from accord.service._sync_pull import PullReport
 from accord.service._sync_push import PushReport, objects_for_peer
 from accord.service._sync_retract import (
@@ -83,6 +84,7 @@ class SyncReport:
     error: str | None = None
     seconds: float = 0.0
     retracted: list[str] = field(default_factory=list)
+    log: LogReport | None = None  # the peer's transparency log: witnessed, receipts checked
 
     @property
     def ok(self) -> bool:
@@ -105,6 +107,8 @@ class SyncReport:
         if self.push is not None:
             q = self.push
             parts.append(f"pushed {q.sent:,} ({q.accepted:,} accepted, {q.refused:,} refused)")
+        if self.log is not None:
+            parts.append(self.log.summary())
         if self.error is not None:
             parts.append(f"FAILED: {self.error}")
         return " ".join(parts) + f" in {self.seconds:.2f} s"
@@ -245,6 +249,9 @@ def sync_peer(node: Node, name: str, connect: Connect) -> SyncReport:
             report.pull = _sync_pull.pull(node, peer, client, page_size=node.settings.sync_page)
         if peer.push_collection is not None:
             report.push = _sync_push.push(node, peer, client, envelope=node.settings.sync_page)
+        if peer.collection is not None and node.settings.log:
+            # Every peer we pull from is witnessed, and the pages' receipts checked.
+            report.log = look_at_peer(node, peer, client)
     except (AccordError, OSError) as exc:
         # PeerError carries the URL, never credentials; its reason is the peer's answer.
         report.error = str(exc)

@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Engine, func, insert, select, update
 from accord.exceptions import UnknownMember
 from accord.store import _schema as s
 from accord.store._clock import now_us
+from accord.store._ledger import Append, event
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +47,10 @@ class AgreementStore(ABC):
     @abstractmethod
     def write_tx(self) -> AbstractContextManager[Connection]:
         """A transaction holding the store's single write lock (SqlStore gives it)."""
+
+    @abstractmethod
+    def append_log_in(self, conn: Connection, items: Sequence[Append]) -> list[int]:
+        """Append to the transparency log inside ``conn``'s transaction (LedgerStore gives it)."""
 
     def set_jurisdiction(self, member_name: str, jurisdiction: str | None) -> None:
         """Declare a member's jurisdiction (``None``: none declared).
@@ -109,6 +114,13 @@ class AgreementStore(ABC):
                         for e in fresh
                     ],
                 )
+                # Each version put in force (or refused, or removed) by its hash; the
+                # agreement's name stays out of the public log, like a member's.
+                logged = [
+                    event("agreement", {"action": e.action, "digest": e.digest}, e.name)
+                    for e in fresh
+                ]
+                self.append_log_in(conn, logged)
         return len(fresh)
 
     def agreement_log(self, name: str | None = None) -> list[AgreementEvent]:

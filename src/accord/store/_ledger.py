@@ -13,16 +13,18 @@ what ``accord log verify`` finds.
 
 from __future__ import annotations
 
+import secrets
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
 from accord.exceptions import LogTampered
-from accord.ledger import Appender, HashReader, leaf_hash
+from accord.ledger import Appender, Entry, HashReader, commitment, leaf_hash, stored_count
 from accord.store import _schema as s
 from accord.store._clock import now_us
 
@@ -105,6 +107,23 @@ class Receipt:
     checked: int | None
 
 
+def event(type_: str, body: dict[str, Any], subject: str | None = None) -> Append:
+    """A log entry for a change of the node's own state (members, tokens, peers, ...).
+
+    Names of members and peers are confidential (who shares with whom): the entry
+    carries a salted commitment to ``subject`` in its ``subject`` field, and the
+    opening (name and salt) stays in ``log_openings`` for the owner and auditors.
+    """
+    fields = {"time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"), **body}
+    opening = None
+    if subject is not None:
+        salt = secrets.token_bytes(32)
+        fields["subject"] = commitment(salt, subject)
+        opening = Opening(subject, salt, None, b"")
+    entry = Entry(type_, 1, fields)
+    return Append(entry.canonical(), type_, opening)
+
+
 class _ConnReader:
     """A HashReader on an open connection."""
 
@@ -148,45 +167,77 @@ class LedgerStore(ABC):
 
     # -- appending ---------------------------------------------------------------------
 
+    # The driver's parameter mark ("?" on SQLite, "%s" on PostgreSQL): the append runs on
+    # every TAXII page, where SQLAlchemy's statement handling cost more than the writes.
+    _mark = "?"
+    # After a committed append of this process: (size, the right edge's stored hashes).
+    _log_edge: tuple[int, dict[int, bytes]] | None = None
+
     def append_log(self, items: Sequence[Append]) -> list[int]:
         """Append entries in one transaction of their own; their indexes."""
         with self.log_tx() as conn:
-            return self.append_log_in(conn, items)
+            indexes, edge = self._append(conn, items)
+        self._log_edge = edge  # committed: the next append may start from it
+        return indexes
 
     def append_log_in(self, conn: Connection, items: Sequence[Append]) -> list[int]:
         """Append entries inside an open write transaction (it commits them, or nobody)."""
+        self._log_edge = None  # the outer transaction may still roll back
+        return self._append(conn, items)[0]
+
+    def _edge(self, conn: Connection, size: int) -> dict[int, bytes]:
+        """The stored hashes of the tree's right edge, from the cache when it still holds.
+
+        The cache holds if the log has the size it had after our last append and its
+        last stored hash is the one we wrote (another process appending as many
+        entries would have written others: entries carry their time and salts).
+        """
+        cached = self._log_edge
+        if cached is not None and cached[0] == size and size:
+            last = stored_count(size) - 1
+            sql = f"SELECT hash FROM log_hashes WHERE idx = {self._mark}"
+            row = conn.exec_driver_sql(sql, (last,)).first()
+            if row is not None and bytes(row[0]) == cached[1].get(last):
+                return dict(cached[1])
+        indexes = Appender.edge_indexes(size)
+        return dict(zip(indexes, _ConnReader(conn).read_hashes(indexes), strict=True))
+
+    def _append(
+        self, conn: Connection, items: Sequence[Append]
+    ) -> tuple[list[int], tuple[int, dict[int, bytes]] | None]:
         if not items:
-            return []
+            return [], self._log_edge
         self.lock_log(conn)
-        size = self._log_size(conn)
-        edge = Appender.edge_indexes(size)
-        reader = _ConnReader(conn)
-        appender = Appender(size, dict(zip(edge, reader.read_hashes(edge), strict=True)))
+        row = conn.exec_driver_sql("SELECT max(idx) FROM log_entries").first()
+        size = 0 if row is None or row[0] is None else int(row[0]) + 1
+        appender = Appender(size, self._edge(conn, size))
         now = now_us()
-        entries: list[dict[str, Any]] = []
-        hashes: list[dict[str, Any]] = []
-        openings: list[dict[str, Any]] = []
-        first = size
+        entries: list[tuple[Any, ...]] = []
+        hashes: list[tuple[int, bytes]] = []
+        openings: list[tuple[Any, ...]] = []
         for i, item in enumerate(items):
-            idx = first + i
-            entries.append({"idx": idx, "type": item.type, "entry": item.entry, "recorded": now})
-            hashes += [{"idx": j, "hash": h} for j, h in appender.append(leaf_hash(item.entry))]
-            if item.opening is not None:
-                o = item.opening
-                openings.append(
-                    {
-                        "idx": idx,
-                        "recipient": o.recipient,
-                        "salt": o.salt,
-                        "agreement": o.agreement,
-                        "versions": o.versions,
-                    }
-                )
-        conn.execute(insert(s.log_entries), entries)
-        conn.execute(insert(s.log_hashes), hashes)
+            idx = size + i
+            entries.append((idx, item.type, item.entry, now))
+            hashes += appender.append(leaf_hash(item.entry))
+            o = item.opening
+            if o is not None:
+                openings.append((idx, o.recipient, o.salt, o.agreement, o.versions))
+        m = self._mark
+        conn.exec_driver_sql(
+            f"INSERT INTO log_entries (idx, type, entry, recorded) VALUES ({m}, {m}, {m}, {m})",
+            entries,
+        )
+        conn.exec_driver_sql(
+            f"INSERT INTO log_hashes (idx, hash) VALUES ({m}, {m})",
+            hashes,
+        )
         if openings:
-            conn.execute(insert(s.log_openings), openings)
-        return list(range(first, first + len(items)))
+            conn.exec_driver_sql(
+                "INSERT INTO log_openings (idx, recipient, salt, agreement, versions)"
+                f" VALUES ({m}, {m}, {m}, {m}, {m})",
+                openings,
+            )
+        return list(range(size, size + len(items))), (appender.size, appender.edge())
 
     # -- reading -----------------------------------------------------------------------
 
@@ -282,6 +333,20 @@ class LedgerStore(ABC):
         with self.engine.connect() as conn:
             r = conn.execute(select(t).order_by(t.c.size.desc()).limit(1)).first()
         return None if r is None else SignedCheckpoint(r.size, bytes(r.root), r.note, r.signed)
+
+    def checkpoint_note(self, size: int) -> str | None:
+        """The signed note of our checkpoint of ``size``, if we signed one."""
+        t = s.log_checkpoints
+        with self.engine.connect() as conn:
+            note = conn.execute(select(t.c.note).where(t.c.size == size)).scalar()
+        return None if note is None else str(note)
+
+    def checkpoints(self) -> list[SignedCheckpoint]:
+        """Every checkpoint this node signed, by size."""
+        t = s.log_checkpoints
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(t).order_by(t.c.size)).all()
+        return [SignedCheckpoint(r.size, bytes(r.root), r.note, r.signed) for r in rows]
 
     def add_cosignature(self, size: int, witness: str, line: str, timestamp: int) -> None:
         """Keep a witness's cosignature of our checkpoint of ``size`` (its latest replaces)."""

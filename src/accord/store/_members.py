@@ -10,6 +10,7 @@ import hashlib
 import secrets
 import uuid
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,7 @@ from sqlalchemy import Connection, Engine, insert, select, update
 from accord.exceptions import StoreError, UnknownMember
 from accord.store import _schema as s
 from accord.store._clock import now_us
+from accord.store._ledger import Append, event
 
 TOKEN_PREFIX = "acc_"
 
@@ -74,6 +76,10 @@ class MemberStore(ABC):
     def write_tx(self) -> AbstractContextManager[Connection]:
         """A transaction holding the store's single write lock (SqlStore gives it)."""
 
+    @abstractmethod
+    def append_log_in(self, conn: Connection, items: Sequence[Append]) -> list[int]:
+        """Append to the transparency log inside ``conn``'s transaction (LedgerStore gives it)."""
+
     def create_member(self, name: str, contact: str = "", identity_id: str | None = None) -> Member:
         """Add a member; its name must be unused."""
         ident = identity_id or f"identity--{uuid.uuid4()}"
@@ -86,6 +92,7 @@ class MemberStore(ABC):
                 .values(name=name, identity_id=ident, contact=contact, created=created)
                 .returning(s.members.c.pk)
             ).scalar_one()
+            self.append_log_in(conn, [event("member", {"action": "created"}, name)])
         return Member(int(pk), name, ident, contact, created)
 
     def members(self) -> list[Member]:
@@ -124,6 +131,8 @@ class MemberStore(ABC):
             name = conn.execute(
                 select(s.members.c.name).where(s.members.c.pk == member_pk)
             ).scalar_one()
+            entry = event("token", {"action": "created", "token": int(pk)}, str(name))
+            self.append_log_in(conn, [entry])
         return secret, TokenInfo(int(pk), str(name), prefix, created, None)
 
     def tokens(self) -> list[TokenInfo]:
@@ -145,10 +154,15 @@ class MemberStore(ABC):
         else:
             match = t.c.prefix == prefix_or_token
         with self.write_tx() as conn:
-            result = conn.execute(
-                update(t).where(match, t.c.revoked.is_(None)).values(revoked=now_us())
-            )
-        return int(result.rowcount)
+            rows = conn.execute(
+                select(t.c.pk, s.members.c.name)
+                .join(s.members, s.members.c.pk == t.c.member_pk)
+                .where(match, t.c.revoked.is_(None))
+            ).all()
+            conn.execute(update(t).where(match, t.c.revoked.is_(None)).values(revoked=now_us()))
+            entries = [event("token", {"action": "revoked", "token": int(pk)}, n) for pk, n in rows]
+            self.append_log_in(conn, entries)
+        return len(rows)
 
     def member_for_token(self, token: str) -> Member | None:
         """The member a live token belongs to, or None (unknown or revoked)."""
@@ -185,6 +199,16 @@ class MemberStore(ABC):
                         can_lookup=can_lookup,
                     )
                 )
+            member = conn.execute(
+                select(s.members.c.name).where(s.members.c.pk == member_pk)
+            ).scalar_one()
+            collection = conn.execute(
+                select(s.collections.c.id).where(s.collections.c.pk == collection_pk)
+            ).scalar_one()
+            rights = {"collection": collection, "read": can_read, "write": can_write}
+            if can_lookup:  # only then: grant entries without one keep their old bytes
+                rights["lookup"] = True
+            self.append_log_in(conn, [event("grant", rights, member)])
 
     def grants(self, member_pk: int | None = None) -> list[Grant]:
         """Grants, of one member or of all."""

@@ -11,6 +11,7 @@ covers a page that is not stored.
 
 from __future__ import annotations
 
+import hashlib
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
@@ -23,6 +24,7 @@ from accord.exceptions import StoreError, UnknownPeer
 from accord.store import _schema as s
 from accord.store._base import StoredObject, Writer
 from accord.store._clock import now_us
+from accord.store._ledger import Append, LedgerStore, event
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,9 +79,27 @@ _PEER_COLUMNS = [c for c in s.peers.c if c.name != "token_sealed"]
 class FederationTx:
     """One write transaction of a sync: objects, purges, cursors commit together."""
 
-    def __init__(self, conn: Connection, writer: Writer) -> None:
+    def __init__(self, conn: Connection, writer: Writer, log: LedgerStore) -> None:
         self.conn = conn
         self.writer = writer
+        self._log = log
+
+    def add_receipt(self, peer: str, index: int, entry: bytes) -> None:
+        """Keep the receipt of a page pulled (a page pulled again keeps its first receipt)."""
+        t = s.receipts
+        held = self.conn.execute(select(t.c.pk).where(t.c.peer == peer, t.c.idx == index))
+        if held.first() is None:
+            self.conn.execute(
+                insert(t).values(
+                    peer=peer,
+                    idx=index,
+                    entry=entry,
+                    status="pending",
+                    message="",
+                    received=now_us(),
+                    checked=None,
+                )
+            )
 
     def set_pull_cursor(self, peer_pk: int, cursor: str) -> None:
         """Save the peer's cursor (it commits with the page it covers)."""
@@ -154,6 +174,13 @@ class FederationTx:
     ) -> None:
         """Remember that an object was retracted here (replacing an earlier record)."""
         t = s.retractions
+        # The log names the object by the SHA-256 of its id (who holds the id can check).
+        fields = {
+            "object": hashlib.sha256(object_id.encode()).hexdigest(),
+            "version": version,
+            "origin": origin_kind,
+        }
+        self._log.append_log_in(self.conn, [event("retraction", fields)])
         self.conn.execute(delete(t).where(t.c.object_id == object_id))
         self.conn.execute(
             insert(t).values(
@@ -202,6 +229,10 @@ class PeerStore(ABC):
         """A transaction holding the store's single write lock (SqlStore gives it)."""
 
     @abstractmethod
+    def append_log_in(self, conn: Connection, items: Sequence[Append]) -> list[int]:
+        """Append to the transparency log inside ``conn``'s transaction (LedgerStore gives it)."""
+
+    @abstractmethod
     def refresh_statistics(self) -> None:
         """Update the planner's statistics (SqlStore gives it)."""
 
@@ -245,6 +276,7 @@ class PeerStore(ABC):
             ).scalar_one()
             for cpk in dict.fromkeys(push_from):
                 conn.execute(insert(s.peer_push).values(peer_pk=pk, collection_pk=cpk, cursor=0))
+            self.append_log_in(conn, [event("peer", {"action": "added"}, name)])
         return self.peer(name)
 
     def _peers(self, *where: Any) -> list[Peer]:
@@ -288,6 +320,7 @@ class PeerStore(ABC):
             for table in (s.peer_push, s.push_failures):
                 conn.execute(delete(table).where(table.c.peer_pk == peer.pk))
             conn.execute(delete(s.peers).where(s.peers.c.pk == peer.pk))
+            self.append_log_in(conn, [event("peer", {"action": "removed"}, name)])
 
     def note_sync(
         self,
@@ -323,7 +356,7 @@ class PeerStore(ABC):
         assert isinstance(self, SqlStore)
         with self.write_tx() as conn:
             writer = SqlWriter(self, conn)
-            yield FederationTx(conn, writer)
+            yield FederationTx(conn, writer, self)
         self._committed(writer.stored)
 
     # -- push ----------------------------------------------------------------

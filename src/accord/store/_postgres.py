@@ -28,6 +28,8 @@ _LOG_LOCK = 0x4143434F52444C47
 class PostgresStore(SqlStore):
     """The store on a PostgreSQL server."""
 
+    _mark = "%s"
+
     _sql_insert_objects = (
         "INSERT INTO objects"
         " (added, id, type, version, spec_version, revoked, source_pk, data, tlp, created)"

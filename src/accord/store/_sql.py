@@ -167,7 +167,7 @@ class SqlWriter(Writer):
         return new
 
 
-class SqlStore(MemberStore, PageStore, PeerStore, AgreementStore, LedgerStore, LookupStore, Store):
+class SqlStore(LedgerStore, MemberStore, PageStore, PeerStore, AgreementStore, LookupStore, Store):
     """Shared SQLAlchemy implementation; subclasses give the dialect's statements."""
 
     _sql_insert_objects: str

@@ -58,9 +58,11 @@ def get_context(request: Request, collection_id: str, epoch: int, member: Reques
 
 
 @router.get(EPOCH + "log", summary="The epoch's log entries", operation_id="lookup_log")
-def get_log(request: Request, collection_id: str, epoch: int, member: Requester) -> Response:
-    """The epoch's lookup-epoch log entries with inclusion proofs to a signed checkpoint."""
-    doc = service.announcements(node_of(request), member, collection_id, epoch)
+def get_log(
+    request: Request, collection_id: str, epoch: int, member: Requester, size: int | None = None
+) -> Response:
+    """The epoch's lookup-epoch log entries with inclusion proofs to a checkpoint (``size``)."""
+    doc = service.announcements(node_of(request), member, collection_id, epoch, size)
     return Response(orjson.dumps(doc), media_type=JSON)
 
 

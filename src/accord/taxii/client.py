@@ -13,6 +13,8 @@ this module logs no more than that.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -23,7 +25,9 @@ from urllib.parse import urljoin
 import httpx
 import orjson
 
-from accord.exceptions import PeerError
+from accord.exceptions import LedgerError, PeerError
+from accord.ledger import RECEIPT_HEADERS, entry_from_receipt
+from accord.service._sync_wire import envelope_body
 from accord.service.sync import PeerEndpoint
 from accord.settings import Settings
 from accord.taxii._client_retry import RETRY_STATUSES, RetryPolicy, parse_retry_after
@@ -60,6 +64,27 @@ class ObjectsPage:
     next: str | None
     added_first: str | None
     added_last: str | None
+    receipt: tuple[int, bytes] | None = None  # the peer's log entry of this page, rebuilt
+
+
+def _receipt(response: httpx.Response) -> tuple[int, bytes] | None:
+    """The page's entry in the peer's log, rebuilt from its receipt headers and body."""
+    if RECEIPT_HEADERS[0] not in response.headers:  # X-Accord-Log-Index
+        return None
+    try:
+        index, entry = entry_from_receipt(dict(response.headers), response.content)
+    except LedgerError:
+        return None  # malformed receipt headers: the page counts, without a receipt
+    return index, entry.canonical()
+
+
+def _hashes(url: str, items: object) -> list[bytes]:
+    if not isinstance(items, list):
+        raise PeerError(url, "the proof is not a list of hashes")
+    try:
+        return [base64.b64decode(str(h), validate=True) for h in items]
+    except binascii.Error as exc:
+        raise PeerError(url, "a proof hash is not base64") from exc
 
 
 def api_root_url(url: str, api_root: str) -> str:
@@ -227,7 +252,49 @@ class TaxiiClient:
             next=body.get("next"),
             added_first=response.headers.get("X-TAXII-Date-Added-First"),
             added_last=response.headers.get("X-TAXII-Date-Added-Last"),
+            receipt=_receipt(response),
         )
+
+    # -- the peer's transparency log (accord.service._ledger_peer.LogClient) -----------
+
+    def _log_url(self, path: str) -> str:
+        return urljoin(self.url.rstrip("/") + "/", "log/" + path)
+
+    def log_vkey(self) -> str:
+        """The verifier key of the peer's log."""
+        return self._request("GET", self._log_url("vkey")).text.strip()
+
+    def log_checkpoint(self) -> str:
+        """The peer's latest signed checkpoint, with its cosignatures."""
+        return self._request("GET", self._log_url("checkpoint")).text
+
+    def log_consistency(self, old: int, size: int) -> list[bytes]:
+        """A consistency proof between two of the peer's tree sizes."""
+        params = {"old": str(old), "size": str(size)}
+        text = self._request("GET", self._log_url("proof/consistency"), params=params).text
+        return _hashes(self._log_url("proof/consistency"), text.split())
+
+    def log_inclusion(self, size: int, indexes: list[int]) -> dict[int, list[bytes]]:
+        """Inclusion proofs of entries in the peer's tree of ``size``."""
+        url = self._log_url("proof/inclusion")
+        params = httpx.QueryParams([("size", size), *(("index", i) for i in indexes)])
+        response = self._http.get(url, params=params)
+        if response.status_code != 200:
+            raise PeerError(url, _error_text(response), response.status_code)
+        body = self._json(response)
+        proofs = body.get("proofs", {}) if isinstance(body, dict) else {}
+        return {int(k): _hashes(url, v) for k, v in proofs.items() if str(k).isdigit()}
+
+    def log_tile(self, path: str) -> bytes:
+        """A tlog-tiles resource (``tile/...``) of the peer's log."""
+        return self._request("GET", self._log_url(path)).content
+
+    def log_cosign(self, body: bytes, vkey: str) -> None:
+        """Hand the peer our cosignature of its checkpoint."""
+        url = self._log_url("cosignature")
+        response = self._http.post(url, content=body, headers={"X-Accord-Witness-Key": vkey})
+        if response.status_code != 200:
+            raise PeerError(url, _error_text(response), response.status_code)
 
     def pages(
         self,
@@ -253,7 +320,7 @@ class TaxiiClient:
 
     def add_objects(self, collection_id: str, objects: list[bytes]) -> dict[str, Any]:
         """POST an envelope of objects (their JSON bytes); returns the status resource (§5.5)."""
-        body = b'{"objects":[' + b",".join(objects) + b"]}"
+        body = envelope_body(objects)
         url = f"{self.root}collections/{collection_id}/objects/"
         # Add Objects is not idempotent in general, but a STIX version posted twice is
         # stored once (§5.4): a retry after a lost answer is harmless.

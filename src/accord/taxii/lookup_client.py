@@ -109,9 +109,10 @@ class LookupClient:
             raise PeerError(self.base, "an offer is a JSON object", 200)
         return body
 
-    def log(self, collection_id: str, epoch: int) -> Any:
+    def log(self, collection_id: str, epoch: int, size: int | None = None) -> Any:
         """The epoch's log entries with their inclusion proofs (a JSON document)."""
-        return self._json(f"{self.base}{quote(collection_id, safe='')}/{epoch}/log")
+        url = f"{self.base}{quote(collection_id, safe='')}/{epoch}/log"
+        return self._json(url if size is None else f"{url}?size={size}")
 
     def blob(self, collection_id: str, epoch: int, which: str) -> bytes:
         """An offer's ``filter`` or ``context`` bytes."""
