@@ -381,6 +381,28 @@ def test_the_log_holds_each_answered_batch_with_its_count_and_no_value(world: Wo
         assert value.encode() not in text
 
 
+def test_an_announcement_edited_in_the_holder_s_log_is_refused(world: World) -> None:
+    """The proofs lead to the checkpoint the querier witnessed, not to what the holder says."""
+    with world.holder.open() as node:
+        c = node.store.collection("intel")
+        ep = node.store.lookup_epochs(c.pk)[0]
+        offer = node.store.lookup_offer(ep.pk, node.store.member("querier").pk)
+        assert offer is not None and offer.log_index is not None
+        t = s.log_entries
+        with node.store.engine.connect() as conn:
+            original = conn.execute(t.select().where(t.c.idx == offer.log_index)).one().entry
+        edited = bytes(original).replace(b'"filter_digest":"sha256:', b'"filter_digest":"sha256:0')
+        try:
+            with node.store.write_tx() as conn:
+                conn.execute(t.update().where(t.c.idx == offer.log_index).values(entry=edited))
+            with pytest.raises(KeyNotAnnounced, match="does not give the root"):
+                _check(world, ["guyspy.com"])
+        finally:
+            with node.store.write_tx() as conn:
+                conn.execute(t.update().where(t.c.idx == offer.log_index).values(entry=original))
+    assert [h.value for h in _check(world, ["guyspy.com"]).hits] == ["guyspy.com"]
+
+
 def test_a_holder_that_switches_keys_for_one_member_is_caught(world: World) -> None:
     """Three nodes: the holder gives `second` a key of its own; `second` refuses it."""
     assert [h.value for h in _check(world, ["guyspy.com"], world.second).hits] == ["guyspy.com"]
