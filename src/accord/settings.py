@@ -1,8 +1,8 @@
 """The node's settings: one typed registry, read from the environment at one edge.
 
 Every setting has the prefix ``ACCORD_``, a default and a line of help. The
-registry (`SETTINGS`) drives `load_settings`, `accord settings` and the README's
-configuration table (a test checks the README lists every one).
+registry (`SETTINGS`) drives `load_settings`, `accord settings` and the table in
+docs/configuration.md (a test checks that page lists every one).
 """
 
 from __future__ import annotations

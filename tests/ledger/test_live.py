@@ -56,6 +56,11 @@ def _puller(make: NodeMaker, name: str, a: LiveNode, page: int) -> LiveNode:
     return x
 
 
+def _url(backend: str) -> str:
+    """The database of node A: the backend's PostgreSQL schema, or A's own SQLite file."""
+    return backend if backend.startswith("postgres") else ""
+
+
 def _sync(x: LiveNode) -> str:
     done = x.cli("sync")
     assert done.returncode == 0, done.stdout + done.stderr
@@ -66,7 +71,7 @@ def test_pullers_verify_a_receipt_for_every_page_and_witness_the_log(
     tmp_path: Path, backend: str
 ) -> None:
     with live_nodes(tmp_path) as make:
-        a = _origin_node(make, tmp_path, backend if backend.startswith("postgres") else "", 2300)
+        a = _origin_node(make, tmp_path, _url(backend), 2300)
         a.serve()
         b = _puller(make, "b", a, 500)
         c = _puller(make, "c", a, 1000)
@@ -97,9 +102,11 @@ def test_pullers_verify_a_receipt_for_every_page_and_witness_the_log(
         assert "witnessed" in listed
 
 
-def test_a_row_edited_or_deleted_in_the_log_database_is_named_by_verify(tmp_path: Path) -> None:
+def test_a_row_edited_or_deleted_in_the_log_database_is_named_by_verify(
+    tmp_path: Path, backend: str
+) -> None:
     with live_nodes(tmp_path) as make:
-        a = _origin_node(make, tmp_path, "", 1200)
+        a = _origin_node(make, tmp_path, _url(backend), 1200)
         a.serve()
         b = _puller(make, "b", a, 300)
         _sync(b)

@@ -21,7 +21,7 @@ from accord.cli._common import (
     when,
 )
 from accord.exceptions import LedgerError
-from accord.ledger import inclusion_proof, leaf_hash, verify_inclusion
+from accord.ledger import leaf_hash
 from accord.service import transparency
 from accord.service.taxii import timestamp_us
 
@@ -43,12 +43,9 @@ def _b64(data: bytes) -> str:
 def log_status(as_json: JsonOpt = False) -> None:
     """Size, root, the latest checkpoint and its cosigners; the logs this node witnesses."""
     with cli_node() as node:
-        published = transparency.publish(node)
-        size = node.store.log_size()
-        witnessed = node.store.witnessed()
-        evidence = node.store.evidence()
-        origin = transparency.origin(node)
-        vkey = transparency.log_verifier(node).vkey
+        st = transparency.status(node)
+    published, size, witnessed, evidence = st.published, st.size, st.witnessed, st.evidence
+    origin, vkey = st.origin, st.vkey
     cp = published.checkpoint
     info = {
         "origin": origin,
@@ -100,23 +97,17 @@ def log_verify(
                 markup=False,
             )
         else:
-            from accord.service import sync as sync_service
-            from accord.taxii.client import connector
+            from accord.taxii.client import connector  # httpx only when a peer is read
 
-            p = node.store.peer(peer)
-            client = connector(current_settings())(sync_service.endpoint(node, p))
             try:
-                assert isinstance(client, transparency.LogClient)
-                cp, count = transparency.verify_peer_log(node, p, client)
+                cp, count = transparency.verify_peer(node, peer, connector(current_settings()))
             except LedgerError as exc:
                 raise fail(f"peer {peer}'s log does not verify: {exc}") from exc
-            finally:
-                client.close()
             out.print(
                 f"ok: {count:,} entries of {peer} give its signed root {_b64(cp.root)}",
                 markup=False,
             )
-        forks = node.store.evidence()
+        forks = transparency.evidence(node)
     if forks:
         for e in forks:
             err.print(f"FORK: {e.origin}: {e.reason}", markup=False)
@@ -131,18 +122,8 @@ def log_show(
 ) -> None:
     """One entry: its fields, leaf hash, inclusion in the latest checkpoint, and its opening."""
     with cli_node() as node:
-        rows = node.store.log_entries(index, index + 1)
-        if not rows:
-            raise fail(f"the log has no entry {index} (it holds {node.store.log_size():,})")
-        row = rows[0]
-        cp = transparency.current(node)
-        included = None
-        if row.idx < cp.size:
-            with node.store.log_reader() as reader:
-                proof = inclusion_proof(cp.size, row.idx, reader)
-            verify_inclusion(row.idx, cp.size, leaf_hash(row.entry), proof, cp.root)
-            included = cp.size
-        openings = [o for e, o in node.store.log_openings() if e.idx == index]
+        shown = transparency.entry(node, index)
+    row, included = shown.row, shown.included_in
     info = {
         "index": row.idx,
         "recorded": when(row.recorded),
@@ -150,17 +131,15 @@ def log_show(
         "leaf": _b64(leaf_hash(row.entry)),
         "included_in": included,
     }
-    if openings:
-        o = openings[0]
+    if shown.opening is not None:
+        o = shown.opening
         info["opening"] = {"recipient": o.recipient, "agreement": o.agreement}
     if as_json:
         out.print_json(orjson.dumps(info).decode())
         return
     for key, value in info.items():
-        shown = orjson.dumps(value).decode() if isinstance(value, dict) else value
-        out.print(
-            f"{key:12} {shown if shown is not None else 'not yet checkpointed'}", markup=False
-        )
+        text = orjson.dumps(value).decode() if isinstance(value, dict) else value
+        out.print(f"{key:12} {text if text is not None else 'not yet checkpointed'}", markup=False)
 
 
 @log_app.command("receipts")
@@ -173,7 +152,7 @@ def log_receipts(
 ) -> None:
     """Receipts of what peers sent us: verified, pending (no checkpoint yet) or failed."""
     with cli_node() as node:
-        receipts = node.store.receipts(peer, status)
+        receipts = transparency.receipts(node, peer, status)
     table = Table(box=None, pad_edge=False)
     for column in ("peer", "index", "status", "received", "checked", "note"):
         table.add_column(column, overflow="fold")

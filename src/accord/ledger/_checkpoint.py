@@ -10,7 +10,6 @@ witnesses handed back.
 from __future__ import annotations
 
 import base64
-import binascii
 from dataclasses import dataclass
 
 from accord.exceptions import NoteInvalid
@@ -61,7 +60,7 @@ def parse_checkpoint(text: str, origin: str | None = None) -> Checkpoint:
         raise NoteInvalid(f"the checkpoint's size {size_text[:30]!r} is not a decimal")
     try:
         root = base64.b64decode(root_text, validate=True)
-    except binascii.Error as exc:
+    except ValueError as exc:  # binascii.Error, or a non-ASCII character
         raise NoteInvalid("the checkpoint's root is not base64") from exc
     if len(root) != HASH_SIZE:
         raise NoteInvalid(f"the checkpoint's root is {len(root)} bytes, not {HASH_SIZE}")

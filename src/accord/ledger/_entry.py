@@ -25,6 +25,8 @@ import rfc8785
 from accord.exceptions import EntryInvalid
 
 MAX_ENTRY_BYTES = 65535  # tlog-tiles entry bundles prefix each entry with a uint16 length
+MAX_DEPTH = 64  # nesting of objects and arrays, the entry itself being level 0
+_SAFE_INTEGER = 2**53 - 1  # RFC 8785 §3.2.2.3 / I-JSON: the integers a double holds exactly
 SHARE = "share"
 _RESERVED = ("type", "v")
 _COMMITMENT_PREFIX = b"accord/recipient/v1\x00"
@@ -66,6 +68,7 @@ class Entry:
         clash = [k for k in _RESERVED if k in self.body]
         if clash:
             raise EntryInvalid(f"entry field {clash[0]!r} is reserved")
+        _jcs_numbers(self.body, 0)  # the depth parse_entry reads back (fields are level 1)
         try:
             data = rfc8785.dumps({"type": self.type, "v": self.version, **self.body})
         except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
@@ -75,6 +78,25 @@ class Entry:
         return data
 
 
+def _jcs_numbers(value: Any, depth: int) -> Any:
+    """``value`` with integers past ±(2^53 - 1) as floats, refusing nesting past `MAX_DEPTH`.
+
+    RFC 8785 §3.2.2.3: numbers are IEEE 754 doubles, so the canonical form of the float
+    2^53 is ``9007199254740992``, which orjson reads as an int; read as a double it
+    writes back the same bytes. The depth bound keeps the recursion here and in rfc8785
+    far from Python's stack limit (a RecursionError at about 1,000 levels).
+    """
+    if depth > MAX_DEPTH:
+        raise EntryInvalid(f"the entry nests deeper than {MAX_DEPTH} levels")
+    if isinstance(value, Mapping):
+        return {k: _jcs_numbers(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jcs_numbers(v, depth + 1) for v in value]
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > _SAFE_INTEGER:
+        return float(value)
+    return value
+
+
 def parse_entry(data: bytes) -> Entry:
     """Read an entry's bytes back, checking they are canonical.
 
@@ -82,13 +104,13 @@ def parse_entry(data: bytes) -> Entry:
         EntryInvalid: not a JSON object with a type and version, or not canonical.
     """
     try:
-        obj = orjson.loads(data)
+        obj = _jcs_numbers(orjson.loads(data), 0)
     except orjson.JSONDecodeError as exc:
         raise EntryInvalid(f"the entry is not JSON: {exc}") from exc
     if not isinstance(obj, dict) or not isinstance(obj.get("type"), str):
         raise EntryInvalid("the entry is not an object with a type")
     version = obj.get("v")
-    if not isinstance(version, int):
+    if not isinstance(version, int) or isinstance(version, bool):
         raise EntryInvalid("the entry has no integer version 'v'")
     entry = Entry(obj.pop("type"), version, {k: v for k, v in obj.items() if k != "v"})
     if entry.canonical() != data:

@@ -63,13 +63,10 @@ def stored_index(level: int, n: int) -> int:
     level L's n-th hash follows leaf (n+1)*2^L - 1; before that leaf's own hash
     come n + n/2 + n/4 + ... hashes.
     """
-    for _ in range(level):
-        n = 2 * n + 1
-    i = 0
-    while n > 0:
-        i += n
-        n >>= 1
-    return i + level
+    # Go's loops (n = 2n+1 per level, then the sum of n >> k), in closed form: the leaf is
+    # m = (n+1)·2^L - 1, and the sum over k of floor(m / 2^k) is 2m - popcount(m).
+    m = ((n + 1) << level) - 1
+    return 2 * m - m.bit_count() + level
 
 
 def split_stored_index(index: int) -> tuple[int, int]:
@@ -127,7 +124,8 @@ class Appender:
 
     def __init__(self, size: int, edge: dict[int, bytes]) -> None:
         self.size = size
-        self._edge = edge  # stored index -> hash, for the complete subtrees on the right edge
+        # stored index -> hash, for the complete subtrees on the right edge (a copy: it changes)
+        self._edge = dict(edge)
 
     @staticmethod
     def edge_indexes(size: int) -> list[int]:
@@ -135,16 +133,24 @@ class Appender:
         return _subtree_indexes(0, size, [])
 
     def append(self, leaf: bytes) -> list[tuple[int, bytes]]:
-        """Add one leaf; returns (stored index, hash) pairs to store."""
+        """Add one leaf; returns (stored index, hash) pairs to store.
+
+        What `hashes_to_store` gives, from the edge alone: each trailing 1-bit of n
+        merges the edge's subtree of that level with the new one (and leaves the edge),
+        and the last hash written joins it, so the edge costs O(m), not a rebuild.
+        """
         n = self.size
-        hashes = hashes_to_store(n, leaf, self)
         first = stored_index(0, n)
-        out = [(first + i, h) for i, h in enumerate(hashes)]
+        out = [(first, leaf)]
+        edge = self._edge
+        h = leaf
+        level = 0
+        while (n >> level) & 1:
+            h = node_hash(edge.pop(stored_index(level, (n >> level) - 1)), h)
+            level += 1
+            out.append((first + level, h))
+        edge[first + level] = h
         self.size = n + 1
-        # The new right edge: the subtrees of size+1, all among what we had and wrote.
-        known = dict(self._edge)
-        known.update(out)
-        self._edge = {i: known[i] for i in _subtree_indexes(0, self.size, [])}
         return out
 
     def read_hashes(self, indexes: Sequence[int]) -> list[bytes]:
@@ -169,18 +175,14 @@ def _maxpow2(n: int) -> tuple[int, int]:
 
 def _subtree_indexes(lo: int, hi: int, need: list[int]) -> list[int]:
     while lo < hi:
-        k, level = _maxpow2(hi - lo + 1)
+        level = (hi - lo).bit_length() - 1  # _maxpow2(hi - lo + 1), inline: the hot loop
         need.append(stored_index(level, lo >> level))
-        lo += k
+        lo += 1 << level
     return need
 
 
 def _subtree_hash(lo: int, hi: int, hashes: list[bytes], at: int) -> tuple[bytes, int]:
-    count = 0
-    while lo < hi:
-        k, _ = _maxpow2(hi - lo + 1)
-        count += 1
-        lo += k
+    count = (hi - lo).bit_count() if lo < hi else 0  # one complete subtree per 1-bit of hi - lo
     h = hashes[at + count - 1]
     for i in range(count - 2, -1, -1):
         h = node_hash(hashes[at + i], h)
@@ -195,33 +197,6 @@ def tree_hash(size: int, reader: HashReader) -> bytes:
     return _subtree_hash(0, size, hashes, 0)[0]
 
 
-def _inclusion_indexes(lo: int, hi: int, n: int, need: list[int]) -> list[int]:
-    if lo + 1 == hi:
-        return need
-    k, _ = _maxpow2(hi - lo)
-    if n < lo + k:
-        _inclusion_indexes(lo, lo + k, n, need)
-        _subtree_indexes(lo + k, hi, need)
-    else:
-        _subtree_indexes(lo, lo + k, need)
-        _inclusion_indexes(lo + k, hi, n, need)
-    return need
-
-
-def _inclusion(lo: int, hi: int, n: int, h: list[bytes], at: int) -> tuple[list[bytes], int]:
-    if lo + 1 == hi:
-        return [], at
-    k, _ = _maxpow2(hi - lo)
-    if n < lo + k:
-        proof, at = _inclusion(lo, lo + k, n, h, at)
-        th, at = _subtree_hash(lo + k, hi, h, at)
-    else:
-        th, at = _subtree_hash(lo, lo + k, h, at)
-        proof, at = _inclusion(lo + k, hi, n, h, at)
-    proof.append(th)
-    return proof, at
-
-
 def inclusion_proof(size: int, index: int, reader: HashReader) -> list[bytes]:
     """The audit path of leaf ``index`` in the tree of ``size`` leaves (RFC 9162 §2.1.3.1).
 
@@ -230,10 +205,36 @@ def inclusion_proof(size: int, index: int, reader: HashReader) -> list[bytes]:
     """
     if not 0 <= index < size:
         raise ProofInvalid("inclusion", f"leaf {index} is not in a tree of size {size}")
-    need = _inclusion_indexes(0, size, index, [])
+    # PATH walked top-down, without recursion. A sibling on the left is a complete
+    # subtree: one stored hash. So is one on the right, except the first time the path
+    # turns left: that sibling is the tree's ragged right part, several complete subtrees
+    # hashed together. After that turn the path stays inside a complete subtree.
+    lo, hi = 0, size
+    need: list[int] = []
+    ragged, count, span = -1, 0, (0, 0)  # the ragged sibling: where in ``need``, how many, leaves
+    while hi - lo > 1:
+        level = (hi - lo - 1).bit_length() - 1
+        mid = lo + (1 << level)
+        if index < mid:
+            rest = hi - mid
+            if rest & (rest - 1):
+                ragged, span = len(need), (mid, hi)
+                _subtree_indexes(mid, hi, need)
+                count = len(need) - ragged
+            else:
+                top = rest.bit_length() - 1
+                need.append(stored_index(top, mid >> top))
+            hi = mid
+        else:
+            need.append(stored_index(level, lo >> level))
+            lo = mid
     if not need:
         return []
-    return _inclusion(0, size, index, reader.read_hashes(need), 0)[0]
+    hashes = list(reader.read_hashes(need))
+    if ragged >= 0:
+        hashes[ragged : ragged + count] = [_subtree_hash(*span, hashes, ragged)[0]]
+    hashes.reverse()  # the proof runs from the leaf up
+    return hashes
 
 
 def _consistency_indexes(lo: int, hi: int, n: int, need: list[int]) -> list[int]:

@@ -208,7 +208,7 @@ def _parse_line(line: str) -> Signature:
     _check_name(name)
     try:
         raw = base64.b64decode(b64, validate=True)
-    except binascii.Error as exc:
+    except ValueError as exc:  # binascii.Error, or a non-ASCII character
         raise NoteInvalid(f"signature of {name!r} is not base64") from exc
     if len(raw) < 5:
         raise NoteInvalid(f"signature of {name!r} is too short")

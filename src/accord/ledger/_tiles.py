@@ -18,6 +18,7 @@ from accord.ledger._merkle import stored_index
 TILE_HEIGHT = 8
 TILE_WIDTH = 1 << TILE_HEIGHT
 MAX_LEVEL = 63
+MAX_BUNDLED = 0xFFFF  # each entry is prefixed by its length, a big-endian uint16
 
 
 def _index_path(n: int) -> str:
@@ -29,6 +30,11 @@ def _index_path(n: int) -> str:
             break
     groups.reverse()
     return "/".join([*(f"x{g}" for g in groups[:-1]), groups[-1]])
+
+
+def _decimal(text: str) -> bool:
+    # str.isdigit() alone also takes "²" and "٣": ASCII digits only, as the paths are written.
+    return text.isascii() and text.isdigit()
 
 
 def tile_path(level: int | None, n: int, width: int = TILE_WIDTH) -> str:
@@ -51,7 +57,7 @@ def parse_tile_path(path: str) -> tuple[int | None, int, int]:
     level: int | None
     if parts[1] == "entries":
         level = None
-    elif parts[1].isdigit() and (parts[1] == "0" or not parts[1].startswith("0")):
+    elif _decimal(parts[1]) and (parts[1] == "0" or not parts[1].startswith("0")):
         level = int(parts[1])
         if level > MAX_LEVEL:
             raise bad
@@ -61,7 +67,7 @@ def parse_tile_path(path: str) -> tuple[int | None, int, int]:
     width = TILE_WIDTH
     if len(rest) >= 2 and rest[-2].endswith(".p"):
         w = rest[-1]
-        if not w.isdigit() or w.startswith("0") or not 1 <= int(w) < TILE_WIDTH:
+        if not _decimal(w) or w.startswith("0") or not 1 <= int(w) < TILE_WIDTH:
             raise bad
         width = int(w)
         rest = [*rest[:-2], rest[-2][:-2]]
@@ -71,7 +77,7 @@ def parse_tile_path(path: str) -> tuple[int | None, int, int]:
     for i, group in enumerate(rest):
         last = i == len(rest) - 1
         digits = group if last else group[1:]
-        if (not last and not group.startswith("x")) or len(digits) != 3 or not digits.isdigit():
+        if (not last and not group.startswith("x")) or len(digits) != 3 or not _decimal(digits):
             raise bad
         n = n * 1000 + int(digits)
     return level, n, width
@@ -91,7 +97,14 @@ def tile_width(level: int | None, n: int, size: int) -> int:
 
 
 def bundle(entries: Sequence[bytes]) -> bytes:
-    """An entry bundle's bytes."""
+    """An entry bundle's bytes.
+
+    Raises:
+        LedgerError: an entry is longer than a uint16 length can say.
+    """
+    for i, e in enumerate(entries):
+        if len(e) > MAX_BUNDLED:
+            raise LedgerError(f"entry {i} of the bundle is {len(e)} bytes, over {MAX_BUNDLED}")
     return b"".join(struct.pack(">H", len(e)) + e for e in entries)
 
 

@@ -198,7 +198,7 @@ def _cidr4(text: str, pattern: str, *, host_ok: bool) -> tuple[int, int]:
     if not prefix.isdigit() or not prefix.isascii():
         raise PatternMatchError(pattern, f"invalid CIDR subnet: {text}")
     size = int(prefix)
-    # 0..32: "0.0.0.0/0" is a CIDR (the reference refuses /0; README, Pattern language).
+    # 0..32: "0.0.0.0/0" is a CIDR (the reference refuses /0; docs/patterns.md).
     if size > 32:
         raise PatternMatchError(pattern, f"invalid CIDR subnet: {text}")
     return _ipv4_int(addr, pattern), size

@@ -36,7 +36,7 @@ from accord.ledger import (
 )
 from accord.service import ledger
 from accord.service.node import Node
-from accord.store._ledger import LoggedEntry, Opening
+from accord.store._ledger import Evidence, LoggedEntry, Opening, Receipt, Witnessed
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,3 +173,70 @@ def _audited(
         included,
         problem,
     )
+
+
+# -- what the `accord log` commands show ---------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LogStatus:
+    """The log as ``accord log status`` shows it."""
+
+    origin: str
+    vkey: str
+    size: int
+    published: ledger.Published
+    witnessed: list[Witnessed]
+    evidence: list[Evidence]
+
+
+def status(node: Node) -> LogStatus:
+    """Our log's size, latest checkpoint and cosigners; the logs we witness and forks seen."""
+    return LogStatus(
+        ledger.origin(node),
+        ledger.log_verifier(node).vkey,
+        node.store.log_size(),
+        ledger.publish(node),
+        node.store.witnessed(),
+        node.store.evidence(),
+    )
+
+
+def evidence(node: Node) -> list[Evidence]:
+    """The forks this node saw as a witness."""
+    return node.store.evidence()
+
+
+@dataclass(frozen=True, slots=True)
+class ShownEntry:
+    """One entry, its inclusion in the latest checkpoint (verified), and its opening."""
+
+    row: LoggedEntry
+    included_in: int | None
+    opening: Opening | None
+
+
+def entry(node: Node, index: int) -> ShownEntry:
+    """Entry ``index`` of our log.
+
+    Raises:
+        LedgerError: the log has no such entry.
+    """
+    rows = node.store.log_entries(index, index + 1)
+    if not rows:
+        raise LedgerError(f"the log has no entry {index} (it holds {node.store.log_size():,})")
+    row = rows[0]
+    cp = ledger.current(node)
+    included = None
+    if row.idx < cp.size:
+        with node.store.log_reader() as reader:
+            proof = inclusion_proof(cp.size, row.idx, reader)
+        verify_inclusion(row.idx, cp.size, leaf_hash(row.entry), proof, cp.root)
+        included = cp.size
+    opening = next((o for e, o in node.store.log_openings() if e.idx == index), None)
+    return ShownEntry(row, included, opening)
+
+
+def receipts(node: Node, peer: str | None = None, state: str | None = None) -> list[Receipt]:
+    """Receipts of what peers sent us."""
+    return node.store.receipts(peer, state)

@@ -36,6 +36,7 @@ from accord.ledger import (
 )
 from accord.service import ledger
 from accord.service._ledger_witness import add_checkpoint, pin, submission
+from accord.service._sync_wire import Connect
 from accord.service.node import Node
 from accord.store import Peer
 
@@ -240,3 +241,21 @@ def verify_peer_log(node: Node, peer: Peer, client: LogClient) -> tuple[Checkpoi
         proof = client.log_consistency(held.size, cp.size)
         verify_consistency(held.size, cp.size, held.root, cp.root, proof)
     return cp, cp.size
+
+
+def verify_peer(node: Node, name: str, connect: Connect) -> tuple[Checkpoint, int]:
+    """`verify_peer_log` of the peer named ``name``, through a client ``connect`` makes.
+
+    Raises:
+        UnknownPeer: no such peer; LedgerError: its log does not verify.
+    """
+    from accord.service.sync import endpoint
+
+    peer = node.store.peer(name)
+    client = connect(endpoint(node, peer))
+    try:
+        if not isinstance(client, LogClient):
+            raise LedgerError("this client cannot read transparency logs")
+        return verify_peer_log(node, peer, client)
+    finally:
+        client.close()

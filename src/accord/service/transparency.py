@@ -8,13 +8,25 @@
 
 from __future__ import annotations
 
-from accord.service._ledger_audit import AuditedShare, Verified, audit, verify_own
+from accord.service._ledger_audit import (
+    AuditedShare,
+    LogStatus,
+    ShownEntry,
+    Verified,
+    audit,
+    entry,
+    evidence,
+    receipts,
+    status,
+    verify_own,
+)
 from accord.service._ledger_peer import (
     LogClient,
     LogReport,
     look_at_peer,
     peer_log_state,
     signed_checkpoint,
+    verify_peer,
     verify_peer_log,
 )
 from accord.service._ledger_witness import accept_cosignature, add_checkpoint, pin
@@ -38,7 +50,9 @@ __all__ = [
     "AuditedShare",
     "LogClient",
     "LogReport",
+    "LogStatus",
     "Published",
+    "ShownEntry",
     "Verified",
     "accept_cosignature",
     "add_checkpoint",
@@ -46,6 +60,8 @@ __all__ = [
     "audit",
     "cosigner_verifier",
     "current",
+    "entry",
+    "evidence",
     "is_auditor",
     "log_verifier",
     "look_at_peer",
@@ -55,10 +71,13 @@ __all__ = [
     "prove_consistency",
     "prove_inclusion",
     "publish",
+    "receipts",
     "set_auditor",
     "share",
     "signed_checkpoint",
+    "status",
     "tile",
     "verify_own",
+    "verify_peer",
     "verify_peer_log",
 ]
