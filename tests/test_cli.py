@@ -188,6 +188,8 @@ def test_every_command_has_help_and_is_in_the_docs() -> None:
         "report show",
         "report edit",
         "report publish",
+        "lookup offer",
+        "lookup check",
     ]
     every = _leaf_commands(typer.main.get_command(app))
     assert set(commands) <= set(every), set(commands) - set(every)

@@ -39,6 +39,12 @@
     │                                        reason, the size on record (409)
     ├── PeerError (ConnectionError)          a peer's TAXII server failed or refused:
     │                                        peer URL, reason, HTTP status (None: no answer)
+    ├── PrivateLookupError (ValueError)      a private lookup message, key, proof or filter
+    │   │                                    is wrong (accord.privacy): what, and where
+    │   ├── BadElement                       not a canonical ristretto255 element (index)
+    │   ├── DleqProofInvalid                 a DLEQ proof fails against the epoch's key
+    │   ├── KeyNotAnnounced                  the key is not the one the holder's log announced
+    │   └── FilterMismatch                   a filter or context whose digest is not announced
     └── TaxiiError                           a TAXII request refused; carries its HTTP
         │                                    status (TAXII 2.1 §3.6), rendered as the
         │                                    TAXII error message resource
@@ -50,7 +56,9 @@
         ├── TaxiiNotAcceptable               406: Accept names no TAXII 2.1 media type
         ├── TaxiiTooLarge                    413: body over max_content_length
         ├── TaxiiUnsupportedMediaType        415: Content-Type is not TAXII 2.1
+        ├── TaxiiGone                        410: a private lookup epoch that has ended
         ├── TaxiiUnprocessable (ValueError)  422: JSON, but not a TAXII envelope
+        ├── TaxiiTooManyRequests             429: over a quota (with Retry-After)
         └── TaxiiServerError                 500: the server failed (details stay in its log)
 
 Errors carry fields, not only a message, so that edges (CLI, TAXII, web) can
@@ -386,6 +394,39 @@ class PeerError(AccordError, ConnectionError):
         return f"{self.url}: {code}{self.reason}"
 
 
+class PrivateLookupError(AccordError, ValueError):
+    """A private lookup message, key, proof or filter is wrong (`accord.privacy`).
+
+    The reason never names a looked-up value: it says what failed and where
+    (an element's index, the epoch), never which value it stood for.
+
+    Args:
+        reason: what is wrong.
+    """
+
+    _fields = ("reason",)
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+class BadElement(PrivateLookupError):
+    """Bytes that are not a canonical ristretto255 element (RFC 9496 §4.3.1)."""
+
+
+class DleqProofInvalid(PrivateLookupError):
+    """A DLEQ proof (RFC 9497 §2.2) that does not verify against the epoch's key."""
+
+
+class KeyNotAnnounced(PrivateLookupError):
+    """An epoch key that is not the one, or not the only one, the holder's log announced."""
+
+
+class FilterMismatch(PrivateLookupError):
+    """A filter or context table whose SHA-256 is not the one the holder announced."""
+
+
 class NotFound(AccordError, LookupError):
     """No stored object has that id."""
 
@@ -554,6 +595,20 @@ class TaxiiUnsupportedMediaType(TaxiiError):
 
     status = 415
     title = "Unsupported Media Type"
+
+
+class TaxiiGone(TaxiiError):
+    """410: the private lookup epoch asked for has ended (its key is deleted)."""
+
+    status = 410
+    title = "Gone"
+
+
+class TaxiiTooManyRequests(TaxiiError):
+    """429: over a quota; the ``Retry-After`` header says when it renews (RFC 6585 §4)."""
+
+    status = 429
+    title = "Too Many Requests"
 
 
 class TaxiiUnprocessable(TaxiiError, ValueError):

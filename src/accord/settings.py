@@ -198,6 +198,56 @@ SETTINGS += (
 )
 
 
+def _rate(text: str) -> float:
+    value = float(text)
+    if not 0.0 < value < 0.5:
+        raise ValueError("must be a rate between 0 and 0.5")
+    return value
+
+
+def _batch_limit(text: str) -> int:
+    value = _positive_int(text)
+    if value > 65_535:
+        raise ValueError("RFC 9497 batches hold at most 65,535 elements")
+    return value
+
+
+# Private lookup (`accord lookup`, RFC 9497 VOPRF).
+SETTINGS += (
+    Setting(
+        "ACCORD_LOOKUP_EPOCH_SECONDS",
+        "86400",
+        "Length of a private lookup epoch: one OPRF key per collection per epoch; a key is "
+        "deleted when its epoch ends.",
+        _positive_int,
+    ),
+    Setting(
+        "ACCORD_LOOKUP_QUOTA",
+        "100000",
+        "Blinded values one member may have evaluated per collection per epoch (then 429).",
+        _positive_int,
+    ),
+    Setting(
+        "ACCORD_LOOKUP_BATCH_LIMIT",
+        "10000",
+        "Blinded values in one evaluation request (at most 65535).",
+        _batch_limit,
+    ),
+    Setting(
+        "ACCORD_LOOKUP_FPR",
+        "1e-6",
+        "False-positive rate the private lookup's filter is sized for.",
+        _rate,
+    ),
+    Setting(
+        "ACCORD_LOOKUP_WORKERS",
+        "0",
+        "Processes that evaluate the OPRF when a filter is prepared (0: one per core).",
+        _non_negative_int,
+    ),
+)
+
+
 def _on_off(text: str) -> bool:
     value = text.strip().lower()
     if value not in ("on", "off"):
@@ -298,6 +348,11 @@ class Settings:
     sightings_collection: str = "sightings"
     match_flush_seconds: float = 30.0
     policy_uncovered: str = "share"
+    lookup_epoch_seconds: int = 86400
+    lookup_quota: int = 100_000
+    lookup_batch_limit: int = 10_000
+    lookup_fpr: float = 1e-6
+    lookup_workers: int = 0
     log: bool = True
     log_checkpoint_seconds: float = 2.0
     log_origin: str = ""
@@ -359,6 +414,11 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         "sightings_collection": _value(env, "ACCORD_SIGHTINGS_COLLECTION"),
         "match_flush_seconds": _value(env, "ACCORD_MATCH_FLUSH_SECONDS"),
         "policy_uncovered": _value(env, "ACCORD_POLICY_UNCOVERED"),
+        "lookup_epoch_seconds": _value(env, "ACCORD_LOOKUP_EPOCH_SECONDS"),
+        "lookup_quota": _value(env, "ACCORD_LOOKUP_QUOTA"),
+        "lookup_batch_limit": _value(env, "ACCORD_LOOKUP_BATCH_LIMIT"),
+        "lookup_fpr": _value(env, "ACCORD_LOOKUP_FPR"),
+        "lookup_workers": _value(env, "ACCORD_LOOKUP_WORKERS"),
         "log": _value(env, "ACCORD_LOG"),
         "log_checkpoint_seconds": _value(env, "ACCORD_LOG_CHECKPOINT_SECONDS"),
         "log_origin": _value(env, "ACCORD_LOG_ORIGIN"),

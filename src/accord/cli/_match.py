@@ -17,7 +17,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from accord.cli._common import app, cli_node, err, out, user_errors
+from accord.cli._common import app, cli_node, current_settings, err, out, user_errors
 from accord.service import match
 
 FormatOpt = Literal["zeek", "eve", "jsonl", "csv"]
@@ -76,6 +76,14 @@ def match_cmd(
             " or more, else 1).",
         ),
     ] = None,
+    private_peer: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--private-peer",
+            help="Also look every value up privately in this peer's indicators (repeatable;"
+            " `accord lookup`).",
+        ),
+    ] = None,
 ) -> None:
     """Match log files (Zeek, Suricata eve, STIX observed-data, CSV) against every indicator."""
     pairs = match.parse_mapping(mapping or [])
@@ -105,11 +113,45 @@ def match_cmd(
             workers=workers,
         )
     _print_report(report, top)
+    if private_peer and not report.interrupted:
+        _private(files, private_peer, fmt, pairs, collection)
     if report.interrupted and not follow:
         err.print("interrupted: the sightings counted so far are stored", markup=False)
         raise typer.Exit(130)
     if report.failed_inputs:
         raise typer.Exit(1)
+
+
+def _private(
+    files: list[Path],
+    peers: list[str],
+    fmt: FormatOpt | None,
+    pairs: list[tuple[str, str]],
+    collection: str | None,
+) -> None:
+    from accord.service import lookup_check
+    from accord.taxii.client import connector
+    from accord.taxii.lookup_client import lookup_connector  # httpx only when asking
+
+    settings = current_settings()
+    with cli_node() as node:
+        for peer in peers:
+            private = lookup_check.match_private(
+                node,
+                [str(p) for p in files],
+                peer,
+                lookup_connector(settings),
+                log_connect=connector(settings),
+                fmt=fmt,
+                mapping=pairs,
+                collection=collection,
+            )
+            for problem in private.errors[:20]:
+                err.print(f"sighting not stored: {problem}", markup=False)
+            for hit in private.check.hits:
+                names = ", ".join(str(c.get("id")) for c in hit.contexts or ()) or "no context"
+                out.print(f"held by {peer}: {hit.kind} {hit.value} ({names})", markup=False)
+            out.print(private.summary(), markup=False)
 
 
 def _print_report(report: match.MatchReport, top: int) -> None:

@@ -63,13 +63,21 @@ def collection_grant(
     member: MemberOpt,
     read: Annotated[bool, typer.Option("--read", help="May read objects.")] = False,
     write: Annotated[bool, typer.Option("--write", help="May add objects.")] = False,
+    lookup: Annotated[
+        bool,
+        typer.Option("--lookup", help="May run a private lookup against it (not a read)."),
+    ] = False,
 ) -> None:
-    """Give a member read and/or write access to a collection (replaces its grant)."""
-    if not (read or write):
-        raise typer.BadParameter("give --read, --write or both", param_hint="--read/--write")
+    """Give a member read, write and/or lookup access to a collection (replaces its grant)."""
+    if not (read or write or lookup):
+        raise typer.BadParameter(
+            "give --read, --write, --lookup or several", param_hint="--read/--write/--lookup"
+        )
     with cli_node() as node:
-        c, m = sharing.grant(node, collection, member, read=read, write=write)
-    rights = " and ".join(r for r, on in (("read", read), ("write", write)) if on)
+        c, m = sharing.grant(node, collection, member, read=read, write=write, lookup=lookup)
+    rights = " and ".join(
+        r for r, on in (("read", read), ("write", write), ("look up", lookup)) if on
+    )
     out.print(f"{m.name} may {rights} {c.title!r}", markup=False)
 
 

@@ -51,16 +51,25 @@ def collections(node: Node) -> list[CollectionInfo]:
 
 
 def grant(
-    node: Node, collection_ref: str, member_name: str, *, read: bool, write: bool
+    node: Node,
+    collection_ref: str,
+    member_name: str,
+    *,
+    read: bool,
+    write: bool,
+    lookup: bool = False,
 ) -> tuple[Collection, Member]:
-    """Set a member's rights on a collection (both False: take them away).
+    """Set a member's rights on a collection (all False: take them away).
+
+    ``lookup`` lets the member run a private lookup against the collection
+    (`accord.service.lookup`) without reading it.
 
     Raises:
         UnknownCollection, UnknownMember: no such collection or member.
     """
     c = node.store.collection(collection_ref)
     m = node.store.member(member_name)
-    node.store.set_grant(c.pk, m.pk, read, write)
+    node.store.set_grant(c.pk, m.pk, read, write, lookup)
     return c, m
 
 
@@ -101,7 +110,7 @@ def members(node: Node) -> list[MemberInfo]:
             m,
             [
                 f"{titles[g.collection_pk]} ({'r' if g.can_read else ''}"
-                f"{'w' if g.can_write else ''})"
+                f"{'w' if g.can_write else ''}{'l' if g.can_lookup else ''})"
                 for g in grants
                 if g.member_pk == m.pk
             ],

@@ -21,6 +21,7 @@ from accord.store._base import (
 )
 from accord.store._clock import now_us
 from accord.store._drafts import DraftRow
+from accord.store._lookup import LookupBatch, LookupEpoch, LookupOffer
 from accord.store._members import Grant, Member, TokenInfo
 from accord.store._pages import Page, PageItem, PageQuery
 from accord.store._peers import FederationTx, Peer, PushFailure, Retraction
@@ -36,6 +37,9 @@ __all__ = [
     "DraftRow",
     "FederationTx",
     "Grant",
+    "LookupBatch",
+    "LookupEpoch",
+    "LookupOffer",
     "Member",
     "Page",
     "PageItem",

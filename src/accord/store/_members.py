@@ -55,6 +55,7 @@ class Grant:
     member_pk: int
     can_read: bool
     can_write: bool
+    can_lookup: bool = False  # private lookup only (accord.service.lookup), never a read
 
 
 def _member(r: Any) -> Member:
@@ -175,21 +176,27 @@ class MemberStore(ABC):
         return None if r is None else _member(r)
 
     def set_grant(
-        self, collection_pk: int, member_pk: int, can_read: bool, can_write: bool
+        self,
+        collection_pk: int,
+        member_pk: int,
+        can_read: bool,
+        can_write: bool,
+        can_lookup: bool = False,
     ) -> None:
-        """Give (or, with both False, take away) a member's rights on a collection."""
+        """Give (or, with all False, take away) a member's rights on a collection."""
         g = s.grants
         with self.write_tx() as conn:
             conn.execute(
                 g.delete().where(g.c.collection_pk == collection_pk, g.c.member_pk == member_pk)
             )
-            if can_read or can_write:
+            if can_read or can_write or can_lookup:
                 conn.execute(
                     insert(g).values(
                         collection_pk=collection_pk,
                         member_pk=member_pk,
                         can_read=can_read,
                         can_write=can_write,
+                        can_lookup=can_lookup,
                     )
                 )
             member = conn.execute(
@@ -199,6 +206,8 @@ class MemberStore(ABC):
                 select(s.collections.c.id).where(s.collections.c.pk == collection_pk)
             ).scalar_one()
             rights = {"collection": collection, "read": can_read, "write": can_write}
+            if can_lookup:  # only then: grant entries without one keep their old bytes
+                rights["lookup"] = True
             self.append_log_in(conn, [event("grant", rights, member)])
 
     def grants(self, member_pk: int | None = None) -> list[Grant]:
@@ -210,7 +219,14 @@ class MemberStore(ABC):
         with self.engine.connect() as conn:
             rows = conn.execute(stmt).all()
         return [
-            Grant(r.collection_pk, r.member_pk, bool(r.can_read), bool(r.can_write)) for r in rows
+            Grant(
+                r.collection_pk,
+                r.member_pk,
+                bool(r.can_read),
+                bool(r.can_write),
+                bool(r.can_lookup),
+            )
+            for r in rows
         ]
 
     def set_anonymous_read(self, collection_pk: int, allowed: bool) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -145,6 +146,8 @@ grants = Table(
     Column("member_pk", Integer, ForeignKey("members.pk"), primary_key=True),
     Column("can_read", Boolean(create_constraint=False), nullable=False),
     Column("can_write", Boolean(create_constraint=False), nullable=False),
+    # Private lookup only (accord.service.lookup): never a read.
+    Column("can_lookup", Boolean(create_constraint=False), nullable=False, server_default="0"),
 )
 
 statuses = Table(
@@ -262,6 +265,51 @@ stored_columns = (
     objects.c.spec_version,
     objects.c.revoked,
     objects.c.data,
+)
+
+
+# Private lookup (migration 0013): one key per (collection, epoch), one filter per
+# member offered, the quota used, and every answered batch with its count.
+lookup_epochs = Table(
+    "lookup_epochs",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("collection_pk", Integer, ForeignKey("collections.pk"), nullable=False),
+    Column("epoch", BigInteger, nullable=False),
+    Column("not_before", BigInteger, nullable=False),
+    Column("not_after", BigInteger, nullable=False),
+    Column("seed_sealed", LargeBinary, nullable=True),
+    Column("public_key", LargeBinary, nullable=False),
+    Column("created", BigInteger, nullable=False),
+    UniqueConstraint("collection_pk", "epoch", name="uq_lookup_epoch"),
+)
+
+lookup_offers = Table(
+    "lookup_offers",
+    metadata,
+    Column("epoch_pk", Integer, ForeignKey("lookup_epochs.pk"), primary_key=True),
+    Column("member_pk", Integer, ForeignKey("members.pk"), primary_key=True),
+    Column("filter", LargeBinary, nullable=False),
+    Column("filter_digest", String(71), nullable=False),
+    Column("context", LargeBinary, nullable=True),
+    Column("context_digest", String(71), nullable=True),
+    Column("size_class", Integer, nullable=False),
+    Column("fpr", Float, nullable=False),
+    Column("values", Integer, nullable=False),
+    Column("log_index", BigInteger, nullable=True),
+    Column("salt", LargeBinary, nullable=True),
+    Column("used", Integer, nullable=False, server_default="0"),
+    Column("created", BigInteger, nullable=False),
+)
+
+lookup_batches = Table(
+    "lookup_batches",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("epoch_pk", Integer, ForeignKey("lookup_epochs.pk"), nullable=False),
+    Column("member_pk", Integer, ForeignKey("members.pk"), nullable=False),
+    Column("count", Integer, nullable=False),
+    Column("at", BigInteger, nullable=False),
 )
 
 # -- the transparency log (migration 0007) -------------------------------------------
@@ -384,3 +432,6 @@ report_drafts = Table(
     Column("published", BigInteger, nullable=True),
     Column("collection", Text, nullable=True),
 )
+
+# The lookup-epoch entries of the log, found by type (migration 0013).
+Index("ix_log_entries_type", log_entries.c.type, log_entries.c.idx)

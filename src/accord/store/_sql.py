@@ -46,6 +46,7 @@ from accord.store._base import (
 from accord.store._clock import now_us
 from accord.store._drafts import DraftStore
 from accord.store._ledger import LedgerStore
+from accord.store._lookup import LookupStore
 from accord.store._members import MemberStore
 from accord.store._pages import PageStore
 from accord.store._peers import PeerStore
@@ -167,7 +168,9 @@ class SqlWriter(Writer):
         return new
 
 
-class SqlStore(LedgerStore, MemberStore, PageStore, PeerStore, AgreementStore, DraftStore, Store):
+class SqlStore(
+    LedgerStore, MemberStore, PageStore, PeerStore, AgreementStore, DraftStore, LookupStore, Store
+):
     """Shared SQLAlchemy implementation; subclasses give the dialect's statements."""
 
     _sql_insert_objects: str
