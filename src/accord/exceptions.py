@@ -22,10 +22,18 @@
     │   ├── SchemaOutOfDate                  database older/newer than this Accord
     │   ├── UnknownCollection (KeyError)     no collection with that id or title
     │   ├── UnknownMember (KeyError)         no member with that name
-    │   └── UnknownPeer (KeyError)           no peer with that name
+    │   ├── UnknownPeer (KeyError)           no peer with that name
+    │   └── UnknownUser (KeyError)           no console user with that name
     ├── NotFound (LookupError)               no object with that id
     ├── PeerError (ConnectionError)          a peer's TAXII server failed or refused:
     │                                        peer URL, reason, HTTP status (None: no answer)
+    ├── ConsoleError                         a console request refused; carries its HTTP
+    │   │                                    status, rendered as the console's error page
+    │   ├── ConsoleUnauthorized (PermissionError) 401: not logged in, or the session expired
+    │   ├── ConsoleForbidden (PermissionError)    403: the user's role lacks the right
+    │   ├── CsrfRefused (PermissionError)         403: a form without the session's CSRF token
+    │   ├── ConsoleTooLarge                       413: an upload over ACCORD_WEB_MAX_UPLOAD
+    │   └── TooManyLogins                         429: too many failed logins: wait
     └── TaxiiError                           a TAXII request refused; carries its HTTP
         │                                    status (TAXII 2.1 §3.6), rendered as the
         │                                    TAXII error message resource
@@ -299,6 +307,66 @@ class UnknownPeer(StoreError, KeyError):
 
     def __str__(self) -> str:
         return f"no peer named {self.name!r}: see `accord peer list`"
+
+
+class UnknownUser(StoreError, KeyError):
+    """No console user has that name."""
+
+    _fields = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(name)
+
+    def __str__(self) -> str:
+        return f"no user named {self.name!r}: see `accord user list`"
+
+
+class ConsoleError(AccordError):
+    """A console request refused: the status and a message for the error page."""
+
+    status = 400
+    title = "Bad request"
+    _fields = ("message",)
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(message)
+
+
+class ConsoleUnauthorized(ConsoleError, PermissionError):
+    """Not logged in, or the session expired or was ended."""
+
+    status = 401
+    title = "Please log in"
+
+
+class ConsoleForbidden(ConsoleError, PermissionError):
+    """The user's role lacks the right this page needs."""
+
+    status = 403
+    title = "Not allowed"
+
+
+class CsrfRefused(ConsoleError, PermissionError):
+    """A form that does not carry this session's CSRF token."""
+
+    status = 403
+    title = "Form refused"
+
+
+class ConsoleTooLarge(ConsoleError):
+    """An upload over the console's size limit."""
+
+    status = 413
+    title = "Upload too large"
+
+
+class TooManyLogins(ConsoleError):
+    """Too many failed logins for this user or address: wait before trying again."""
+
+    status = 429
+    title = "Too many attempts"
 
 
 class PeerError(AccordError, ConnectionError):

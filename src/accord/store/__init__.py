@@ -20,6 +20,7 @@ from accord.store._base import (
     Writer,
 )
 from accord.store._clock import now_us
+from accord.store._console import ConsoleQuery, Facets, User
 from accord.store._members import Grant, Member, TokenInfo
 from accord.store._pages import Page, PageItem, PageQuery
 from accord.store._peers import FederationTx, Peer, PushFailure, Retraction
@@ -32,6 +33,8 @@ __all__ = [
     "BatchResult",
     "Collection",
     "Conflict",
+    "ConsoleQuery",
+    "Facets",
     "FederationTx",
     "Grant",
     "Member",
@@ -50,6 +53,7 @@ __all__ = [
     "Store",
     "StoredObject",
     "TokenInfo",
+    "User",
     "Writer",
     "now_us",
     "open_store",

@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.responses import RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
 from accord import __version__
@@ -64,6 +65,15 @@ def create_app(settings: Settings, node: Node | None = None) -> FastAPI:
     _errors.install(app)
     for router in (server_router, collections_router, objects_router):
         app.include_router(router)
+    if settings.web_enabled:
+        # The analyst's console shares this process, its node and its lifespan.
+        from accord.web import create_console
+
+        app.mount("/console", create_console(settings, lambda: state.node))
+
+        @app.get("/", include_in_schema=False)
+        def root() -> RedirectResponse:
+            return RedirectResponse("/console/", status_code=307)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
