@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -30,13 +31,16 @@ answer without credentials.
 """
 
 
-def create_app(settings: Settings, node: Node | None = None) -> FastAPI:
-    """The TAXII 2.1 app.
+def create_app(
+    settings: Settings, node: Node | None = None, *, clock: Callable[[], float] = time.time
+) -> FastAPI:
+    """The TAXII 2.1 app, with the analyst's console at /console/ (ACCORD_WEB_ENABLED).
 
     Args:
         settings: the node's settings (ACCORD_HOME, database, ACCORD_TAXII_*).
         node: an open node to serve (tests); by default the app opens the node
             of ``settings`` when it starts and closes it when it stops.
+        clock: the console's clock for session expiry (tests move it).
     """
     state = ServerState(settings, node)
 
@@ -69,7 +73,7 @@ def create_app(settings: Settings, node: Node | None = None) -> FastAPI:
         # The analyst's console shares this process, its node and its lifespan.
         from accord.web import create_console
 
-        app.mount("/console", create_console(settings, lambda: state.node))
+        app.mount("/console", create_console(settings, lambda: state.node, clock))
 
         @app.get("/", include_in_schema=False)
         def root() -> RedirectResponse:

@@ -12,13 +12,12 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
 
 from accord.exceptions import ConsoleTooLarge
 from accord.service import dashboard as boards
 from accord.service import egress, sharing, users
 from accord.service import sync as sync_service
-from accord.web._app import Console, console_of
+from accord.web._app import Console, Upload, console_of
 from accord.web._session import Session
 
 router = APIRouter(include_in_schema=False)
@@ -51,9 +50,9 @@ async def intake(request: Request) -> HTMLResponse:
         raise ConsoleTooLarge(f"uploads are limited to {limit:,} bytes (ACCORD_WEB_MAX_UPLOAD)")
     form = await c.form(request, session)
     upload = form.get("bundle")
-    if not isinstance(upload, UploadFile) or not upload.filename:
+    if not isinstance(upload, Upload) or not upload.filename:
         raise ValueError("choose a bundle file to import")
-    data = await upload.read(limit + 1)
+    data = upload.data
     if len(data) > limit:
         raise ConsoleTooLarge(f"uploads are limited to {limit:,} bytes (ACCORD_WEB_MAX_UPLOAD)")
     report = await run_in_threadpool(
@@ -247,7 +246,7 @@ async def agreement(request: Request, name: str) -> HTMLResponse:
     def read() -> dict[str, Any]:
         node = c.node
         return {
-            "name": name,
+            "agreement_name": name,
             "text": boards.agreement_text(node, name),
             "members": sharing.members(node),
             "member": member,

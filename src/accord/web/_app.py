@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 
 from accord import __version__
 from accord.exceptions import (
@@ -75,6 +77,14 @@ def environment() -> Environment:
     return env
 
 
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """An uploaded file, read."""
+
+    filename: str
+    data: bytes
+
+
 class Console:
     """What the console's routes share: settings, the node, sessions, templates."""
 
@@ -116,9 +126,16 @@ class Console:
 
     async def form(self, request: Request, session: Session) -> dict[str, Any]:
         """The posted form, once its CSRF token is the session's (else CsrfRefused)."""
-        form = await request.form()
-        check_csrf(session.csrf, form.get("csrf"))
-        return {k: form.get(k) for k in form} | {"_multi": form}
+        async with request.form() as form:
+            check_csrf(session.csrf, form.get("csrf"))
+            out: dict[str, Any] = {}
+            for key, value in form.multi_items():
+                if isinstance(value, UploadFile):
+                    # Bounded: the intake checked Content-Length against ACCORD_WEB_MAX_UPLOAD.
+                    out[key] = Upload(value.filename or "", await value.read())
+                else:
+                    out.setdefault(key, value)
+        return out
 
 
 def console_of(request: Request) -> Console:
@@ -221,10 +238,10 @@ def _login_routes(app: FastAPI, console: Console) -> None:
 
     @app.post("/login", include_in_schema=False)
     async def login(request: Request) -> Response:
-        form = await request.form()
-        expected = request.cookies.get(LOGIN_COOKIE, "")
-        check_csrf(expected or "-", form.get("csrf"))
-        name, password = str(form.get("name", "")), str(form.get("password", ""))
+        async with request.form() as form:
+            expected = request.cookies.get(LOGIN_COOKIE, "")
+            check_csrf(expected or "-", form.get("csrf"))
+            name, password = str(form.get("name", "")), str(form.get("password", ""))
         address = request.client.host if request.client else "?"
         sessions, node = console.sessions, console.node
         sessions.check_rate(name, address)
@@ -241,8 +258,8 @@ def _login_routes(app: FastAPI, console: Console) -> None:
     async def logout(request: Request) -> Response:
         session = await run_in_threadpool(console.sessions.read, console.node, request)
         if session is not None:
-            form = await request.form()
-            check_csrf(session.csrf, form.get("csrf"))
+            async with request.form() as form:
+                check_csrf(session.csrf, form.get("csrf"))
         response = RedirectResponse("/console/login", status_code=303)
         console.sessions.end(response)
         return response
