@@ -18,6 +18,7 @@ from sqlalchemy import (
     create_engine,
     func,
     literal,
+    literal_column,
     select,
     table,
     text,
@@ -104,7 +105,7 @@ class PostgresStore(SqlStore):
 
     def _free_text(self, words: Sequence[str]) -> ColumnElement[bool]:
         # plainto_tsquery reads plain words (no operators) and ANDs them.
-        query = func.plainto_tsquery(literal("simple"), " ".join(words))
+        query = func.plainto_tsquery(literal_column("'simple'::regconfig"), " ".join(words))
         found: Select[Any] = select(column("added")).select_from(table("object_text"))
         found = found.where(column("doc").op("@@")(query))
         return s.objects.c.added.in_(found)
