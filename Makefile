@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOME_DIR ?= accord-data
 DATA ?= ../shared/data
 
-.PHONY: demo test lint typecheck pytest bench clean
+.PHONY: demo test lint typecheck pytest bench clean dev-setup chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,18 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 	@touch $@ $(VENV)/.installed
+
+# The console's browser tests drive Debian's Chromium (never a browser Playwright
+# downloads): installed through apt when /usr/bin/chromium is missing (as root, or
+# with sudo), non-interactively, so that CI=true runs them.
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; \
+	fi
+
+dev-setup: $(VENV)/.installed-dev chromium
 
 # A node under ./accord-data with a small real slice of ../shared/data where it
 # exists, else the example set in examples/; stats and a search; then a partner
@@ -35,7 +47,7 @@ typecheck:
 pytest:
 	$(BIN)/pytest -q
 
-test: $(VENV)/.installed-dev
+test: dev-setup
 	$(MAKE) lint typecheck pytest
 
 # The benchmarks, at full size (about two hours: medallion at 100,000 objects is slow).
