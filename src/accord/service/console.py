@@ -159,27 +159,35 @@ def markings_of(data: dict[str, Any], names: dict[str, str] | None = None) -> li
     return out
 
 
-def who_receives(node: Node, object_id: str) -> tuple[list[Recipient], list[str]]:
-    """`policy explain` for every member: the rows, and the members no collection reaches."""
+def who_receives(
+    node: Node, current: StoredObject, holders: Sequence[str]
+) -> tuple[list[Recipient], list[str]]:
+    """`policy explain` for every member, on the current version, in each collection holding it.
+
+    The decision is `accord.service.egress`'s own (``open_gate(...).decide``, what
+    ``accord policy explain`` runs); the object page already holds the version, so
+    the per-collection lookup of ``egress.explain`` is skipped: on a node of
+    millions of objects it costs more than the whole page may.
+
+    Returns:
+        The rows (member, collection, agreement, verdict, reasons) and the members
+        that no collection holding the object lets read.
+    """
     rows: list[Recipient] = []
     none: list[str] = []
+    collections = [c for c in node.store.collections() if c.title in set(holders)]
     for m in node.store.members():
-        try:
-            found = egress.explain(node, object_id, m.name)
-        except NotFound:
+        readable = {c.pk for c in egress.readable_collections(node, m)}
+        reached = [c for c in collections if c.pk in readable]
+        if not reached:
             none.append(m.name)
             continue
-        readable = {c.pk for c in egress.readable_collections(node, m)}
-        for e in found:
-            if e.collection.pk not in readable:
-                rows.append(
-                    Recipient(m.name, e.collection.title, e.agreement, "no grant", ["not granted"])
-                )
-                continue
-            d = e.decision
-            rows.append(
-                Recipient(m.name, e.collection.title, e.agreement, str(d.verdict), list(d.reasons))
-            )
+        recipient = egress.recipient_for(node, m)
+        for c in reached:
+            gate = egress.open_gate(node, m, c, recipient=recipient)
+            d = gate.decide(current)
+            name = gate.agreement.name if gate.agreement else None
+            rows.append(Recipient(m.name, c.title, name, str(d.verdict), list(d.reasons)))
     return rows, none
 
 
@@ -202,13 +210,14 @@ def object_view(node: Node, object_id: str) -> ObjectView:
         sightings.append((o, count if isinstance(count, int) else 1, str(sd.get("last_seen", ""))))
     refs = [r for r in data.get("object_refs", []) if isinstance(r, str)][:200]
     stored = node.store.current_of(refs)
-    recipients, unshared = who_receives(node, object_id)
+    holders = node.store.collections_of(current.added)
+    recipients, unshared = who_receives(node, current, holders)
     return ObjectView(
         current=current,
         data=data,
         versions=list(reversed(versions)),
         markings=markings_of(data),
-        collections=node.store.collections_of(current.added),
+        collections=holders,
         sightings=sightings,
         references=[(r, stored.get(r)) for r in refs],
         recipients=recipients,

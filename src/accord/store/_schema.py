@@ -290,7 +290,7 @@ object_refs = Table(
     Column("prop", String(64), primary_key=True),
     sqlite_with_rowid=False,
 )
-Index("ix_objects_current_type", objects.c.superseded, objects.c.revoked, objects.c.type)
+Index("ix_objects_current_type", objects.c.type, objects.c.superseded, objects.c.revoked)
 
 # The free-text index of names and descriptions is dialect-specific and not in this
 # metadata: SQLite's FTS5 virtual table object_text(name, description; rowid = added),

@@ -46,7 +46,7 @@ def upgrade() -> None:
         sa.Column("prop", sa.String(64), primary_key=True),
         sqlite_with_rowid=False,
     )
-    op.create_index("ix_objects_current_type", "objects", ["superseded", "revoked", "type"])
+    op.create_index("ix_objects_current_type", "objects", ["type", "superseded", "revoked"])
     conn = op.get_bind()
     sqlite = conn.dialect.name == "sqlite"
     if sqlite:
