@@ -24,6 +24,7 @@ import re
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -180,7 +181,10 @@ def main() -> None:
     ap.add_argument("--per-user", type=int, default=20, help="requests of each concurrent user")
     ap.add_argument("--workers", type=int, default=1, help="accord serve --workers")
     ap.add_argument(
-        "--work", type=Path, default=Path("/tmp/accord-web-bench"), help="kept work folder"
+        "--work",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "accord-web-bench",
+        help="kept work folder",
     )
     ap.add_argument("--out", type=Path, default=None, help="report file")
     args = ap.parse_args()
