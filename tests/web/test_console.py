@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from fastapi.routing import APIRoute
 
-from accord.service import users
+from accord.service import sharing, users
 from accord.service.users import RIGHTS
 from accord.settings import load_settings
 from accord.web import _admin, _pages, create_console
@@ -154,16 +154,33 @@ def test_a_wrong_csrf_token_is_refused_and_nothing_is_stored(live_console: LiveC
         assert r.status_code == 403
 
 
-def test_the_session_expires(live_console: LiveConsole) -> None:
-    client, _ = live_console.login("analyst")
+def test_the_session_expires_and_nothing_is_stored(live_console: LiveConsole) -> None:
+    client, csrf = live_console.login("admin")
     with contextlib.closing(client):
         assert client.get("/console/").status_code == 200
         live_console.clock.offset = 601
         try:
             r = client.get("/console/")
+            late = client.post("/console/admin/members", data={"csrf": csrf, "name": "too-late"})
         finally:
             live_console.clock.offset = 0
         assert r.status_code == 401 and "expired" in r.text
+        assert late.status_code == 401 and "expired" in late.text
+    assert "too-late" not in {m.member.name for m in sharing.members(live_console.node)}
+
+
+def test_a_missing_right_stores_nothing(live_console: LiveConsole) -> None:
+    client, csrf = live_console.login("analyst")
+    with contextlib.closing(client):
+        r = client.post("/console/admin/members", data={"csrf": csrf, "name": "sneaky"})
+        assert r.status_code == 403 and "may not do this" in r.text and "analyst" in r.text
+        r = client.post(
+            "/console/admin/users",
+            data={"csrf": csrf, "name": "root", "role": "admin", "password": PASSWORD},
+        )
+        assert r.status_code == 403
+    assert "sneaky" not in {m.member.name for m in sharing.members(live_console.node)}
+    assert "root" not in {u.name for u in users.users(live_console.node)}
 
 
 def test_a_new_password_ends_the_sessions(live_console: LiveConsole) -> None:
