@@ -52,13 +52,15 @@ test: dev-setup
 
 # The benchmarks, at full size (about two hours: medallion at 100,000 objects is slow).
 # BENCH_ARGS="--size 20000" TAXII_BENCH_ARGS="--size 2000 --read-size 5000"
-# SYNC_BENCH_ARGS="--size 20000" MATCH_BENCH_ARGS="--events 100000" for a quick run.
+# SYNC_BENCH_ARGS="--size 20000" MATCH_BENCH_ARGS="--events 100000"
+# WEB_BENCH_ARGS="--size 20000" for a quick run.
 bench: $(VENV)/.installed-dev
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python bench/ingest.py $(BENCH_ARGS)
 	$(BIN)/python bench/taxii.py $(TAXII_BENCH_ARGS)
 	$(BIN)/python bench/sync.py $(SYNC_BENCH_ARGS)
 	$(BIN)/python bench/match.py $(MATCH_BENCH_ARGS)
+	$(BIN)/python bench/web.py $(WEB_BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(HOME_DIR) .pytest_cache .mypy_cache .ruff_cache

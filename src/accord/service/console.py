@@ -17,12 +17,12 @@ from accord.exceptions import NotFound
 from accord.service import egress, query
 from accord.service.node import Node
 from accord.stix import TLP_IDS, Tlp, normalize_query
-from accord.store import ConsoleQuery, Facets, Provenance, StoredObject
+from accord.store import Collection, ConsoleQuery, Facets, Provenance, StoredObject
 from accord.store._text import REF_LIST_PROPS, REF_PROPS
 
 PAGE_SIZE = 50
 MAX_OFFSET = 10_000
-FACET_CAP = 5_000
+FACET_CAP = 2_000
 GRAPH_CAP = 150
 SIGHTINGS_SHOWN = 50
 
@@ -332,6 +332,11 @@ def graph_json(g: Graph) -> bytes:
         for i, (s, t, lab) in enumerate(g.edges)
     ]
     return orjson.dumps({"elements": elements, "capped": g.capped})
+
+
+def collection_choices(node: Node) -> list[Collection]:
+    """The collections, for a form's choices (no counting: that reads every membership)."""
+    return node.store.collections()
 
 
 def names(node: Node, ids: Sequence[str]) -> dict[str, str]:

@@ -54,6 +54,7 @@ class Dashboard:
 
 
 _cache: dict[str, tuple[float, Dashboard]] = {}
+_counting: set[str] = set()
 _lock = threading.Lock()
 
 
@@ -62,18 +63,35 @@ def _days(counts: dict[int, int], today: int) -> list[tuple[int, int]]:
 
 
 def dashboard(node: Node, *, now: float | None = None) -> Dashboard:
-    """The dashboard, counted afresh when the cached one is older than the setting."""
+    """The dashboard, counted afresh when the cached one is older than the setting.
+
+    One request counts at a time: while it does, the others are given the
+    figures already counted (older by a few seconds) instead of counting too.
+    """
     now = time.time() if now is None else now
     key = node.store.url
     with _lock:
         hit = _cache.get(key)
-        if hit is not None and now - hit[0] < node.settings.web_dashboard_seconds:
+        fresh = hit is not None and now - hit[0] < node.settings.web_dashboard_seconds
+        if hit is not None and (fresh or key in _counting):
             return hit[1]
+        _counting.add(key)
+    try:
+        board = _count(node, now)
+    finally:
+        with _lock:
+            _counting.discard(key)
+    with _lock:
+        _cache[key] = (now, board)
+    return board
+
+
+def _count(node: Node, now: float) -> Dashboard:
     today = int(now * 1e6) // DAY_US
     since = (today - DAYS + 1) * DAY_US
     top = node.store.most_referenced("sighting_of_ref", 10)
     titles = console.names(node, [i for i, _ in top])
-    board = Dashboard(
+    return Dashboard(
         counted=int(now * 1e6),
         by_type=dict(sorted(node.store.current_counts().items(), key=lambda kv: -kv[1])),
         intake=_days(node.store.added_per_day(since), today),
@@ -85,9 +103,6 @@ def dashboard(node: Node, *, now: float | None = None) -> Dashboard:
         members=len(node.store.members()),
         collections=len(node.store.collections()),
     )
-    with _lock:
-        _cache[key] = (now, board)
-    return board
 
 
 def forget(node: Node) -> None:

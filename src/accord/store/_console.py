@@ -179,12 +179,15 @@ class ConsoleStore:
             where.append(o.c.version >= q.modified_since)
         if q.modified_until is not None:
             where.append(o.c.version <= q.modified_until)
-        if q.text:
-            words = [w for w in q.text.split() if w]
-            if words:
-                where.append(self._free_text(words))
         where.extend(self._has_label(label) for label in q.labels)
         return where
+
+    def _newest_first(self, stmt: Select[Any], q: ConsoleQuery) -> Select[Any]:
+        """The statement with the free-text condition (if any), newest version first."""
+        words = [w for w in (q.text or "").split() if w]
+        if words:
+            stmt = stmt.where(self._free_text(words))
+        return stmt.order_by(s.objects.c.added.desc())
 
     def _types(self, types: tuple[str, ...]) -> ColumnElement[bool]:
         """The type filter, written so the planner picks the cheaper way to the newest rows.
@@ -206,26 +209,16 @@ class ConsoleStore:
 
     def console_search(self, q: ConsoleQuery, *, offset: int, limit: int) -> list[StoredObject]:
         """One page of current versions that match, newest first."""
-        stmt: Select[Any] = (
-            select(*s.stored_columns)
-            .where(*self._where(q))
-            .order_by(s.objects.c.added.desc())
-            .offset(offset)
-            .limit(limit)
-        )
+        base = select(*s.stored_columns).where(*self._where(q))
+        stmt = self._newest_first(base, q).offset(offset).limit(limit)
         with self.engine.connect() as conn:
             return [StoredObject.from_row(r) for r in conn.execute(stmt)]
 
     def console_facets(self, q: ConsoleQuery, *, cap: int) -> Facets:
         """Counts by type and TLP of the (newest ``cap``) matching versions."""
         o = s.objects
-        sample = (
-            select(o.c.type, o.c.tlp)
-            .where(*self._where(q))
-            .order_by(o.c.added.desc())
-            .limit(cap + 1)
-            .subquery()
-        )
+        base = select(o.c.type, o.c.tlp).where(*self._where(q))
+        sample = self._newest_first(base, q).limit(cap + 1).subquery()
         with self.engine.connect() as conn:
             rows = conn.execute(
                 select(sample.c.type, sample.c.tlp, func.count()).group_by(

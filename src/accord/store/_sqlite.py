@@ -34,6 +34,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 from accord.exceptions import StoreError
 from accord.store import _schema as s
+from accord.store._console import ConsoleQuery
 from accord.store._sql import SqlStore
 
 _PRAGMAS = (
@@ -176,6 +177,20 @@ class SqliteStore(SqlStore):
         found: Select[Any] = select(sql_column("rowid")).select_from(sql_table("object_text"))
         found = found.where(sql_column("object_text").op("MATCH")(match))
         return s.objects.c.added.in_(found)
+
+    def _newest_first(self, stmt: Select[Any], q: ConsoleQuery) -> Select[Any]:
+        # Driven by the FTS5 index in descending rowid (= added) order, so that a page
+        # or a facet sample stops after its rows instead of collecting every match.
+        words = [w for w in (q.text or "").split() if w]
+        if not words:
+            return stmt.order_by(s.objects.c.added.desc())
+        match = " ".join('"' + w.replace('"', '""') + '"' for w in words)
+        fts = sql_table("object_text", sql_column("rowid"), sql_column("object_text"))
+        return (
+            stmt.select_from(fts.join(s.objects, s.objects.c.added == fts.c.rowid))
+            .where(fts.c.object_text.op("MATCH")(match))
+            .order_by(fts.c.rowid.desc())
+        )
 
     def database_bytes(self) -> int | None:
         if self.path is None or not self.path.exists():

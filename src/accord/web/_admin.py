@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from accord.exceptions import ConsoleTooLarge
+from accord.service import console as console_svc
 from accord.service import dashboard as boards
 from accord.service import egress, sharing, users
 from accord.service import sync as sync_service
@@ -35,7 +36,7 @@ def _text(form: dict[str, Any], key: str) -> str:
 async def intake_form(request: Request) -> HTMLResponse:
     c = console_of(request)
     session = await c.need(request, "import")
-    collections = await run_in_threadpool(sharing.collections, c.node)
+    collections = await run_in_threadpool(console_svc.collection_choices, c.node)
     return c.render(request, "intake.html", session, collections=collections, report=None)
 
 
@@ -58,7 +59,7 @@ async def intake(request: Request) -> HTMLResponse:
     report = await run_in_threadpool(
         boards.import_upload, c.node, upload.filename, data, _text(form, "collection") or None
     )
-    collections = await run_in_threadpool(sharing.collections, c.node)
+    collections = await run_in_threadpool(console_svc.collection_choices, c.node)
     status = 200 if not report.failed_inputs else 422
     return c.render(request, "intake.html", session, status, collections=collections, report=report)
 

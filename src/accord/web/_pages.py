@@ -8,7 +8,6 @@ from starlette.concurrency import run_in_threadpool
 
 from accord.service import console as svc
 from accord.service import dashboard as boards
-from accord.service import sharing
 from accord.stix import Tlp
 from accord.web import _render
 from accord.web._app import console_of
@@ -68,7 +67,7 @@ async def search(request: Request) -> HTMLResponse:
         if asked or request.query_params
         else None
     )
-    collections = await run_in_threadpool(sharing.collections, c.node)
+    collections = await run_in_threadpool(svc.collection_choices, c.node)
     rows = [(o, svc.label_of(o)) for o in result.objects] if result else []
 
     def link(**change: object) -> str:
