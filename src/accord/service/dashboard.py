@@ -54,7 +54,7 @@ class Dashboard:
 
 
 _cache: dict[str, tuple[float, Dashboard]] = {}
-_counting: set[str] = set()
+_counting: dict[str, threading.Event] = {}
 _lock = threading.Lock()
 
 
@@ -63,27 +63,57 @@ def _days(counts: dict[int, int], today: int) -> list[tuple[int, int]]:
 
 
 def dashboard(node: Node, *, now: float | None = None) -> Dashboard:
-    """The dashboard, counted afresh when the cached one is older than the setting.
+    """The dashboard: counted once, then recounted in the background when it is stale.
 
-    One request counts at a time: while it does, the others are given the
-    figures already counted (older by a few seconds) instead of counting too.
+    Only the first request of a process waits for the count (or a `warm` one
+    started earlier); after that, a request given stale figures starts one
+    recount in the background and is answered at once with the figures it has.
     """
     now = time.time() if now is None else now
     key = node.store.url
     with _lock:
         hit = _cache.get(key)
-        fresh = hit is not None and now - hit[0] < node.settings.web_dashboard_seconds
-        if hit is not None and (fresh or key in _counting):
+        running = _counting.get(key)
+        if hit is not None:
+            if now - hit[0] >= node.settings.web_dashboard_seconds and running is None:
+                _start(node, key)
             return hit[1]
-        _counting.add(key)
-    try:
-        board = _count(node, now)
-    finally:
+    if running is not None:
+        running.wait()
         with _lock:
-            _counting.discard(key)
+            hit = _cache.get(key)
+        if hit is not None:
+            return hit[1]
+    board = _count(node, now)
     with _lock:
         _cache[key] = (now, board)
     return board
+
+
+def warm(node: Node) -> None:
+    """Count the dashboard in the background if this process has no figures yet."""
+    key = node.store.url
+    with _lock:
+        if key not in _cache and key not in _counting:
+            _start(node, key)
+
+
+def _start(node: Node, key: str) -> None:
+    """Recount in a thread (the caller holds _lock)."""
+    done = _counting[key] = threading.Event()
+
+    def run() -> None:
+        try:
+            when = time.time()
+            board = _count(node, when)
+            with _lock:
+                _cache[key] = (when, board)
+        finally:
+            with _lock:
+                _counting.pop(key, None)
+            done.set()
+
+    threading.Thread(target=run, name="accord-dashboard", daemon=True).start()
 
 
 def _count(node: Node, now: float) -> Dashboard:
