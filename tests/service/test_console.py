@@ -168,3 +168,23 @@ def test_migration_0008_indexes_what_was_stored_before(node: Node, tmp_path: Pat
     }
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM object_refs")).scalar_one() == 5
+
+
+def test_detection_lists_the_sightings_this_node_made(node: Node, tmp_path: Path) -> None:
+    _load(node, tmp_path)
+    mine = {
+        "type": "sighting",
+        "spec_version": "2.1",
+        "created": TS,
+        "modified": TS,
+        "id": "sighting--1d6c8e6e-5c1f-4a66-8a3c-000000000009",
+        "sighting_of_ref": IND,
+        "where_sighted_refs": [node.info.id],
+        "count": 7,
+    }
+    path = tmp_path / "mine.json"
+    path.write_bytes(orjson.dumps(mine))
+    assert ingest.import_paths(node, [str(path)]).stored == 1
+    found = dashboard.detection(node)
+    # Only this node's own sightings: SIG (a partner's) is not one of them.
+    assert [(s.id, title) for s, _, title in found.sightings] == [(mine["id"], "Emotet C2")]

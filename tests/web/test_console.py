@@ -124,6 +124,9 @@ def test_every_page_has_the_strict_csp(live_console: LiveConsole) -> None:
             assert "unsafe-inline" not in csp and "default-src 'none'" in csp
             assert r.headers["x-frame-options"] == "DENY"
             assert "<script>" not in r.text and " style=" not in r.text
+            # Every form that posts carries the CSRF token.
+            posts = r.text.count('method="post"')
+            assert r.text.count('name="csrf"') == posts, path
         r = client.get("/console/static/console.css")
         assert r.status_code == 200 and "content-security-policy" in r.headers
 
@@ -273,3 +276,29 @@ def test_user_commands(tmp_path: Path) -> None:
     # Never a password on the command line: there is no such option.
     code, _, _ = run(home, "user", "add", "max", "--role", "analyst", "--password", "x" * 20)
     assert code != 0
+
+
+def test_cookies_are_secure_behind_tls(tmp_path: Path) -> None:
+    from starlette.requests import Request
+
+    from accord.web._session import Sessions
+
+    def request(scheme: str) -> Request:
+        return Request(
+            {
+                "type": "http",
+                "scheme": scheme,
+                "path": "/",
+                "headers": [],
+                "server": ("node", 443),
+                "query_string": b"",
+            }
+        )
+
+    auto = Sessions(load_settings({"ACCORD_HOME": str(tmp_path)}), lambda: 0.0)
+    assert auto.secure(request("https")) and not auto.secure(request("http"))
+    always = Sessions(
+        load_settings({"ACCORD_HOME": str(tmp_path), "ACCORD_WEB_SECURE_COOKIES": "always"}),
+        lambda: 0.0,
+    )
+    assert always.secure(request("http"))
