@@ -117,6 +117,13 @@ def test_the_analysts_flow(page: Page, live_console: LiveConsole, console_data: 
     expect(page.locator("#graph[data-ready]")).to_be_attached()
     assert page.locator("#graph canvas").count() > 0
     shot(page, "04-graph")
+    # Clicking (tapping) a node of the drawing opens that object.
+    target = page.evaluate(
+        "() => { const cy = document.getElementById('graph').accordGraph;"
+        " const n = cy.nodes('[!root]')[0]; n.emit('tap'); return n.id(); }"
+    )
+    page.wait_for_url(re.compile("/console/object/" + re.escape(target)))
+    page.go_back()
     walked = page.locator(".graph-list a", has_text="walk from here").nth(1)
     walked.click()
     expect(page.get_by_role("heading", name=re.compile("Graph of"))).to_be_visible()
