@@ -7,6 +7,7 @@ take longer than a page should, and a dashboard a few seconds old says the same.
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 import threading
@@ -24,6 +25,7 @@ from accord.store._console import DAY_US
 from accord.store._text import REF_LIST_PROPS
 
 DAYS = 30
+log = logging.getLogger("accord.web")
 
 # Extension point: issue 11 (the transparency log) records every share; until it
 # lands the dashboard says that shares are not recorded (`Dashboard.shared`).
@@ -108,6 +110,8 @@ def _start(node: Node, key: str) -> None:
             board = _count(node, when)
             with _lock:
                 _cache[key] = (when, board)
+        except Exception:  # a background count must not take the server down
+            log.exception("counting the dashboard failed; the figures stay as they were")
         finally:
             with _lock:
                 _counting.pop(key, None)
