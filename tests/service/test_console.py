@@ -188,3 +188,17 @@ def test_detection_lists_the_sightings_this_node_made(node: Node, tmp_path: Path
     found = dashboard.detection(node)
     # Only this node's own sightings: SIG (a partner's) is not one of them.
     assert [(s.id, title) for s, _, title in found.sightings] == [(mine["id"], "Emotet C2")]
+
+
+@pytest.mark.parametrize("common", [1, 5_000])
+def test_type_filter_both_ways(
+    node: Node, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, common: int
+) -> None:
+    """A common type walks date_added (the index hidden), a rare one uses the index."""
+    from accord.store import _console
+
+    _load(node, tmp_path)
+    monkeypatch.setattr(_console, "COMMON_TYPE", common)
+    found = console.search(node, console.SearchTerms(types=("malware", "indicator")))
+    assert [o.id for o in found.objects] == [IND, MAL]  # newest first
+    assert found.facets.by_type == {"malware": 1, "indicator": 1}
