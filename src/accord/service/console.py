@@ -7,6 +7,9 @@ of a thousand objects and of millions.
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -97,8 +100,36 @@ def search(node: Node, terms: SearchTerms, page_size: int = PAGE_SIZE) -> Search
     q = console_query(node, terms)
     offset = (terms.page - 1) * page_size
     found = node.store.console_search(q, offset=offset, limit=page_size + 1)
+    return SearchResult(
+        terms, found[:page_size], _facets(node, q), terms.page, len(found) > page_size
+    )
+
+
+_facet_cache: OrderedDict[tuple[str, ConsoleQuery], tuple[float, Facets]] = OrderedDict()
+_facet_lock = threading.Lock()
+FACETS_KEPT = 256
+
+
+def _facets(node: Node, q: ConsoleQuery) -> Facets:
+    """The facets of a query, reused for ACCORD_WEB_DASHBOARD_SECONDS (paging asks again)."""
+    key, now = (node.store.url, q), time.monotonic()
+    with _facet_lock:
+        hit = _facet_cache.get(key)
+        if hit is not None and now - hit[0] < node.settings.web_dashboard_seconds:
+            _facet_cache.move_to_end(key)
+            return hit[1]
     facets = node.store.console_facets(q, cap=FACET_CAP)
-    return SearchResult(terms, found[:page_size], facets, terms.page, len(found) > page_size)
+    with _facet_lock:
+        _facet_cache[key] = (now, facets)
+        while len(_facet_cache) > FACETS_KEPT:
+            _facet_cache.popitem(last=False)
+    return facets
+
+
+def forget_facets() -> None:
+    """Drop the reused facets (after an import from the console)."""
+    with _facet_lock:
+        _facet_cache.clear()
 
 
 # -- one object ------------------------------------------------------------------------

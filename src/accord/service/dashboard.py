@@ -163,6 +163,7 @@ def import_upload(
         path.write_bytes(data)
         report = ingest.import_paths(node, [str(path)], collection=collection or None)
     forget(node)
+    console.forget_facets()
     return report
 
 
