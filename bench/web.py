@@ -12,7 +12,7 @@ time on loopback is reported beside it.
 Goals (issue 15): p95 under 300 ms for each page at 1,000,000 objects; under 1 s
 with 20 concurrent users.
 
-    .venv/bin/python bench/web.py --size 1000000 --work /tmp/web-bench
+    .venv/bin/python bench/web.py --size 1000000 --work web-bench
 """
 
 from __future__ import annotations
