@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOME_DIR ?= accord-data
 DATA ?= ../shared/data
 
-.PHONY: demo test lint typecheck pytest bench clean
+.PHONY: demo test lint typecheck pytest bench clean dev-setup system-packages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,22 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 	@touch $@ $(VENV)/.installed
+
+# System packages the tests need, from Debian's packages, installed through apt when
+# missing (as root, or with sudo), non-interactively, so that CI=true runs them:
+# Chromium for the console's browser tests (never a browser Playwright downloads) and
+# libsodium for the independent RFC 9497 reference of tests/privacy.
+system-packages:
+	@missing=""; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	dpkg -s libsodium23 >/dev/null 2>&1 || missing="$$missing libsodium23"; \
+	if [ -n "$$missing" ]; then \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+dev-setup: $(VENV)/.installed-dev system-packages
 
 # A node under ./accord-data with a small real slice of ../shared/data where it
 # exists, else the example set in examples/; stats and a search; then a partner
@@ -35,18 +51,20 @@ typecheck:
 pytest:
 	$(BIN)/pytest -q
 
-test: $(VENV)/.installed-dev
+test: dev-setup
 	$(MAKE) lint typecheck pytest
 
 # The benchmarks, at full size (about two hours: medallion at 100,000 objects is slow).
 # BENCH_ARGS="--size 20000" TAXII_BENCH_ARGS="--size 2000 --read-size 5000"
-# SYNC_BENCH_ARGS="--size 20000" MATCH_BENCH_ARGS="--events 100000" for a quick run.
+# SYNC_BENCH_ARGS="--size 20000" MATCH_BENCH_ARGS="--events 100000"
+# WEB_BENCH_ARGS="--size 20000" for a quick run.
 bench: $(VENV)/.installed-dev
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python bench/ingest.py $(BENCH_ARGS)
 	$(BIN)/python bench/taxii.py $(TAXII_BENCH_ARGS)
 	$(BIN)/python bench/sync.py $(SYNC_BENCH_ARGS)
 	$(BIN)/python bench/match.py $(MATCH_BENCH_ARGS)
+	$(BIN)/python bench/web.py $(WEB_BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(HOME_DIR) .pytest_cache .mypy_cache .ruff_cache

@@ -27,7 +27,8 @@
     │   ├── UnknownCollection (KeyError)     no collection with that id or title
     │   ├── UnknownMember (KeyError)         no member with that name
     │   ├── UnknownPeer (KeyError)           no peer with that name
-    │   └── UnknownDraft (KeyError)          no report draft with that id
+    │   ├── UnknownDraft (KeyError)          no report draft with that id
+    │   └── UnknownUser (KeyError)           no console user with that name
     ├── NotFound (LookupError)               no object with that id
     ├── LedgerError (ValueError)             the transparency log: a proof, note or
     │   │                                    entry that does not hold
@@ -45,6 +46,13 @@
     │   ├── DleqProofInvalid                 a DLEQ proof fails against the epoch's key
     │   ├── KeyNotAnnounced                  the key is not the one the holder's log announced
     │   └── FilterMismatch                   a filter or context whose digest is not announced
+    ├── ConsoleError                         a console request refused; carries its HTTP
+    │   │                                    status, rendered as the console's error page
+    │   ├── ConsoleUnauthorized (PermissionError) 401: not logged in, or the session expired
+    │   ├── ConsoleForbidden (PermissionError)    403: the user's role lacks the right
+    │   ├── CsrfRefused (PermissionError)         403: a form without the session's CSRF token
+    │   ├── ConsoleTooLarge                       413: an upload over ACCORD_WEB_MAX_UPLOAD
+    │   └── TooManyLogins                         429: too many failed logins: wait
     └── TaxiiError                           a TAXII request refused; carries its HTTP
         │                                    status (TAXII 2.1 §3.6), rendered as the
         │                                    TAXII error message resource
@@ -370,6 +378,66 @@ class UnknownDraft(StoreError, KeyError):
 
     def __str__(self) -> str:
         return f"no report draft {self.ref!r}: see `accord report list`"
+
+
+class UnknownUser(StoreError, KeyError):
+    """No console user has that name."""
+
+    _fields = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(name)
+
+    def __str__(self) -> str:
+        return f"no user named {self.name!r}: see `accord user list`"
+
+
+class ConsoleError(AccordError):
+    """A console request refused: the status and a message for the error page."""
+
+    status = 400
+    title = "Bad request"
+    _fields = ("message",)
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(message)
+
+
+class ConsoleUnauthorized(ConsoleError, PermissionError):
+    """Not logged in, or the session expired or was ended."""
+
+    status = 401
+    title = "Please log in"
+
+
+class ConsoleForbidden(ConsoleError, PermissionError):
+    """The user's role lacks the right this page needs."""
+
+    status = 403
+    title = "Not allowed"
+
+
+class CsrfRefused(ConsoleError, PermissionError):
+    """A form that does not carry this session's CSRF token."""
+
+    status = 403
+    title = "Form refused"
+
+
+class ConsoleTooLarge(ConsoleError):
+    """An upload over the console's size limit."""
+
+    status = 413
+    title = "Upload too large"
+
+
+class TooManyLogins(ConsoleError):
+    """Too many failed logins for this user or address: wait before trying again."""
+
+    status = 429
+    title = "Too many attempts"
 
 
 class PeerError(AccordError, ConnectionError):

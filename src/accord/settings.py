@@ -321,6 +321,63 @@ SETTINGS += (
     ),
 )
 
+
+def _bool(text: str) -> bool:
+    word = text.strip().lower()
+    if word in ("1", "true", "yes", "on"):
+        return True
+    if word in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("must be true or false")
+
+
+def _secure(text: str) -> str:
+    word = text.strip().lower()
+    if word not in ("auto", "always", "never"):
+        raise ValueError("must be auto, always or never")
+    return word
+
+
+# The analyst's console (`accord serve`, under /console/).
+SETTINGS += (
+    Setting(
+        "ACCORD_WEB_ENABLED",
+        "true",
+        "Serve the analyst's console under /console/ beside TAXII (false: TAXII only).",
+        _bool,
+    ),
+    Setting(
+        "ACCORD_WEB_SESSION_SECONDS",
+        "28800",
+        "Lifetime of a console session, in seconds from login (then log in again).",
+        _positive_number,
+    ),
+    Setting(
+        "ACCORD_WEB_MAX_UPLOAD",
+        str(50 * MiB),
+        "Largest bundle the console's intake page accepts, in bytes (larger: 413, nothing stored).",
+        _positive_int,
+    ),
+    Setting(
+        "ACCORD_WEB_LOGIN_ATTEMPTS",
+        "5",
+        "Failed console logins allowed per user name and per client address in 5 minutes.",
+        _positive_int,
+    ),
+    Setting(
+        "ACCORD_WEB_SECURE_COOKIES",
+        "auto",
+        "Mark session cookies Secure: auto (when the request came over HTTPS), always, never.",
+        _secure,
+    ),
+    Setting(
+        "ACCORD_WEB_DASHBOARD_SECONDS",
+        "30",
+        "How long the console's dashboard figures are reused before they are counted again.",
+        _positive_number,
+    ),
+)
+
 _BY_NAME = {s.name: s for s in SETTINGS}
 
 
@@ -361,6 +418,12 @@ class Settings:
     report_max_chars: int = 4_000_000
     report_seconds: int = 60
     report_training: str = ""
+    web_enabled: bool = True
+    web_session_seconds: float = 28800.0
+    web_max_upload: int = 50 * MiB
+    web_login_attempts: int = 5
+    web_secure_cookies: str = "auto"
+    web_dashboard_seconds: float = 30.0
 
     @property
     def sqlite_path(self) -> Path:
@@ -427,6 +490,12 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         "report_max_chars": _value(env, "ACCORD_REPORT_MAX_CHARS"),
         "report_seconds": _value(env, "ACCORD_REPORT_SECONDS"),
         "report_training": _value(env, "ACCORD_REPORT_TRAINING"),
+        "web_enabled": _value(env, "ACCORD_WEB_ENABLED"),
+        "web_session_seconds": _value(env, "ACCORD_WEB_SESSION_SECONDS"),
+        "web_max_upload": _value(env, "ACCORD_WEB_MAX_UPLOAD"),
+        "web_login_attempts": _value(env, "ACCORD_WEB_LOGIN_ATTEMPTS"),
+        "web_secure_cookies": _value(env, "ACCORD_WEB_SECURE_COOKIES"),
+        "web_dashboard_seconds": _value(env, "ACCORD_WEB_DASHBOARD_SECONDS"),
     }
     fields.update({k: v for k, v in overrides.items() if v is not None})
     if isinstance(fields["home"], str):

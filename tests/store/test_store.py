@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, select
 from accord.exceptions import StoreError, UnknownCollection
 from accord.stix import Record
 from accord.store import PageQuery, Query, SqlStore, _migrate, open_store
-from accord.store._schema import metadata
+from accord.store._schema import FREE_TEXT_TABLES, metadata
 from accord.store._schema import objects as objects_table
 
 
@@ -52,7 +52,12 @@ def test_migrations_build_exactly_the_schema(backend: str) -> None:
     store = open_store(backend)
     try:
         with store.engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn), metadata)
+            # The free-text index is dialect-specific (FTS5 / tsvector) and not in the metadata.
+            def ours(name: str | None, kind: str, parent: object) -> bool:
+                return not (kind == "table" and str(name).startswith(FREE_TEXT_TABLES))
+
+            context = MigrationContext.configure(conn, opts={"include_name": ours})
+            diff = compare_metadata(context, metadata)
         assert diff == []
         assert _migrate.current_revision(store.engine) == _migrate.head_revision()
     finally:

@@ -20,6 +20,7 @@ from accord.store._base import (
     Writer,
 )
 from accord.store._clock import now_us
+from accord.store._console import ConsoleQuery, Facets, User
 from accord.store._drafts import DraftRow
 from accord.store._lookup import LookupBatch, LookupEpoch, LookupOffer
 from accord.store._members import Grant, Member, TokenInfo
@@ -34,7 +35,9 @@ __all__ = [
     "BatchResult",
     "Collection",
     "Conflict",
+    "ConsoleQuery",
     "DraftRow",
+    "Facets",
     "FederationTx",
     "Grant",
     "LookupBatch",
@@ -56,6 +59,7 @@ __all__ = [
     "Store",
     "StoredObject",
     "TokenInfo",
+    "User",
     "Writer",
     "now_us",
     "open_store",

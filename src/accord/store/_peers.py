@@ -148,6 +148,7 @@ class FederationTx:
             return 0
         for table, column in (
             (s.observables, s.observables.c.object_added),
+            (s.object_refs, s.object_refs.c.object_added),
             (s.provenance, s.provenance.c.object_added),
             (s.collection_objects, s.collection_objects.c.object_added),
             (o, o.c.added),

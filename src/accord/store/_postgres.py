@@ -7,10 +7,22 @@ smaller value commit after a larger one (which would make it skip objects).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, create_engine, func, literal, text
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    column,
+    create_engine,
+    func,
+    literal,
+    literal_column,
+    select,
+    table,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -45,6 +57,14 @@ class PostgresStore(SqlStore):
     _sql_insert_members_ignore = _sql_insert_members + " ON CONFLICT DO NOTHING"
     _sql_insert_provenance_ignore = (
         "INSERT INTO provenance (object_added, source_pk, seen) VALUES (%s, %s, %s)"
+        " ON CONFLICT DO NOTHING"
+    )
+
+    _sql_insert_text = (
+        "INSERT INTO object_text (added, doc) VALUES (%s, to_tsvector('simple', %s || ' ' || %s))"
+    )
+    _sql_insert_refs = (
+        "INSERT INTO object_refs (ref, object_added, prop) VALUES (%s, %s, %s)"
         " ON CONFLICT DO NOTHING"
     )
 
@@ -99,9 +119,16 @@ class PostgresStore(SqlStore):
     def _has_label(self, label: str) -> ColumnElement[bool]:
         return self._jsonb()["labels"].contains([label])
 
+    def _free_text(self, words: Sequence[str]) -> ColumnElement[bool]:
+        # plainto_tsquery reads plain words (no operators) and ANDs them.
+        query = func.plainto_tsquery(literal_column("'simple'::regconfig"), " ".join(words))
+        found: Select[Any] = select(column("added")).select_from(table("object_text"))
+        found = found.where(column("doc").op("@@")(query))
+        return s.objects.c.added.in_(found)
+
     def refresh_statistics(self) -> None:
         with self.engine.connect() as conn:
-            conn.execute(text("ANALYZE objects, collection_objects, observables"))
+            conn.execute(text("ANALYZE objects, collection_objects, observables, object_refs"))
             conn.commit()
 
     def database_bytes(self) -> int | None:

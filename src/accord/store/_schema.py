@@ -435,3 +435,36 @@ report_drafts = Table(
 
 # The lookup-epoch entries of the log, found by type (migration 0013).
 Index("ix_log_entries_type", log_entries.c.type, log_entries.c.idx)
+
+# -- the analyst's console (migration 0008) ------------------------------------------
+
+users = Table(
+    "users",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("name", Text, nullable=False, unique=True),
+    # admin, analyst, auditor or read-only (accord.service.console.ROLES).
+    Column("role", String(16), nullable=False),
+    # Argon2id, in the PHC string format of argon2-cffi.
+    Column("password_hash", Text, nullable=False),
+    Column("created", BigInteger, nullable=False),
+    # Bumped on a new password: signed session cookies carry it, so older ones stop working.
+    Column("epoch", Integer, nullable=False, server_default="0"),
+)
+
+# References between objects (relationship ends, sighting_of_ref, object_refs, ...),
+# kept at ingest: the object page's sightings and the graph read them by index.
+object_refs = Table(
+    "object_refs",
+    metadata,
+    Column("ref", String(300), primary_key=True),
+    Column("object_added", BigInteger, primary_key=True),
+    Column("prop", String(64), primary_key=True),
+    sqlite_with_rowid=False,
+)
+Index("ix_objects_current_type", objects.c.type, objects.c.superseded, objects.c.revoked)
+
+# The free-text index of names and descriptions is dialect-specific and not in this
+# metadata: SQLite's FTS5 virtual table object_text(name, description; rowid = added),
+# PostgreSQL's object_text(added, doc tsvector) with a GIN index (migration 0008).
+FREE_TEXT_TABLES = ("object_text",)

@@ -44,12 +44,14 @@ from accord.store._base import (
     Writer,
 )
 from accord.store._clock import now_us
+from accord.store._console import ConsoleStore
 from accord.store._drafts import DraftStore
 from accord.store._ledger import LedgerStore
 from accord.store._lookup import LookupStore
 from accord.store._members import MemberStore
 from accord.store._pages import PageStore
 from accord.store._peers import PeerStore
+from accord.store._text import index_rows
 
 
 class SqlWriter(Writer):
@@ -129,6 +131,12 @@ class SqlWriter(Writer):
             obs_rows = [(value, added, kind) for added, rec in new for kind, value in rec[6]]
             if obs_rows:
                 conn.exec_driver_sql(store._sql_insert_observables, obs_rows)
+            # The console's free-text and reference indexes (migration 0008).
+            texts, refs = index_rows((added, rec[5]) for added, rec in new)
+            if texts:
+                conn.exec_driver_sql(store._sql_insert_text, texts)
+            if refs:
+                conn.exec_driver_sql(store._sql_insert_refs, refs)
             members = [(cpk, added, added) for added, _ in new for cpk in collection_pks]
             if members:
                 conn.exec_driver_sql(store._sql_insert_members, members)
@@ -169,7 +177,15 @@ class SqlWriter(Writer):
 
 
 class SqlStore(
-    LedgerStore, MemberStore, PageStore, PeerStore, AgreementStore, DraftStore, LookupStore, Store
+    LedgerStore,
+    MemberStore,
+    PageStore,
+    PeerStore,
+    AgreementStore,
+    DraftStore,
+    LookupStore,
+    ConsoleStore,
+    Store,
 ):
     """Shared SQLAlchemy implementation; subclasses give the dialect's statements."""
 
@@ -178,6 +194,8 @@ class SqlStore(
     _sql_insert_members: str
     _sql_insert_members_ignore: str
     _sql_insert_provenance_ignore: str
+    _sql_insert_text: str
+    _sql_insert_refs: str
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine

@@ -9,19 +9,32 @@ failing half-way with "database is locked".
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Text, cast, create_engine, event, func, literal
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    Text,
+    cast,
+    create_engine,
+    event,
+    func,
+    literal,
+    select,
+)
 from sqlalchemy import column as sql_column
 from sqlalchemy import exists as sql_exists
+from sqlalchemy import table as sql_table
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from accord.exceptions import StoreError
 from accord.store import _schema as s
+from accord.store._console import ConsoleQuery
 from accord.store._sql import SqlStore
 
 _PRAGMAS = (
@@ -75,6 +88,11 @@ class SqliteStore(SqlStore):
     )
     _sql_insert_provenance_ignore = (
         "INSERT OR IGNORE INTO provenance (object_added, source_pk, seen) VALUES (?, ?, ?)"
+    )
+
+    _sql_insert_text = "INSERT INTO object_text (rowid, name, description) VALUES (?, ?, ?)"
+    _sql_insert_refs = (
+        "INSERT OR IGNORE INTO object_refs (ref, object_added, prop) VALUES (?, ?, ?)"
     )
 
     def __init__(self, url: str) -> None:
@@ -151,6 +169,28 @@ class SqliteStore(SqlStore):
             "value"
         )
         return sql_exists().select_from(each).where(sql_column("value") == label)
+
+    def _free_text(self, words: Sequence[str]) -> ColumnElement[bool]:
+        # FTS5 query syntax is a language of its own: each word goes in as a quoted
+        # string (quotes doubled), so user input is never read as an operator.
+        match = " ".join('"' + w.replace('"', '""') + '"' for w in words)
+        found: Select[Any] = select(sql_column("rowid")).select_from(sql_table("object_text"))
+        found = found.where(sql_column("object_text").op("MATCH")(match))
+        return s.objects.c.added.in_(found)
+
+    def _newest_first(self, stmt: Select[Any], q: ConsoleQuery) -> Select[Any]:
+        # Driven by the FTS5 index in descending rowid (= added) order, so that a page
+        # or a facet sample stops after its rows instead of collecting every match.
+        words = [w for w in (q.text or "").split() if w]
+        if not words:
+            return stmt.order_by(s.objects.c.added.desc())
+        match = " ".join('"' + w.replace('"', '""') + '"' for w in words)
+        fts = sql_table("object_text", sql_column("rowid"), sql_column("object_text"))
+        return (
+            stmt.select_from(fts.join(s.objects, s.objects.c.added == fts.c.rowid))
+            .where(fts.c.object_text.op("MATCH")(match))
+            .order_by(fts.c.rowid.desc())
+        )
 
     def database_bytes(self) -> int | None:
         if self.path is None or not self.path.exists():

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.responses import RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
 from accord import __version__
@@ -31,13 +33,16 @@ answer without credentials.
 """
 
 
-def create_app(settings: Settings, node: Node | None = None) -> FastAPI:
-    """The TAXII 2.1 app.
+def create_app(
+    settings: Settings, node: Node | None = None, *, clock: Callable[[], float] = time.time
+) -> FastAPI:
+    """The TAXII 2.1 app, with the analyst's console at /console/ (ACCORD_WEB_ENABLED).
 
     Args:
         settings: the node's settings (ACCORD_HOME, database, ACCORD_TAXII_*).
         node: an open node to serve (tests); by default the app opens the node
             of ``settings`` when it starts and closes it when it stops.
+        clock: the console's clock for session expiry (tests move it).
     """
     state = ServerState(settings, node)
 
@@ -66,6 +71,15 @@ def create_app(settings: Settings, node: Node | None = None) -> FastAPI:
     _errors.install(app)
     for router in (server_router, collections_router, objects_router, log_router, lookup_router):
         app.include_router(router)
+    if settings.web_enabled:
+        # The analyst's console shares this process, its node and its lifespan.
+        from accord.web import create_console
+
+        app.mount("/console", create_console(settings, lambda: state.node, clock))
+
+        @app.get("/", include_in_schema=False)
+        def root() -> RedirectResponse:
+            return RedirectResponse("/console/", status_code=307)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

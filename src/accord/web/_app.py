@@ -1,0 +1,274 @@
+"""The console as a FastAPI app, mounted by `accord serve` at /console/ beside TAXII.
+
+Every response carries a strict Content-Security-Policy (scripts, styles and
+images from the node itself only: no inline script or style anywhere), and
+``X-Content-Type-Options``, ``Referrer-Policy`` and ``frame-ancestors`` that
+keep pages from being sniffed, leaked or framed. Errors render one page with
+the right status (`accord.exceptions.ConsoleError` carries it).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from accord import __version__
+from accord.exceptions import (
+    AccordError,
+    ConsoleError,
+    CsrfRefused,
+    NotFound,
+    StoreError,
+)
+from accord.service import dashboard as boards
+from accord.service import users
+from accord.service.node import Node
+from accord.settings import Settings
+from accord.web import _render
+from accord.web._session import LOGIN_COOKIE, Clock, Session, Sessions, check_csrf
+
+HERE = Path(__file__).resolve().parent
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; form-action 'self'; base-uri 'none'; "
+    "frame-ancestors 'none'"
+)
+HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+NAV = (
+    ("dashboard", "/console/", "read"),
+    ("search", "/console/search", "read"),
+    ("detection", "/console/detection", "read"),
+    ("intake", "/console/intake", "import"),
+    ("administration", "/console/admin", "audit"),
+)
+
+
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(HERE / "templates"),
+        autoescape=select_autoescape(["html", "svg"], default=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(
+        t=_render.inert,
+        when=_render.when,
+        when_text=_render.when_text,
+        pattern=_render.pattern,
+        safe_url=_render.safe_url,
+    )
+    env.globals.update(version=__version__, day_label=_render.day_label, utc=_render.utc)
+    return env
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """An uploaded file, read."""
+
+    filename: str
+    data: bytes
+
+
+class Console:
+    """What the console's routes share: settings, the node, sessions, templates."""
+
+    def __init__(self, settings: Settings, node: Callable[[], Node | None], clock: Clock) -> None:
+        self.settings = settings
+        self._node = node
+        self.sessions = Sessions(settings, clock)
+        self.templates = environment()
+        self.warmed = False
+
+    @property
+    def node(self) -> Node:
+        node = self._node()
+        if node is None:  # only when the app runs without its parent's lifespan
+            raise RuntimeError("the console has no open node")
+        return node
+
+    def render(
+        self,
+        request: Request,
+        name: str,
+        session: Session | None,
+        status: int = 200,
+        **context: Any,
+    ) -> HTMLResponse:
+        nav = [(label, href) for label, href, right in NAV if session and session.can(right)]  # type: ignore[arg-type]
+        body = self.templates.get_template(name).render(
+            request=request,
+            session=session,
+            csrf=session.csrf if session else "",
+            nav=nav,
+            path=request.url.path,
+            node_name=self.node.info.name,
+            **context,
+        )
+        return HTMLResponse(body, status_code=status)
+
+    async def need(self, request: Request, right: users.Right) -> Session:
+        return await run_in_threadpool(self.sessions.require, self.node, request, right)
+
+    async def form(self, request: Request, session: Session) -> dict[str, Any]:
+        """The posted form, once its CSRF token is the session's (else CsrfRefused)."""
+        async with request.form() as form:
+            check_csrf(session.csrf, form.get("csrf"))
+            out: dict[str, Any] = {}
+            for key, value in form.multi_items():
+                if isinstance(value, UploadFile):
+                    # Bounded: the intake checked Content-Length against ACCORD_WEB_MAX_UPLOAD.
+                    out[key] = Upload(value.filename or "", await value.read())
+                else:
+                    out.setdefault(key, value)
+        return out
+
+
+def console_of(request: Request) -> Console:
+    c: Console = request.app.state.console
+    return c
+
+
+def create_console(
+    settings: Settings, node: Callable[[], Node | None], clock: Clock = time.time
+) -> FastAPI:
+    """The console app (mount it at /console).
+
+    Args:
+        settings: the node's settings (ACCORD_WEB_*).
+        node: gives the open node (the TAXII app's, opened by its lifespan).
+        clock: seconds since the epoch; tests pass one they can move.
+    """
+    from accord.web import _admin, _pages
+
+    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    console = Console(settings, node, clock)
+    app.state.console = console
+
+    @app.middleware("http")
+    async def security_headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        started = time.perf_counter()
+        if not console.warmed:
+            # The dashboard's first count starts with the first request (the login page).
+            console.warmed = True
+            boards.warm(console.node)
+        response = await call_next(request)
+        # The server's own time for the page (W3C Server Timing): bench/web.py reads it.
+        response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1e3:.1f}"
+        for k, v in HEADERS.items():
+            response.headers.setdefault(k, v)
+        if not request.url.path.startswith("/console/static/"):
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @app.exception_handler(ConsoleError)
+    async def console_error(request: Request, exc: ConsoleError) -> HTMLResponse:
+        session = await run_in_threadpool(console.sessions.read, console.node, request)
+        if isinstance(exc, CsrfRefused) and session is None:
+            session = None
+        return console.render(
+            request,
+            "error.html",
+            session,
+            exc.status,
+            title=exc.title,
+            message=exc.message,
+            login=exc.status == 401,
+        )
+
+    @app.exception_handler(NotFound)
+    async def not_found(request: Request, exc: NotFound) -> HTMLResponse:
+        session = await run_in_threadpool(console.sessions.read, console.node, request)
+        return console.render(
+            request, "error.html", session, 404, title="Not found", message=str(exc), login=False
+        )
+
+    @app.exception_handler(AccordError)
+    async def accord_error(request: Request, exc: AccordError) -> HTMLResponse:
+        session = await run_in_threadpool(console.sessions.read, console.node, request)
+        status = 500 if isinstance(exc, StoreError) and not isinstance(exc, KeyError) else 400
+        return console.render(
+            request, "error.html", session, status, title="Refused", message=str(exc), login=False
+        )
+
+    @app.exception_handler(ValueError)
+    async def value_error(request: Request, exc: ValueError) -> HTMLResponse:
+        session = await run_in_threadpool(console.sessions.read, console.node, request)
+        return console.render(
+            request, "error.html", session, 400, title="Bad request", message=str(exc), login=False
+        )
+
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    _login_routes(app, console)
+    app.include_router(_pages.router)
+    app.include_router(_admin.router)
+    return app
+
+
+def _login_routes(app: FastAPI, console: Console) -> None:
+    import secrets
+
+    def login_page(request: Request, status: int = 200, message: str = "") -> HTMLResponse:
+        token = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(24)
+        response = console.render(
+            request, "login.html", None, status, login_csrf=token, message=message
+        )
+        response.set_cookie(
+            LOGIN_COOKIE,
+            token,
+            httponly=True,
+            samesite="strict",
+            secure=console.sessions.secure(request),
+            path="/console",
+        )
+        return response
+
+    @app.get("/login", include_in_schema=False)
+    def login_form(request: Request) -> HTMLResponse:
+        return login_page(request)
+
+    @app.post("/login", include_in_schema=False)
+    async def login(request: Request) -> Response:
+        async with request.form() as form:
+            expected = request.cookies.get(LOGIN_COOKIE, "")
+            check_csrf(expected or "-", form.get("csrf"))
+            name, password = str(form.get("name", "")), str(form.get("password", ""))
+        address = request.client.host if request.client else "?"
+        sessions, node = console.sessions, console.node
+        sessions.check_rate(name, address)
+        user = await run_in_threadpool(users.authenticate, node, name, password)
+        if user is None:
+            sessions.failed(name, address)
+            return login_page(request, 401, "wrong user name or password")
+        sessions.succeeded(name)
+        response = RedirectResponse("/console/", status_code=303)
+        sessions.start(node, request, response, user)
+        return response
+
+    @app.post("/logout", include_in_schema=False)
+    async def logout(request: Request) -> Response:
+        session = await run_in_threadpool(console.sessions.read, console.node, request)
+        if session is not None:
+            async with request.form() as form:
+                check_csrf(session.csrf, form.get("csrf"))
+        response = RedirectResponse("/console/login", status_code=303)
+        console.sessions.end(response)
+        return response
