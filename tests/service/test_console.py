@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import orjson
@@ -9,7 +10,7 @@ import pytest
 from sqlalchemy import text
 
 from accord.exceptions import AgreementInvalid, NotFound, StoreError, UnknownUser
-from accord.service import console, dashboard, ingest, users
+from accord.service import console, dashboard, ingest, ledger, users
 from accord.service.node import Node
 from accord.store import _migrate
 
@@ -123,7 +124,22 @@ def test_object_view_graph_and_dashboard(node: Node, tmp_path: Path) -> None:
         console.graph(node, "malware--00000000-0000-4000-8000-000000000000")
     board = dashboard.dashboard(node, now=1e10)
     assert board.by_type["malware"] == 1 and board.most_sighted[0][0] == IND
-    assert board.shared is None  # no transparency log yet
+    assert board.shared == {}  # the log holds no share yet
+    shared = node.store.collection("shared")
+    member = node.store.create_member("cert-w")
+    for added in ([1, 2, 3], [4]):
+        ledger.share(
+            node,
+            channel="taxii-objects",
+            collection=shared,
+            member=member,
+            agreement=None,
+            added=added,
+            body=b"{}",
+        )
+    # Counted afresh (dashboard() answers from its cache): the shares of the last 7 days.
+    assert dashboard._count(node, time.time()).shared == {"cert-w": 4}
+    assert dashboard._count(node, time.time() + 8 * 86400).shared == {}
 
 
 def test_users_and_passwords(node: Node) -> None:

@@ -12,12 +12,11 @@ import os
 import tempfile
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from accord.exceptions import AgreementInvalid, ConfigError
-from accord.service import console, egress, ingest
+from accord.service import console, egress, ingest, ledger
 from accord.service.node import Node
 from accord.service.sync import PeerView, list_peers
 from accord.store import StoredObject
@@ -27,16 +26,15 @@ from accord.store._text import REF_LIST_PROPS
 DAYS = 30
 log = logging.getLogger("accord.web")
 
-# Extension point: issue 11 (the transparency log) records every share; until it
-# lands the dashboard says that shares are not recorded (`Dashboard.shared`).
-SharesThisWeek = Callable[[Node], dict[str, int] | None]
+WEEK_US = 7 * DAY_US
 
 
-def _no_share_log(node: Node) -> dict[str, int] | None:
-    return None
-
-
-shares_this_week: SharesThisWeek = _no_share_log
+def shares_this_week(node: Node, now: float) -> dict[str, int] | None:
+    """Objects shared with each recipient in the 7 days before ``now`` (the transparency
+    log's openings; None where the log is off)."""
+    if not node.settings.log:
+        return None
+    return ledger.shared_since(node, int(now * 1e6) - WEEK_US)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +130,7 @@ def _count(node: Node, now: float) -> Dashboard:
         sightings=_days(node.store.added_per_day(since, ("sighting",)), today),
         most_sighted=[(i, titles.get(i, i), n) for i, n in top],
         peers=list_peers(node),
-        shared=shares_this_week(node),
+        shared=shares_this_week(node, now),
         database_bytes=node.store.database_bytes(),
         members=len(node.store.members()),
         collections=len(node.store.collections()),

@@ -31,6 +31,7 @@ from accord.exceptions import LedgerError, TaxiiNotFound
 from accord.ledger import COSIGNATURE_V1 as COSIGNER
 from accord.ledger import (
     EMPTY_ROOT,
+    SHARE,
     Checkpoint,
     Entry,
     Signer,
@@ -324,3 +325,14 @@ def set_auditor(node: Node, member_name: str, on: bool) -> None:
     node.store.member(member_name)
     node.store.set_meta(_auditor_key(member_name), "yes" if on else "no")
     append(node, [Entry("auditor", 1, {"time": _now(), "on": on})])
+
+
+def shared_since(node: Node, since_us: int) -> dict[str, int]:
+    """Objects shared with each recipient since a time (µs), from the log's openings."""
+    totals: dict[str, int] = {}
+    for row, opening in node.store.log_openings(since=since_us):
+        if row.type == SHARE:
+            totals[opening.recipient] = (
+                totals.get(opening.recipient, 0) + len(opening.versions) // 8
+            )
+    return dict(sorted(totals.items(), key=lambda kv: (-kv[1], kv[0])))
