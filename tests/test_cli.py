@@ -127,8 +127,15 @@ def test_collection_create_and_list(home: Path) -> None:
     assert "shared" in out and "for partners" in out and cid in out
 
 
+def _docs() -> str:
+    """The README and the capability pages under docs/ (commands and settings live there too)."""
+    root = Path(__file__).resolve().parents[1]
+    pages = sorted((root / "docs").glob("*.md")) if (root / "docs").is_dir() else []
+    return "\n".join(p.read_text() for p in [root / "README.md", *pages])
+
+
 def test_every_command_has_help_and_is_in_the_readme() -> None:
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    readme = _docs()
     commands = [
         "serve",
         "init",
@@ -156,6 +163,13 @@ def test_every_command_has_help_and_is_in_the_readme() -> None:
         "policy explain",
         "policy preview",
         "member jurisdiction",
+        "note",
+        "opinion",
+        "false-positive",
+        "feedback",
+        "standing refresh",
+        "standing show",
+        "peer identity",
     ]
     for command in commands:
         result = runner.invoke(app, [*command.split(), "--help"])
@@ -166,7 +180,7 @@ def test_every_command_has_help_and_is_in_the_readme() -> None:
 def test_every_setting_is_in_the_readme() -> None:
     from accord.settings import SETTINGS
 
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    readme = _docs()
     for s in SETTINGS:
         assert f"`{s.name}`" in readme, s.name
 

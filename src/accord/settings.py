@@ -197,6 +197,69 @@ SETTINGS += (
     ),
 )
 
+
+def _non_negative_number(text: str) -> float:
+    value = float(text)
+    if not value >= 0 or value == float("inf"):
+        raise ValueError("must be a number >= 0")
+    return value
+
+
+def _weights(text: str) -> tuple[tuple[str, float], ...]:
+    pairs: list[tuple[str, float]] = []
+    for item in text.split(","):
+        if not item.strip():
+            continue
+        who, sep, weight = item.rpartition("=")
+        if not sep or not who.strip():
+            raise ValueError(f"{item.strip()!r}: expected NAME=WEIGHT (a member, a peer or an id)")
+        pairs.append((who.strip(), _non_negative_number(weight.strip())))
+    return tuple(pairs)
+
+
+# Members' judgement: notes, opinions, false positives, standing (`accord opinion`).
+SETTINGS += (
+    Setting(
+        "ACCORD_OPINIONS_COLLECTION",
+        "opinions",
+        "Collection (title or id) that `accord note`, `accord opinion` and "
+        "`accord false-positive` store their objects in; made if missing.",
+    ),
+    Setting(
+        "ACCORD_STANDING_WEIGHTS",
+        "",
+        "Weights of members in standings: NAME=WEIGHT pairs, comma-separated; NAME is a "
+        "member, a peer or a STIX identity id (0 ignores it).",
+        _weights,
+    ),
+    Setting(
+        "ACCORD_STANDING_DEFAULT_WEIGHT",
+        "1",
+        "Weight in standings of every member not in ACCORD_STANDING_WEIGHTS (this node too).",
+        _non_negative_number,
+    ),
+    Setting(
+        "ACCORD_STANDING_HALF_LIFE_DAYS",
+        "90",
+        "A voice's weight in a standing halves every this many days of its age (0: no decay).",
+        _non_negative_number,
+    ),
+    Setting(
+        "ACCORD_STANDING_PRIOR",
+        "1",
+        "Weight of the imagined neutral voice in every standing: one member alone never "
+        "takes an indicator to -1 or 1.",
+        _non_negative_number,
+    ),
+    Setting(
+        "ACCORD_FP_SUPPRESS_MEMBERS",
+        "2",
+        "An indicator reported as a false positive by at least this many members is not "
+        "matched by `accord match` (its hits are counted as suppressed); 0: never.",
+        _non_negative_int,
+    ),
+)
+
 _BY_NAME = {s.name: s for s in SETTINGS}
 
 
@@ -224,6 +287,12 @@ class Settings:
     sightings_collection: str = "sightings"
     match_flush_seconds: float = 30.0
     policy_uncovered: str = "share"
+    opinions_collection: str = "opinions"
+    standing_weights: tuple[tuple[str, float], ...] = ()
+    standing_default_weight: float = 1.0
+    standing_half_life_days: float = 90.0
+    standing_prior: float = 1.0
+    fp_suppress_members: int = 2
 
     @property
     def sqlite_path(self) -> Path:
@@ -277,6 +346,12 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         "sightings_collection": _value(env, "ACCORD_SIGHTINGS_COLLECTION"),
         "match_flush_seconds": _value(env, "ACCORD_MATCH_FLUSH_SECONDS"),
         "policy_uncovered": _value(env, "ACCORD_POLICY_UNCOVERED"),
+        "opinions_collection": _value(env, "ACCORD_OPINIONS_COLLECTION"),
+        "standing_weights": _value(env, "ACCORD_STANDING_WEIGHTS"),
+        "standing_default_weight": _value(env, "ACCORD_STANDING_DEFAULT_WEIGHT"),
+        "standing_half_life_days": _value(env, "ACCORD_STANDING_HALF_LIFE_DAYS"),
+        "standing_prior": _value(env, "ACCORD_STANDING_PRIOR"),
+        "fp_suppress_members": _value(env, "ACCORD_FP_SUPPRESS_MEMBERS"),
     }
     fields.update({k: v for k, v in overrides.items() if v is not None})
     if isinstance(fields["home"], str):

@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -27,6 +27,7 @@ from accord.exceptions import InvalidObject
 from accord.service import _sync_retract
 from accord.service._sync_wire import PageLike, PeerClient
 from accord.service.node import Node
+from accord.standing import forged
 from accord.stix import Record, parse_timestamp, prepare
 from accord.store import FederationTx, Peer
 
@@ -44,6 +45,8 @@ class PullReport:
     retractions: int = 0  # tombstones honoured
     purged: int = 0  # versions they deleted here
     refused_retracted: int = 0  # versions older than a retraction, not stored
+    forged: int = 0  # opinions and notes not written by the peer (accord.standing.forged)
+    forged_examples: list[str] = field(default_factory=list)
     cursor: str | None = None
 
 
@@ -69,14 +72,26 @@ class PreparedPage:
     added_last: str | None
     more: bool
     next: str | None
+    forged: list[str] = field(default_factory=list)
 
 
-def prepare_page(page: PageLike) -> PreparedPage:
-    """Validate a page's objects (`accord.stix.prepare`, as imports do)."""
+def prepare_page(page: PageLike, peer: Peer | None = None) -> PreparedPage:
+    """Validate a page's objects (`accord.stix.prepare`, as imports do).
+
+    With the ``peer`` it came from, an opinion or a note whose ``created_by_ref``
+    is not the peer's bound identity is refused (`accord.standing.forged`).
+    """
     records: list[tuple[Any, ...]] = []
     tombstones: list[tuple[Any, ...]] = []
+    refused: list[str] = []
     invalid = 0
     for obj in page.objects:
+        if peer is not None:
+            why = forged(obj, peer.identity_id, f"peer {peer.name}")
+            if why is not None:
+                oid = obj.get("id") if isinstance(obj, dict) else None
+                refused.append(f"{oid}: {why}")
+                continue
         try:
             rec = prepare(obj)
         except InvalidObject:
@@ -84,7 +99,14 @@ def prepare_page(page: PageLike) -> PreparedPage:
             continue
         (tombstones if _sync_retract.is_retraction(obj) else records).append(tuple(rec))
     return PreparedPage(
-        records, tombstones, len(page.objects), invalid, page.added_last, page.more, page.next
+        records,
+        tombstones,
+        len(page.objects),
+        invalid,
+        page.added_last,
+        page.more,
+        page.next,
+        refused,
     )
 
 
@@ -140,6 +162,8 @@ def _store_page(
     report.pages += 1
     report.received += page.received
     report.invalid += page.invalid
+    report.forged += len(page.forged)
+    report.forged_examples.extend(page.forged[: max(0, 20 - len(report.forged_examples))])
     records = page.records
     into = [peer.into_pk] if peer.into_pk is not None else []
     blocked: dict[str, str] = {}
@@ -200,7 +224,7 @@ def pull(node: Node, peer: Peer, client: PeerClient, *, page_size: int) -> PullR
     with ExitStack() as stack:
         ftx: FederationTx | None = None
         pending, opened = 0, 0.0
-        fetched = _prefetch(prepare_page(p) for p in pages)
+        fetched = _prefetch(prepare_page(p, peer) for p in pages)
         while True:
             try:
                 page = next(fetched)

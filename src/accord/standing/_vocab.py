@@ -98,3 +98,31 @@ def voices_of(obj: dict[str, Any], sighting_value: float = 0.5) -> list[tuple[st
             return []
         return [(ref, Voice(author, "sighting", sighting_value, at, None, oid))]
     return []
+
+
+# The types whose author is a member speaking: they must come from that member.
+SPOKEN_TYPES = frozenset({"opinion", "note"})
+
+
+def forged(obj: object, sender: str | None, who: str) -> str | None:
+    """Why an opinion or note received from ``who`` is refused, or None when it is not.
+
+    A member speaks for itself only: the ``created_by_ref`` of an opinion or a
+    note must be the identity of the member or peer it came from (``sender``).
+    Relays re-attribute (a node shares what others told it under its own name,
+    `accord.policy`'s attribution), so first-hand is the only form that arrives.
+    """
+    if not isinstance(obj, dict) or obj.get("type") not in SPOKEN_TYPES:
+        return None
+    author = obj.get("created_by_ref")
+    if sender is None:
+        return (
+            f"the {obj.get('type')} came from {who}, whose STIX identity is not bound here "
+            "(bind it: accord peer identity / accord member add --identity-id)"
+        )
+    if author != sender:
+        return (
+            f"created_by_ref {author!r} is not {who}'s identity {sender}: "
+            "an opinion or note must come from its author"
+        )
+    return None

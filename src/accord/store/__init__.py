@@ -26,6 +26,7 @@ from accord.store._peers import FederationTx, Peer, PushFailure, Retraction
 from accord.store._postgres import PostgresStore
 from accord.store._sql import SqlStore
 from accord.store._sqlite import SqliteStore
+from accord.store._standing import HeldStanding, Remark
 
 __all__ = [
     "AgreementEvent",
@@ -34,6 +35,7 @@ __all__ = [
     "Conflict",
     "FederationTx",
     "Grant",
+    "HeldStanding",
     "Member",
     "Page",
     "PageItem",
@@ -43,6 +45,7 @@ __all__ = [
     "Provenance",
     "PushFailure",
     "Query",
+    "Remark",
     "Retraction",
     "SqlStore",
     "SqliteStore",
