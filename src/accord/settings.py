@@ -205,7 +205,12 @@ def _non_negative_number(text: str) -> float:
     return value
 
 
-def _weights(text: str) -> tuple[tuple[str, float], ...]:
+def parse_weights(text: str) -> tuple[tuple[str, float], ...]:
+    """ACCORD_STANDING_WEIGHTS as (name, weight) pairs.
+
+    Raises:
+        ValueError: an item is not NAME=WEIGHT with a weight >= 0.
+    """
     pairs: list[tuple[str, float]] = []
     for item in text.split(","):
         if not item.strip():
@@ -215,6 +220,11 @@ def _weights(text: str) -> tuple[tuple[str, float], ...]:
             raise ValueError(f"{item.strip()!r}: expected NAME=WEIGHT (a member, a peer or an id)")
         pairs.append((who.strip(), _non_negative_number(weight.strip())))
     return tuple(pairs)
+
+
+def _weights(text: str) -> str:
+    parse_weights(text)  # checked here; kept as text (settings travel as environment text)
+    return text
 
 
 # Members' judgement: notes, opinions, false positives, standing (`accord opinion`).
@@ -288,7 +298,7 @@ class Settings:
     match_flush_seconds: float = 30.0
     policy_uncovered: str = "share"
     opinions_collection: str = "opinions"
-    standing_weights: tuple[tuple[str, float], ...] = ()
+    standing_weights: str = ""
     standing_default_weight: float = 1.0
     standing_half_life_days: float = 90.0
     standing_prior: float = 1.0

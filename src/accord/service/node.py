@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from accord.exceptions import ConfigError, NodeNotFound
-from accord.settings import Settings
+from accord.settings import Settings, parse_weights
 from accord.standing import Rules
 from accord.store import SqlStore, open_store
 
@@ -154,7 +154,7 @@ def standing_rules(settings: Settings, store: SqlStore) -> Rules:
     if settings.standing_weights:
         known = {m.name: m.identity_id for m in store.members()}
         known.update({p.name: p.identity_id for p in store.peers() if p.identity_id})
-        for who, weight in settings.standing_weights:
+        for who, weight in parse_weights(settings.standing_weights):
             ident = known.get(who, who if who.startswith("identity--") else None)
             if ident is None:
                 raise ConfigError(

@@ -112,7 +112,10 @@ def forged(obj: object, sender: str | None, who: str) -> str | None:
     Relays re-attribute (a node shares what others told it under its own name,
     `accord.policy`'s attribution), so first-hand is the only form that arrives.
     """
-    if not isinstance(obj, dict) or obj.get("type") not in SPOKEN_TYPES:
+    if not isinstance(obj, dict):
+        return None
+    otype = obj.get("type")
+    if not isinstance(otype, str) or otype not in SPOKEN_TYPES:  # untrusted: any JSON value
         return None
     author = obj.get("created_by_ref")
     if sender is None:
