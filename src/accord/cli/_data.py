@@ -250,6 +250,15 @@ def export_cmd(
         str | None,
         typer.Option("--for", help="Only what this member may receive (needs --collection)."),
     ] = None,
+    min_standing: Annotated[
+        float | None,
+        typer.Option(
+            "--min-standing",
+            min=-1.0,
+            max=1.0,
+            help="Leave out indicators whose standing is below this (nobody spoke of it: 0).",
+        ),
+    ] = None,
 ) -> None:
     """Export a collection or a query as a STIX 2.1 bundle or JSON lines."""
     if fmt not in ("bundle", "jsonl"):
@@ -272,6 +281,8 @@ def export_cmd(
         objects = query.search(node, q)
         if for_member and collection:
             objects = egress.for_member(node, for_member, collection, objects)
+        if min_standing is not None:
+            objects = standing_service.at_least(node, objects, min_standing)
         layout: query.ExportFormat = "jsonl" if fmt == "jsonl" else "bundle"
         if output is None:
             count = query.export(objects, sys.stdout.buffer, layout)

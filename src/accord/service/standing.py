@@ -15,7 +15,7 @@ the members sent back.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,13 +26,14 @@ from accord.service import ingest
 from accord.service.node import Node
 from accord.standing import FP_REASONS, make_false_positive, make_note, make_opinion
 from accord.stix import is_identifier
-from accord.store import HeldStanding, Query, Remark
+from accord.store import HeldStanding, Query, Remark, StoredObject
 
 __all__ = [
     "Feedback",
     "Remark",
     "Said",
     "Voiced",
+    "at_least",
     "false_positive",
     "feedback",
     "note",
@@ -234,3 +235,30 @@ def _sighting_counts(node: Node, ids: list[str]) -> dict[str, int]:
             value = orjson.loads(obj.data).get("count", 1)
             counts[obj.id] = value if isinstance(value, int) else 1
     return counts
+
+
+def at_least(
+    node: Node, objects: Iterable[StoredObject], minimum: float, chunk: int = 1000
+) -> Iterator[StoredObject]:
+    """The objects, without the indicators whose standing is below ``minimum``.
+
+    An indicator nobody spoke of stands at 0; other types pass as they are.
+    """
+    batch: list[StoredObject] = []
+
+    def flush() -> Iterator[StoredObject]:
+        held = node.store.standings(o.id for o in batch if o.type == "indicator")
+        for o in batch:
+            if (
+                o.type != "indicator"
+                or (held[o.id].standing.score if o.id in held else 0.0) >= minimum
+            ):
+                yield o
+
+    for obj in objects:
+        batch.append(obj)
+        if len(batch) >= chunk:
+            yield from flush()
+            batch = []
+    if batch:
+        yield from flush()

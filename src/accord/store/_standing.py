@@ -19,7 +19,7 @@ the next write about the object, or at `StandingStore.refresh_standings`
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
@@ -283,6 +283,20 @@ class StandingStore(ABC):
                 .order_by(st.c.computed, st.c.object_id)
             ).all()
         return [_held(r) for r in rows]
+
+    def standing_scores(
+        self, computed_after: int = -1
+    ) -> Iterator[tuple[str, float, int, str, int]]:
+        """(object id, score, false positives, reasons, computed) of every standing computed
+        after this time, streamed: what a matcher over millions of indicators needs, lean."""
+        st = s.standings
+        stmt = select(st.c.object_id, st.c.score, st.c.false_positives, st.c.reasons, st.c.computed)
+        with self.engine.connect() as conn:
+            result = conn.execution_options(stream_results=True, yield_per=5000).execute(
+                stmt.where(st.c.computed > computed_after)
+            )
+            for oid, score, fps, reasons, computed in result:
+                yield str(oid), float(score), int(fps), str(reasons), int(computed)
 
     def remarks(
         self, object_ids: Iterable[str] = (), *, added_after: int | None = None

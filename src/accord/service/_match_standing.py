@@ -1,0 +1,77 @@
+"""Standings in detection: which hits `accord match` drops, and why.
+
+An indicator reported as a false positive by at least
+``ACCORD_FP_SUPPRESS_MEMBERS`` distinct members is *suppressed*: its hits make
+no sighting, and the summary names it with the members' reasons. With
+``--min-standing X``, an indicator whose standing is below X (0 for one nobody
+spoke of) is dropped the same way.
+
+The indicators stay in the matcher and the decision is taken per hit, in the
+parent process (forked workers need not know the standings): the hot path of
+matching is untouched, a suppressed indicator costs one dictionary lookup per
+hit, and the summary can say how many hits each suppression took away. While
+following a log, standings computed since the last look are read with the
+indicators (``poll``).
+"""
+
+from __future__ import annotations
+
+from accord.service.node import Node
+
+__all__ = ["StandingGate"]
+
+
+class StandingGate:
+    """The standings `match_paths` needs, and the hits they drop."""
+
+    def __init__(self, node: Node, *, min_standing: float | None, suppress_members: int) -> None:
+        self.node = node
+        self.min_standing = min_standing
+        self.suppress_members = suppress_members
+        self.spoken: set[str] = set()  # indicators with a standing (kept for --min-standing)
+        self.blocked: dict[str, str] = {}  # indicator id -> why its hits are dropped
+        self.last = -1
+        # An indicator nobody spoke of stands at 0: below a positive minimum.
+        self.default_blocked = (
+            f"standing +0.00 is below --min-standing {min_standing:+.2f}"
+            if min_standing is not None and min_standing > 0
+            else None
+        )
+
+    def _read(self) -> int:
+        n = 0
+        for oid, score, fps, reasons, computed in self.node.store.standing_scores(self.last):
+            n += 1
+            self.last = max(self.last, computed)
+            if self.default_blocked is not None:
+                self.spoken.add(oid)
+            why = None
+            if self.suppress_members and fps >= self.suppress_members:
+                why = (
+                    f"suppressed: reported as a false positive by {fps} member(s)"
+                    f" ({reasons.replace(',', ', ')});"
+                    f" ACCORD_FP_SUPPRESS_MEMBERS={self.suppress_members}"
+                )
+            elif self.min_standing is not None and score < self.min_standing:
+                why = f"standing {score:+.2f} is below --min-standing {self.min_standing:+.2f}"
+            if why is None:
+                self.blocked.pop(oid, None)
+            else:
+                self.blocked[oid] = why
+        return n
+
+    def load(self) -> int:
+        """Read every standing; returns how many indicators are blocked."""
+        self._read()
+        return len(self.blocked)
+
+    def poll(self) -> int:
+        """Read the standings computed since the last look; how many changed."""
+        return self._read()
+
+    def why(self, indicator_id: str) -> str | None:
+        """Why this indicator's hits are dropped, or None when they count."""
+        found = self.blocked.get(indicator_id)
+        if found is None and self.default_blocked is not None and indicator_id not in self.spoken:
+            return self.default_blocked
+        return found
