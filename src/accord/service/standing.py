@@ -73,7 +73,7 @@ def _store(node: Node, obj: dict[str, Any]) -> Said:
     [outcome] = ingest.ingest_objects(node, [obj], source=SOURCE, collection_pks=pks)
     if not outcome.ok:
         raise InvalidObject(obj["id"], None, outcome.message)
-    held = any(True for _ in node.store.query(Query(ids=(target,), include_revoked=True)))
+    held = bool(list(node.store.query(Query(ids=(target,), include_revoked=True, limit=1))))
     return Said(
         obj,
         node.settings.opinions_collection,
