@@ -142,3 +142,9 @@ def test_bad_values_are_refused_with_the_vocabulary() -> None:
         make_opinion(MEMBERS[0], "indicator--x", "maybe", "2027-01-01T00:00:00.000Z")
     with pytest.raises(ValueError, match="text"):
         make_note(MEMBERS[0], "indicator--x", "  ", "2027-01-01T00:00:00.000Z")
+
+
+def test_a_full_tie_but_the_kind_does_not_depend_on_arrival() -> None:
+    said = Voice(MEMBERS[0], "opinion", -1.0, NOW, "sinkholed", "opinion--a")
+    gone = Voice(MEMBERS[0], "withdrawn", -1.0, NOW, "sinkholed", "opinion--a")
+    assert standing([said, gone], Rules(), NOW) == standing([gone, said], Rules(), NOW)

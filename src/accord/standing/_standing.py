@@ -14,7 +14,7 @@ member alone never moves an indicator to the ends of the scale)::
 
 It is a pure function of the set of voices: the order they arrive in and
 repeats of a voice change nothing (the tie between two voices of one member at
-the same time goes to the greater object id, then the greater value).
+the same time goes to the greater object id, then the greater value, reason, kind).
 """
 
 from __future__ import annotations
@@ -49,8 +49,9 @@ class Voice:
     source: str = ""
 
 
-def _order(v: Voice) -> tuple[float, str, float, str]:
-    return (v.at, v.source, v.value, v.reason or "")
+def _order(v: Voice) -> tuple[float, str, float, str, str]:
+    # Every field: two voices that differ in anything are never a tie (arrival order).
+    return (v.at, v.source, v.value, v.reason or "", v.kind)
 
 
 def newer(a: Voice, b: Voice) -> bool:
