@@ -15,10 +15,17 @@ of the PSS summed over the run's processes, which share the compiled index).
 ``stix2matcher.matcher.match`` (the OASIS reference) and ``accord.patterns.match``;
 the answers must agree; reported as the ratio of their times (``_match_eval.py``).
 
-Goals (issue 5): at least 200,000 events/s against the full indicator set with peak
-memory under 2 GiB; at least 1,000x the reference per evaluation.
+(c) With ``--standings N``: the runs of (a) again, with a store of N opinions
+present (``_match_standing.py``: half the indicators hit suppressed by two
+members' false-positive reports) whose standings are loaded after compiling and
+gate every hit as ``accord match`` does; then 10,000 (``--recompute``) new
+opinions are stored and the standings they touch recomputed, timed apart.
 
-    python bench/match.py [--events 1000000] [--sample 2000] [--out FILE]
+Goals (issue 5): at least 200,000 events/s against the full indicator set with peak
+memory under 2 GiB; at least 1,000x the reference per evaluation. Issue 18: with
+standings, at most 5% slower; recomputing after 10,000 new opinions under 1 s.
+
+    python bench/match.py [--events 1000000] [--sample 2000] [--standings 1000000] [--out FILE]
 """
 
 from __future__ import annotations
@@ -53,6 +60,7 @@ from _match_data import (
     write_replay,
 )
 from _match_eval import EvalResult, evaluate, sample_pairs
+from _match_standing import Built, Recomputed, build, recompute_after
 from accord.logsources import LogParser, SourceStats
 from accord.patterns import Event
 
@@ -73,16 +81,23 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--no-maltrail", action="store_true", help="(a) with the Unit 42 indicators only")
     add("--timeout", type=float, default=3600.0, help="seconds allowed to one run of (a)")
     add("--workdir", type=Path, help="keep the replay file here (default: a temporary folder)")
+    add("--standings", type=int, default=0, help="(c): opinions present (0: no (c))")
+    add("--recompute", type=int, default=10_000, help="(c): new opinions whose recompute is timed")
     add("--out", type=Path, help="report file (default bench/results/match-DATE.md)")
     return parser.parse_args(argv)
 
 
 def run_a(
-    args: argparse.Namespace, replay: Path, workdir: Path
+    args: argparse.Namespace,
+    replay: Path,
+    workdir: Path,
+    standings: str | None = None,
+    hit_ids: Path | None = None,
 ) -> list[tuple[dict[str, Any], Measurement]]:
     runs: list[tuple[dict[str, Any], Measurement]] = []
     for mode in [m for m in args.modes.split(",") if m]:
-        log(f"(a) {mode}: compiling the indicators and matching {args.events:,} events")
+        label = f"{mode}+standings" if standings else mode
+        log(f"(a) {label}: compiling the indicators and matching {args.events:,} events")
         cmd = [
             sys.executable,
             str(Path(__file__).with_name("_match_run.py")),
@@ -93,15 +108,20 @@ def run_a(
         ]
         if args.no_maltrail:
             cmd.append("--no-maltrail")
+        if standings:
+            cmd += ["--standings", standings]
+        if hit_ids is not None and mode == "inline":
+            cmd += ["--hit-ids", str(hit_ids)]
         env = {**os.environ, "PYTHONPATH": str(REPO_ROOT / "src")}
-        m = run_measured(cmd, env=env, timeout=args.timeout, log_prefix=workdir / f"run-{mode}")
+        m = run_measured(cmd, env=env, timeout=args.timeout, log_prefix=workdir / f"run-{label}")
         if not m.ok:
-            log(f"(a) {mode} failed: {m.failure()}")
-            runs.append(({"mode": mode, "failure": m.failure()}, m))
+            log(f"(a) {label} failed: {m.failure()}")
+            runs.append(({"mode": label, "failure": m.failure()}, m))
             continue
         result = orjson.loads(m.stdout.strip().splitlines()[-1])
+        result["mode"] = label
         rate = result["events"] / result["match_seconds"]
-        log(f"(a) {mode}: {rate:,.0f} events/s, peak {(m.peak_rss or 0) / MIB:,.0f} MiB")
+        log(f"(a) {label}: {rate:,.0f} events/s, peak {(m.peak_rss or 0) / MIB:,.0f} MiB")
         runs.append((result, m))
     return runs
 
@@ -144,12 +164,86 @@ def _peak(result: dict[str, Any], m: Measurement) -> int:
     return max(m.peak_rss or 0, int(result["peak_pss_all"]))
 
 
+def run_c(
+    args: argparse.Namespace, replay: Path, workdir: Path, hit_ids: Path
+) -> tuple[list[tuple[dict[str, Any], Measurement]], Built, Recomputed]:
+    """(c): a store of opinions, the runs of (a) gated by its standings, a recompute."""
+    every = [i for i, _, _ in unit42_indicators(args.data)]
+    if not args.no_maltrail:
+        every += [i for i, _, _ in maltrail_indicators(args.data)]
+    hit = hit_ids.read_text().split() if hit_ids.exists() else []
+    url = f"sqlite:///{workdir / 'standings.db'}"
+    log(f"(c) storing {args.standings:,} opinions ({len(hit):,} indicators were hit)")
+    built = build(url, hit, every, args.standings)
+    log(f"(c) {built.opinions:,} opinions, {built.standings:,} standings in {built.seconds:,.0f} s")
+    runs = run_a(args, replay, workdir, standings=url)
+    log(f"(c) storing {args.recompute:,} new opinions, then recomputing their standings")
+    again = recompute_after(url, every, args.recompute)
+    log(f"(c) recompute of {again.touched:,} standings: {again.recompute_seconds:.3f} s")
+    return runs, built, again
+
+
+def report_c(
+    runs: list[tuple[dict[str, Any], Measurement]],
+    gated: list[tuple[dict[str, Any], Measurement]],
+    built: Built,
+    again: Recomputed,
+) -> list[str]:
+    plain = {r["mode"]: r for r, _ in runs if "failure" not in r}
+    lines = [
+        "",
+        "## (c) With standings: opinions present, every hit gated as `accord match` does",
+        "",
+        f"- Store: {built.opinions:,} opinions by 40 members (stored through the writer, with"
+        f" their remarks and standings, in {built.seconds:,.0f} s:"
+        f" {built.opinions / max(built.seconds, 1e-9):,.0f}/s), {built.standings:,} standings",
+        "",
+        "| run | events/s | without standings | change | standings load |"
+        " indicators suppressed | hits suppressed | peak RSS |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|",
+    ]
+    worst = None
+    for r, m in gated:
+        if "failure" in r:
+            lines.append(f"| {r['mode']} | failed: {r['failure']} | | | | | | |")
+            continue
+        base = plain.get(r["mode"].removesuffix("+standings"))
+        rate = r["events"] / r["match_seconds"]
+        base_rate = base["events"] / base["match_seconds"] if base else 0.0
+        change = (rate / base_rate - 1) * 100 if base_rate else 0.0
+        worst = change if worst is None else min(worst, change)
+        lines.append(
+            f"| {r['mode']} | **{rate:,.0f}** | {base_rate:,.0f} | {change:+.1f}% |"
+            f" {r['standings_load_seconds']:.2f} s | {r['suppressed_indicators']:,} |"
+            f" {r['suppressed_hits']:,} | {(m.peak_rss or 0) / MIB:,.0f} MiB |"
+        )
+    lines += [
+        "",
+        f"- {again.opinions:,} new opinions on {again.touched:,} indicators: stored (objects,"
+        f" remarks, standings) in {again.ingest_seconds:.2f} s; recomputing the"
+        f" {again.touched:,} standings alone: **{again.recompute_seconds:.3f} s**",
+        "",
+        "Hits of a suppressed indicator make no sighting (they are counted, with the"
+        " reason); the standings are read once after compiling (standings load, not in"
+        " events/s), and only the suppressed ones stay in memory.",
+        "",
+        "## Goals (issue 18)",
+        "",
+        "- with standings at most 5% slower: "
+        + (f"{worst:+.1f}%: {verdict(worst >= -5.0)}" if worst is not None else "n/a"),
+        f"- recomputing after {again.opinions:,} new opinions under 1 s:"
+        f" {again.recompute_seconds:.3f} s: {verdict(again.recompute_seconds < 1.0)}",
+    ]
+    return lines
+
+
 def report(
     args: argparse.Namespace,
     runs: list[tuple[dict[str, Any], Measurement]],
     per_source: dict[str, int],
     b: EvalResult | None,
     when: time.struct_time,
+    c: tuple[list[tuple[dict[str, Any], Measurement]], Built, Recomputed] | None = None,
 ) -> str:
     versions = {
         "Python": platform.python_version(),
@@ -242,6 +336,8 @@ def report(
             else "n/a"
         ),
     ]
+    if c is not None:
+        lines += report_c(runs, *c)
     return "\n".join(lines) + "\n"
 
 
@@ -255,9 +351,11 @@ def main(argv: list[str] | None = None) -> int:
         replay = workdir / "replay.log"
         log(f"writing {args.events:,} replayed Zeek events to {replay}")
         per_source = write_replay(args.data, replay, args.events)
-        runs = run_a(args, replay, workdir)
+        hit_ids = workdir / "hit-ids.txt"
+        runs = run_a(args, replay, workdir, hit_ids=hit_ids if args.standings else None)
+        c = run_c(args, replay, workdir, hit_ids) if args.standings else None
         b = run_b(args, replay) if args.sample else None
-    publish_report(report(args, runs, per_source, b, when), args.out, "match", when)
+    publish_report(report(args, runs, per_source, b, when, c), args.out, "match", when)
     return 0
 
 

@@ -16,6 +16,9 @@ indicators (``poll``).
 
 from __future__ import annotations
 
+from collections import Counter
+
+from accord.patterns import Hit
 from accord.service.node import Node
 
 __all__ = ["StandingGate"]
@@ -68,6 +71,20 @@ class StandingGate:
     def poll(self) -> int:
         """Read the standings computed since the last look; how many changed."""
         return self._read()
+
+    def keep(self, found: list[Hit], dropped: Counter[str], why: dict[str, str]) -> list[Hit]:
+        """The hits that count; the others are added to ``dropped`` with their reason."""
+        if not (self.blocked or self.default_blocked):
+            return found
+        kept = []
+        for h in found:
+            reason = self.why(h.indicator_id)
+            if reason is None:
+                kept.append(h)
+            else:
+                dropped[h.indicator_id] += 1
+                why[h.indicator_id] = reason
+        return kept
 
     def why(self, indicator_id: str) -> str | None:
         """Why this indicator's hits are dropped, or None when they count."""

@@ -263,16 +263,7 @@ def match_paths(
 
     def on_hits(found: list[Hit]) -> None:
         nonlocal hits
-        if gate.blocked or gate.default_blocked:
-            kept = []
-            for h in found:
-                why = gate.why(h.indicator_id)
-                if why is None:
-                    kept.append(h)
-                else:
-                    report.suppressed[h.indicator_id] += 1
-                    report.suppressed_why[h.indicator_id] = why
-            found = kept
+        found = gate.keep(found, report.suppressed, report.suppressed_why)
         hits += len(found)
         report.hits.update(h.indicator_id for h in found)
         book.add(found)
