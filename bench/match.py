@@ -83,6 +83,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--workdir", type=Path, help="keep the replay file here (default: a temporary folder)")
     add("--standings", type=int, default=0, help="(c): opinions present (0: no (c))")
     add("--recompute", type=int, default=10_000, help="(c): new opinions whose recompute is timed")
+    add("--repeat", type=int, default=3, help="(c): runs with and without standings, alternated")
     add("--out", type=Path, help="report file (default bench/results/match-DATE.md)")
     return parser.parse_args(argv)
 
@@ -164,9 +165,12 @@ def _peak(result: dict[str, Any], m: Measurement) -> int:
     return max(m.peak_rss or 0, int(result["peak_pss_all"]))
 
 
+Runs = list[tuple[dict[str, Any], Measurement]]
+
+
 def run_c(
     args: argparse.Namespace, replay: Path, workdir: Path, hit_ids: Path
-) -> tuple[list[tuple[dict[str, Any], Measurement]], Built, Recomputed]:
+) -> tuple[Runs, Runs, Built, Recomputed]:
     """(c): a store of opinions, the runs of (a) gated by its standings, a recompute."""
     every = [i for i, _, _ in unit42_indicators(args.data)]
     if not args.no_maltrail:
@@ -176,20 +180,44 @@ def run_c(
     log(f"(c) storing {args.standings:,} opinions ({len(hit):,} indicators were hit)")
     built = build(url, hit, every, args.standings)
     log(f"(c) {built.opinions:,} opinions, {built.standings:,} standings in {built.seconds:,.0f} s")
-    runs = run_a(args, replay, workdir, standings=url)
+    # Alternated, on a shared machine: the best of each side is compared.
+    plain: Runs = []
+    gated: Runs = []
+    for _ in range(max(1, args.repeat)):
+        gated += run_a(args, replay, workdir, standings=url)
+        plain += run_a(args, replay, workdir)
     log(f"(c) storing {args.recompute:,} new opinions, then recomputing their standings")
     again = recompute_after(url, every, args.recompute)
     log(f"(c) recompute of {again.touched:,} standings: {again.recompute_seconds:.3f} s")
-    return runs, built, again
+    return plain, gated, built, again
+
+
+def _rate(r: dict[str, Any]) -> float:
+    return float(r["events"] / r["match_seconds"])
+
+
+def _cpu_rate(r: dict[str, Any]) -> float:
+    return float(r["events"] / max(r.get("match_cpu_seconds", 0.0), 1e-9))
+
+
+def _best(runs: Runs) -> dict[str, tuple[dict[str, Any], Measurement]]:
+    best: dict[str, tuple[dict[str, Any], Measurement]] = {}
+    for r, m in runs:
+        if "failure" in r:
+            continue
+        held = best.get(r["mode"])
+        if held is None or _rate(r) > _rate(held[0]):
+            best[r["mode"]] = (r, m)
+    return best
 
 
 def report_c(
-    runs: list[tuple[dict[str, Any], Measurement]],
-    gated: list[tuple[dict[str, Any], Measurement]],
-    built: Built,
-    again: Recomputed,
+    runs: Runs, plain_runs: Runs, gated_runs: Runs, built: Built, again: Recomputed
 ) -> list[str]:
-    plain = {r["mode"]: r for r, _ in runs if "failure" not in r}
+    plain = {k: r for k, (r, _) in _best([*runs, *plain_runs]).items()}
+    failed = [(r, m) for r, m in gated_runs if "failure" in r]
+    gated = [*_best(gated_runs).values(), *failed]
+    n_plain = {k: sum(1 for r, _ in [*runs, *plain_runs] if r.get("mode") == k) for k in plain}
     lines = [
         "",
         "## (c) With standings: opinions present, every hit gated as `accord match` does",
@@ -198,22 +226,38 @@ def report_c(
         f" their remarks and standings, in {built.seconds:,.0f} s:"
         f" {built.opinions / max(built.seconds, 1e-9):,.0f}/s), {built.standings:,} standings",
         "",
-        "| run | events/s | without standings | change | standings load |"
-        " indicators suppressed | hits suppressed | peak RSS |",
-        "|---|--:|--:|--:|--:|--:|--:|--:|",
+        f"Best of {len(gated_runs)} run(s) with standings and of"
+        f" {', '.join(f'{n} {k}' for k, n in n_plain.items())} without, alternated.",
+        "",
+        "| run | events/s | without standings | change | events per CPU s |"
+        " without standings | change | standings load | indicators suppressed |"
+        " hits suppressed | peak RSS |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     worst = None
+    worst_wall = None
     for r, m in gated:
         if "failure" in r:
-            lines.append(f"| {r['mode']} | failed: {r['failure']} | | | | | | |")
+            lines.append(f"| {r['mode']} | failed: {r['failure']} | | | | | | | | | |")
             continue
         base = plain.get(r["mode"].removesuffix("+standings"))
-        rate = r["events"] / r["match_seconds"]
-        base_rate = base["events"] / base["match_seconds"] if base else 0.0
+        rate, base_rate = _rate(r), _rate(base) if base else 0.0
         change = (rate / base_rate - 1) * 100 if base_rate else 0.0
-        worst = change if worst is None else min(worst, change)
+        cpu = _cpu_rate(r)
+        base_cpu = max(
+            (
+                _cpu_rate(x)
+                for x, _ in [*runs, *plain_runs]
+                if x.get("mode") == r["mode"].removesuffix("+standings")
+            ),
+            default=0.0,
+        )
+        cpu_change = (cpu / base_cpu - 1) * 100 if base_cpu else 0.0
+        worst = cpu_change if worst is None else min(worst, cpu_change)
+        worst_wall = change if worst_wall is None else min(worst_wall, change)
         lines.append(
-            f"| {r['mode']} | **{rate:,.0f}** | {base_rate:,.0f} | {change:+.1f}% |"
+            f"| {r['mode']} | {rate:,.0f} | {base_rate:,.0f} | {change:+.1f}% |"
+            f" **{cpu:,.0f}** | {base_cpu:,.0f} | **{cpu_change:+.1f}%** |"
             f" {r['standings_load_seconds']:.2f} s | {r['suppressed_indicators']:,} |"
             f" {r['suppressed_hits']:,} | {(m.peak_rss or 0) / MIB:,.0f} MiB |"
         )
@@ -225,12 +269,20 @@ def report_c(
         "",
         "Hits of a suppressed indicator make no sighting (they are counted, with the"
         " reason); the standings are read once after compiling (standings load, not in"
-        " events/s), and only the suppressed ones stay in memory.",
+        " events/s), and only the suppressed ones stay in memory. events per CPU s: the"
+        " events over the CPU time of the run's processes while matching (os.times, the"
+        " forked workers included): on a shared machine the wall clock varies by tens of"
+        " percent from run to run, the CPU time far less; the goal is judged on it, the"
+        " best of each side.",
         "",
         "## Goals (issue 18)",
         "",
-        "- with standings at most 5% slower: "
-        + (f"{worst:+.1f}%: {verdict(worst >= -5.0)}" if worst is not None else "n/a"),
+        "- with standings at most 5% slower (events per CPU second): "
+        + (
+            f"{worst:+.1f}%: {verdict(worst >= -5.0)} (wall clock: {worst_wall:+.1f}%)"
+            if worst is not None and worst_wall is not None
+            else "n/a"
+        ),
         f"- recomputing after {again.opinions:,} new opinions under 1 s:"
         f" {again.recompute_seconds:.3f} s: {verdict(again.recompute_seconds < 1.0)}",
     ]
@@ -243,7 +295,7 @@ def report(
     per_source: dict[str, int],
     b: EvalResult | None,
     when: time.struct_time,
-    c: tuple[list[tuple[dict[str, Any], Measurement]], Built, Recomputed] | None = None,
+    c: tuple[Runs, Runs, Built, Recomputed] | None = None,
 ) -> str:
     versions = {
         "Python": platform.python_version(),
