@@ -55,7 +55,7 @@ def peer_add(
         str | None,
         typer.Option(
             "--identity-id",
-            help="The peer's STIX identity: the created_by_ref its opinions and notes must "
+            help="The peer's STIX identity: the created_by_ref its opinions must "
             "carry (without it they are refused).",
         ),
     ] = None,
@@ -88,7 +88,7 @@ def peer_identity(
         typer.Argument(help="Its STIX identity id (leave out to unbind)."),
     ] = None,
 ) -> None:
-    """Bind a peer to its STIX identity: the author its opinions and notes must name."""
+    """Bind a peer to its STIX identity: the author its opinions must name."""
     with cli_node() as node:
         peer = sync_service.bind_identity(node, name, identity_id)
     out.print(f"peer {peer.name}: identity {peer.identity_id or 'none'}", markup=False)

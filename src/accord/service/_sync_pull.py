@@ -45,7 +45,7 @@ class PullReport:
     retractions: int = 0  # tombstones honoured
     purged: int = 0  # versions they deleted here
     refused_retracted: int = 0  # versions older than a retraction, not stored
-    forged: int = 0  # opinions and notes not written by the peer (accord.standing.forged)
+    forged: int = 0  # opinions not written by the peer (accord.standing.forged)
     forged_examples: list[str] = field(default_factory=list)
     cursor: str | None = None
 
@@ -78,7 +78,7 @@ class PreparedPage:
 def prepare_page(page: PageLike, peer: Peer | None = None) -> PreparedPage:
     """Validate a page's objects (`accord.stix.prepare`, as imports do).
 
-    With the ``peer`` it came from, an opinion or a note whose ``created_by_ref``
+    With the ``peer`` it came from, an opinion whose ``created_by_ref``
     is not the peer's bound identity is refused (`accord.standing.forged`).
     """
     records: list[tuple[Any, ...]] = []

@@ -303,8 +303,8 @@ def ingest_objects(
 
     Invalid objects and conflicting versions fail one by one; the valid ones
     are stored (a version already stored counts as a success, TAXII 2.1 §5.4).
-    With a ``speaker`` (the member's name and STIX identity), an opinion or a
-    note that another identity claims to have written fails too
+    With a ``speaker`` (the member's name and STIX identity), an opinion that
+    another identity claims to have written fails too
     (`accord.standing.forged`).
 
     Returns:

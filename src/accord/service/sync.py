@@ -103,7 +103,7 @@ class SyncReport:
             if p.conflicts:
                 parts.append(f"{p.conflicts:,} conflicting")
             if p.forged:
-                parts.append(f"{p.forged:,} opinion(s)/note(s) refused as not the peer's own")
+                parts.append(f"{p.forged:,} opinion(s) refused as not the peer's own")
             if p.retractions:
                 parts.append(f"{p.retractions} retraction(s), {p.purged} version(s) purged")
         if self.push is not None:
@@ -151,7 +151,7 @@ def add_peer(
         push_collection: the peer's collection to push to (None: no push).
         push_from: our collections (ids or titles) pushed to it.
         interval: seconds between syncs in `accord serve`.
-        identity_id: the peer's STIX identity: its opinions and notes must carry
+        identity_id: the peer's STIX identity: its opinions must carry
             it as ``created_by_ref`` (without one, they are refused).
 
     Raises:
@@ -199,7 +199,7 @@ def add_peer(
 
 
 def bind_identity(node: Node, name: str, identity_id: str | None) -> Peer:
-    """Bind a peer to its STIX identity (None: unbind; its opinions and notes are then refused).
+    """Bind a peer to its STIX identity (None: unbind; its opinions are then refused).
 
     Raises:
         ConfigError: not a STIX identity id.

@@ -100,17 +100,21 @@ def voices_of(obj: dict[str, Any], sighting_value: float = 0.5) -> list[tuple[st
     return []
 
 
-# The types whose author is a member speaking: they must come from that member.
-SPOKEN_TYPES = frozenset({"opinion", "note"})
+# The types whose author is a member speaking with weight: they must come from that
+# member. Notes carry no weight in a standing and travel as any object does (feeds
+# carry notes by many authors).
+SPOKEN_TYPES = frozenset({"opinion"})
 
 
 def forged(obj: object, sender: str | None, who: str) -> str | None:
-    """Why an opinion or note received from ``who`` is refused, or None when it is not.
+    """Why an opinion received from ``who`` is refused, or None when it is not.
 
-    A member speaks for itself only: the ``created_by_ref`` of an opinion or a
-    note must be the identity of the member or peer it came from (``sender``).
-    Relays re-attribute (a node shares what others told it under its own name,
-    `accord.policy`'s attribution), so first-hand is the only form that arrives.
+    A member speaks for itself only: the ``created_by_ref`` of an opinion must
+    be the identity of the member or peer it came from (``sender``).
+    A relayed opinion is refused: first-hand only, so that nobody can vote in
+    another's name. (An Accord node relays what its members told it under its
+    own identity, `accord.policy`'s attribution, so such a relay arrives as the
+    relaying node's own voice.)
     """
     if not isinstance(obj, dict):
         return None
@@ -126,6 +130,6 @@ def forged(obj: object, sender: str | None, who: str) -> str | None:
     if author != sender:
         return (
             f"created_by_ref {author!r} is not {who}'s identity {sender}: "
-            "an opinion or note must come from its author"
+            "an opinion must come from its author"
         )
     return None

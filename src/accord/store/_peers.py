@@ -47,7 +47,7 @@ class Peer:
     last_error: str | None
     last_error_at: int | None
     failures: int
-    identity_id: str | None = None  # the STIX identity its opinions and notes must carry
+    identity_id: str | None = None  # the STIX identity its opinions must carry
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,7 +279,7 @@ class PeerStore(ABC):
         return found[0]
 
     def set_peer_identity(self, name: str, identity_id: str | None) -> Peer:
-        """Bind a peer to the STIX identity its opinions and notes must carry (None: unbind)."""
+        """Bind a peer to the STIX identity its opinions must carry (None: unbind)."""
         peer = self.peer(name)
         with self.write_tx() as conn:
             conn.execute(

@@ -258,7 +258,7 @@ objects.append_column(Column("created", BigInteger, nullable=True))
 
 # The STIX identity of a peer: what it says it wrote (an opinion's or note's
 # created_by_ref) must be this, or the pull refuses it (NULL: none bound, and
-# opinions and notes from it are refused).
+# opinions from it are refused).
 peers.append_column(Column("identity_id", String(300), nullable=True))
 
 remarks = Table(

@@ -4,7 +4,7 @@
 whether the object is held or not (an opinion that arrives before its
 indicator is kept and counts when it arrives); ``standings`` keeps each
 object's standing beside it, never in its STIX bytes. ``peers.identity_id``
-binds a peer to the STIX identity its opinions and notes must carry.
+binds a peer to the STIX identity its opinions must carry.
 
 The opinions, sightings and notes stored before this migration are read into
 ``remarks`` by ``accord standing refresh`` (not here: it needs the node's rules).
