@@ -106,6 +106,17 @@ def build(url: str, hit: Sequence[str], every: Sequence[str], n: int, seed: int 
     return Built(done, standings, seconds)
 
 
+def held(url: str) -> Built:
+    """What a store built earlier holds (``seconds`` -1: not built by this run)."""
+    store = open_store(url)
+    try:
+        opinions = store.stats().current_by_type.get("opinion", 0)
+        standings = sum(1 for _ in store.standing_scores())
+    finally:
+        store.close()
+    return Built(opinions, standings, -1.0)
+
+
 @dataclass(frozen=True, slots=True)
 class Recomputed:
     opinions: int

@@ -60,7 +60,7 @@ from _match_data import (
     write_replay,
 )
 from _match_eval import EvalResult, evaluate, sample_pairs
-from _match_standing import Built, Recomputed, build, recompute_after
+from _match_standing import Built, Recomputed, build, held, recompute_after
 from accord.logsources import LogParser, SourceStats
 from accord.patterns import Event
 
@@ -84,6 +84,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--standings", type=int, default=0, help="(c): opinions present (0: no (c))")
     add("--recompute", type=int, default=10_000, help="(c): new opinions whose recompute is timed")
     add("--repeat", type=int, default=3, help="(c): runs with and without standings, alternated")
+    add("--reuse-store", action="store_true", help="(c): keep the --workdir's opinions store")
     add("--out", type=Path, help="report file (default bench/results/match-DATE.md)")
     return parser.parse_args(argv)
 
@@ -177,8 +178,12 @@ def run_c(
         every += [i for i, _, _ in maltrail_indicators(args.data)]
     hit = hit_ids.read_text().split() if hit_ids.exists() else []
     url = f"sqlite:///{workdir / 'standings.db'}"
-    log(f"(c) storing {args.standings:,} opinions ({len(hit):,} indicators were hit)")
-    built = build(url, hit, every, args.standings)
+    if args.reuse_store and (workdir / "standings.db").exists():
+        log("(c) reusing the opinions store of an earlier run")
+        built = held(url)
+    else:
+        log(f"(c) storing {args.standings:,} opinions ({len(hit):,} indicators were hit)")
+        built = build(url, hit, every, args.standings)
     log(f"(c) {built.opinions:,} opinions, {built.standings:,} standings in {built.seconds:,.0f} s")
     # Alternated, on a shared machine: the best of each side is compared.
     plain: Runs = []
@@ -222,9 +227,14 @@ def report_c(
         "",
         "## (c) With standings: opinions present, every hit gated as `accord match` does",
         "",
-        f"- Store: {built.opinions:,} opinions by 40 members (stored through the writer, with"
-        f" their remarks and standings, in {built.seconds:,.0f} s:"
-        f" {built.opinions / max(built.seconds, 1e-9):,.0f}/s), {built.standings:,} standings",
+        (
+            f"- Store: {built.opinions:,} opinions by 40 members (stored through the writer,"
+            f" with their remarks and standings, in {built.seconds:,.0f} s:"
+            f" {built.opinions / max(built.seconds, 1e-9):,.0f}/s), {built.standings:,} standings"
+            if built.seconds >= 0
+            else f"- Store: {built.opinions:,} opinions by 40 members, {built.standings:,}"
+            " standings (reused from an earlier run: --reuse-store)"
+        ),
         "",
         f"Best of {len(gated_runs)} run(s) with standings and of"
         f" {', '.join(f'{n} {k}' for k, n in n_plain.items())} without, alternated.",

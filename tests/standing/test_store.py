@@ -191,3 +191,9 @@ def test_the_matcher_suppresses_false_positives_and_says_why(
     dropped = match.match_paths(node, [str(dns)], min_standing=0.5)
     assert kept.hits[other["id"]] > 0 and other["id"] not in dropped.hits
     assert "below --min-standing +0.50" in dropped.suppressed_why[other["id"]]
+    # Two members strongly agree: (1 + 1) / (1 + 2) stands above 0.5, its hits count.
+    _put(node, [make_opinion(m, other["id"], "strongly-agree", _t(3)) for m in (B, C)])
+    raised = match.match_paths(node, [str(dns)], min_standing=0.5)
+    assert raised.hits[other["id"]] == kept.hits[other["id"]]
+    assert other["id"] not in raised.suppressed and ind["id"] in raised.suppressed
+    assert raised.standings[other["id"]] > 0.5

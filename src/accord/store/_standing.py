@@ -25,7 +25,18 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, and_, bindparam, delete, exists, insert, select
+from sqlalchemy import (
+    Connection,
+    Engine,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+)
 
 from accord.standing import Rules, Standing, Voice, newer, standing, voices_of
 from accord.stix import parse_timestamp
@@ -284,17 +295,43 @@ class StandingStore(ABC):
             ).all()
         return [_held(r) for r in rows]
 
-    def standing_scores(
-        self, computed_after: int = -1
-    ) -> Iterator[tuple[str, float, int, str, int]]:
-        """(object id, score, false positives, reasons, computed) of every standing computed
-        after this time, streamed: what a matcher over millions of indicators needs, lean."""
+    def last_standing_computed(self) -> int:
+        """When the latest standing was computed (microseconds; -1: none yet)."""
         st = s.standings
-        stmt = select(st.c.object_id, st.c.score, st.c.false_positives, st.c.reasons, st.c.computed)
         with self.engine.connect() as conn:
-            result = conn.execution_options(stream_results=True, yield_per=5000).execute(
-                stmt.where(st.c.computed > computed_after)
-            )
+            value = conn.execute(select(func.max(st.c.computed))).scalar()
+        return -1 if value is None else int(value)
+
+    def standing_scores(
+        self,
+        computed_after: int = -1,
+        *,
+        false_positives_at_least: int | None = None,
+        score_below: float | None = None,
+        score_at_least: float | None = None,
+    ) -> Iterator[tuple[str, float, int, str, int]]:
+        """(object id, score, false positives, reasons, computed) of standings, streamed.
+
+        What a matcher over millions of indicators needs, filtered in SQL: only those
+        computed after ``computed_after`` (microseconds) and, when given, those with at
+        least ``false_positives_at_least`` reports OR a score below ``score_below``, or
+        (alone) those with a score at or above ``score_at_least``.
+        """
+        st = s.standings
+        stmt = select(
+            st.c.object_id, st.c.score, st.c.false_positives, st.c.reasons, st.c.computed
+        ).where(st.c.computed > computed_after)
+        either = []
+        if false_positives_at_least is not None:
+            either.append(st.c.false_positives >= false_positives_at_least)
+        if score_below is not None:
+            either.append(st.c.score < score_below)
+        if either:
+            stmt = stmt.where(or_(*either))
+        if score_at_least is not None:
+            stmt = stmt.where(st.c.score >= score_at_least)
+        with self.engine.connect() as conn:
+            result = conn.execution_options(stream_results=True, yield_per=5000).execute(stmt)
             for oid, score, fps, reasons, computed in result:
                 yield str(oid), float(score), int(fps), str(reasons), int(computed)
 
