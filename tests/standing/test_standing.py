@@ -15,6 +15,7 @@ from accord.standing import (
     OPINION_VALUES,
     Rules,
     Voice,
+    forged,
     fp_reason,
     make_false_positive,
     make_note,
@@ -148,3 +149,14 @@ def test_a_full_tie_but_the_kind_does_not_depend_on_arrival() -> None:
     said = Voice(MEMBERS[0], "opinion", -1.0, NOW, "sinkholed", "opinion--a")
     gone = Voice(MEMBERS[0], "withdrawn", -1.0, NOW, "sinkholed", "opinion--a")
     assert standing([said, gone], Rules(), NOW) == standing([gone, said], Rules(), NOW)
+
+
+def test_forged_reads_any_json_value_and_checks_opinions_only() -> None:
+    op = make_opinion(MEMBERS[0], "indicator--x", "agree", "2027-01-01T00:00:00.000Z")
+    assert forged(op, MEMBERS[0], "member b") is None
+    why = forged(op, MEMBERS[1], "member b")
+    assert why is not None and MEMBERS[0] in why and MEMBERS[1] in why
+    assert "not bound" in str(forged(op, None, "peer x"))
+    # Untrusted input: a type that is no string, a list, a note (no weight).
+    for other in ({"type": {}}, {"type": ["opinion"]}, [], "opinion", {"type": "note"}):
+        assert forged(other, MEMBERS[1], "member b") is None
