@@ -158,5 +158,6 @@ def test_forged_reads_any_json_value_and_checks_opinions_only() -> None:
     assert why is not None and MEMBERS[0] in why and MEMBERS[1] in why
     assert "not bound" in str(forged(op, None, "peer x"))
     # Untrusted input: a type that is no string, a list, a note (no weight).
-    for other in ({"type": {}}, {"type": ["opinion"]}, [], "opinion", {"type": "note"}):
+    odd: list[object] = [{"type": {}}, {"type": ["opinion"]}, [], "opinion", {"type": "note"}]
+    for other in odd:
         assert forged(other, MEMBERS[1], "member b") is None
