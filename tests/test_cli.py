@@ -194,6 +194,13 @@ def test_every_command_has_help_and_is_in_the_docs() -> None:
         "user password",
         "user list",
         "user remove",
+        "note",
+        "opinion",
+        "false-positive",
+        "feedback",
+        "standing refresh",
+        "standing show",
+        "peer identity",
     ]
     every = _leaf_commands(typer.main.get_command(app))
     assert set(commands) <= set(every), set(commands) - set(every)

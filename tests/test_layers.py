@@ -8,7 +8,17 @@ from pathlib import Path
 import accord
 
 SRC = Path(accord.__file__).resolve().parent
-CORE = ("stix", "patterns", "policy", "ledger", "community", "privacy", "extract", "logsources")
+CORE = (
+    "stix",
+    "patterns",
+    "policy",
+    "ledger",
+    "community",
+    "privacy",
+    "extract",
+    "logsources",
+    "standing",
+)
 OUTER = ("accord.store", "accord.service", "accord.taxii", "accord.web", "accord.cli")
 # Modules whose use means I/O (files, network, databases, processes).
 IO_MODULES = {

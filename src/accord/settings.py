@@ -248,18 +248,84 @@ SETTINGS += (
 )
 
 
+def _non_negative_number(text: str) -> float:
+    value = float(text)
+    if not value >= 0 or value == float("inf"):
+        raise ValueError("must be a number >= 0")
+    return value
+
+
+def parse_weights(text: str) -> tuple[tuple[str, float], ...]:
+    """ACCORD_STANDING_WEIGHTS as (name, weight) pairs.
+
+    Raises:
+        ValueError: an item is not NAME=WEIGHT with a weight >= 0.
+    """
+    pairs: list[tuple[str, float]] = []
+    for item in text.split(","):
+        if not item.strip():
+            continue
+        who, sep, weight = item.rpartition("=")
+        if not sep or not who.strip():
+            raise ValueError(f"{item.strip()!r}: expected NAME=WEIGHT (a member, a peer or an id)")
+        pairs.append((who.strip(), _non_negative_number(weight.strip())))
+    return tuple(pairs)
+
+
+def _weights(text: str) -> str:
+    parse_weights(text)  # checked here; kept as text (settings travel as environment text)
+    return text
+
+
+# Members' judgement: notes, opinions, false positives, standing (`accord opinion`).
+SETTINGS += (
+    Setting(
+        "ACCORD_OPINIONS_COLLECTION",
+        "opinions",
+        "Collection (title or id) that `accord note`, `accord opinion` and "
+        "`accord false-positive` store their objects in; made if missing.",
+    ),
+    Setting(
+        "ACCORD_STANDING_WEIGHTS",
+        "",
+        "Weights of members in standings: NAME=WEIGHT pairs, comma-separated; NAME is a "
+        "member, a peer or a STIX identity id (0 ignores it).",
+        _weights,
+    ),
+    Setting(
+        "ACCORD_STANDING_DEFAULT_WEIGHT",
+        "1",
+        "Weight in standings of every member not in ACCORD_STANDING_WEIGHTS (this node too).",
+        _non_negative_number,
+    ),
+    Setting(
+        "ACCORD_STANDING_HALF_LIFE_DAYS",
+        "90",
+        "A voice's weight in a standing halves every this many days of its age (0: no decay).",
+        _non_negative_number,
+    ),
+    Setting(
+        "ACCORD_STANDING_PRIOR",
+        "1",
+        "Weight of the imagined neutral voice in every standing: one member alone never "
+        "takes an indicator to -1 or 1.",
+        _non_negative_number,
+    ),
+    Setting(
+        "ACCORD_FP_SUPPRESS_MEMBERS",
+        "2",
+        "An indicator reported as a false positive by at least this many members is not "
+        "matched by `accord match` (its hits are counted as suppressed); 0: never.",
+        _non_negative_int,
+    ),
+)
+
+
 def _on_off(text: str) -> bool:
     value = text.strip().lower()
     if value not in ("on", "off"):
         raise ValueError("must be on or off")
     return value == "on"
-
-
-def _non_negative_number(text: str) -> float:
-    value = float(text)
-    if not value >= 0:
-        raise ValueError("must be zero or a positive number")
-    return value
 
 
 # The transparency log (`accord log`).
@@ -424,6 +490,12 @@ class Settings:
     web_login_attempts: int = 5
     web_secure_cookies: str = "auto"
     web_dashboard_seconds: float = 30.0
+    opinions_collection: str = "opinions"
+    standing_weights: str = ""
+    standing_default_weight: float = 1.0
+    standing_half_life_days: float = 90.0
+    standing_prior: float = 1.0
+    fp_suppress_members: int = 2
 
     @property
     def sqlite_path(self) -> Path:
@@ -496,6 +568,12 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         "web_login_attempts": _value(env, "ACCORD_WEB_LOGIN_ATTEMPTS"),
         "web_secure_cookies": _value(env, "ACCORD_WEB_SECURE_COOKIES"),
         "web_dashboard_seconds": _value(env, "ACCORD_WEB_DASHBOARD_SECONDS"),
+        "opinions_collection": _value(env, "ACCORD_OPINIONS_COLLECTION"),
+        "standing_weights": _value(env, "ACCORD_STANDING_WEIGHTS"),
+        "standing_default_weight": _value(env, "ACCORD_STANDING_DEFAULT_WEIGHT"),
+        "standing_half_life_days": _value(env, "ACCORD_STANDING_HALF_LIFE_DAYS"),
+        "standing_prior": _value(env, "ACCORD_STANDING_PRIOR"),
+        "fp_suppress_members": _value(env, "ACCORD_FP_SUPPRESS_MEMBERS"),
     }
     fields.update({k: v for k, v in overrides.items() if v is not None})
     if isinstance(fields["home"], str):

@@ -18,6 +18,7 @@ from accord.cli import (
     _peers,
     _policy,
     _report,
+    _standing,
     _users,
 )
 from accord.cli._common import app
@@ -35,6 +36,7 @@ _COMMAND_MODULES = (
     _peers,
     _policy,
     _report,
+    _standing,
     _users,
 )
 

@@ -24,7 +24,9 @@ from accord.cli._common import (
     user_errors,
     when,
 )
+from accord.cli._standing import describe, remark_lines
 from accord.service import ingest, query
+from accord.service import standing as standing_service
 from accord.service.node import init_node
 from accord.settings import SETTINGS, load_settings
 
@@ -175,10 +177,24 @@ def search_cmd(
     table.add_column("id", no_wrap=True)
     table.add_column("name / value", overflow="fold")
     table.add_column("modified", no_wrap=True)
+    table.add_column("standing", no_wrap=True, justify="right")
+    with cli_node() as node:
+        held = standing_service.standings_of(node, [o.id for o in found])
     for obj in found:
         data = orjson.loads(obj.data)
-        label_text = str(data.get("name") or data.get("value") or data.get("pattern") or "")
-        table.add_row(obj.type, obj.id, label_text[:80], str(data.get("modified", "")))
+        label_text = str(
+            data.get("name")
+            or data.get("value")
+            or data.get("pattern")
+            or data.get("content")
+            or data.get("opinion")
+            or ""
+        )
+        h = held.get(obj.id)
+        shown = "-" if h is None else f"{h.standing.score:+.2f}/{h.standing.members}"
+        if h is not None and h.standing.false_positives:
+            shown += f" fp{h.standing.false_positives}"
+        table.add_row(obj.type, obj.id, label_text[:80], str(data.get("modified", "")), shown)
     out.print(table)
     more = " (limit reached: --limit 0 for all)" if limit and len(found) == limit else ""
     out.print(f"{len(found)} object(s){more}", markup=False)
@@ -195,6 +211,8 @@ def show_cmd(
     """Every stored version of one object, with its provenance."""
     with cli_node() as node:
         history = query.show(node, object_id)
+        held = standing_service.standings_of(node, [object_id]).get(object_id)
+        remarks = standing_service.remarks_on(node, object_id)
     for obj, sources in history.versions:
         if as_json:
             sys.stdout.buffer.write(obj.data + b"\n")
@@ -205,6 +223,9 @@ def show_cmd(
             out.print(f"  from {p.kind} {p.name} at {when(p.when)}", markup=False)
     if not as_json:
         out.print_json(history.versions[-1][0].data.decode())
+        out.print(describe(held), markup=False)
+        for line in remark_lines(remarks):
+            out.print(line, markup=False)
 
 
 @app.command("export")
@@ -229,6 +250,15 @@ def export_cmd(
         str | None,
         typer.Option("--for", help="Only what this member may receive (needs --collection)."),
     ] = None,
+    min_standing: Annotated[
+        float | None,
+        typer.Option(
+            "--min-standing",
+            min=-1.0,
+            max=1.0,
+            help="Leave out indicators whose standing is below this (nobody spoke of it: 0).",
+        ),
+    ] = None,
 ) -> None:
     """Export a collection or a query as a STIX 2.1 bundle or JSON lines."""
     if fmt not in ("bundle", "jsonl"):
@@ -249,6 +279,8 @@ def export_cmd(
             include_revoked=include_revoked,
         )
         objects = query.search(node, q)
+        if min_standing is not None:
+            objects = standing_service.at_least(node, objects, min_standing)
         layout: query.ExportFormat = "jsonl" if fmt == "jsonl" else "bundle"
 
         def write(out: BinaryIO) -> int:

@@ -84,6 +84,15 @@ def match_cmd(
             " `accord lookup`).",
         ),
     ] = None,
+    min_standing: Annotated[
+        float | None,
+        typer.Option(
+            "--min-standing",
+            min=-1.0,
+            max=1.0,
+            help="Hits of indicators whose standing is below this make no sighting.",
+        ),
+    ] = None,
 ) -> None:
     """Match log files (Zeek, Suricata eve, STIX observed-data, CSV) against every indicator."""
     pairs = match.parse_mapping(mapping or [])
@@ -111,6 +120,7 @@ def match_cmd(
             keep_observed=keep_observed,
             progress=tick,
             workers=workers,
+            min_standing=min_standing,
         )
     _print_report(report, top)
     if private_peer and not report.interrupted:
@@ -170,7 +180,9 @@ def _print_report(report: match.MatchReport, top: int) -> None:
     for problem in report.errors[:20]:
         err.print(f"sighting not stored: {problem}", markup=False)
     if report.hits and top:
-        table = Table("hits", "sighting count", "indicator", "name", "producer", box=None)
+        table = Table(
+            "hits", "sighting count", "indicator", "name", "producer", "standing", box=None
+        )
         for ind, n in report.hits.most_common(top):
             table.add_row(
                 f"{n:,}",
@@ -178,10 +190,17 @@ def _print_report(report: match.MatchReport, top: int) -> None:
                 ind,
                 report.names.get(ind, ""),
                 report.producers.get(ind, ""),
+                f"{report.standings.get(ind, 0.0):+.2f}",
             )
         out.print(table)
         if len(report.hits) > top:
             out.print(f"... and {len(report.hits) - top:,} more indicators hit", markup=False)
+    for ind, n in report.suppressed.most_common(top or None):
+        name = report.names.get(ind, "")
+        out.print(
+            f"not sighted: {ind} {name!r}, {n:,} hit(s): {report.suppressed_why[ind]}",
+            markup=False,
+        )
     if stats.skipped:
         by_reason = ", ".join(f"{n:,} {reason}" for reason, n in stats.skipped.most_common())
         out.print(f"skipped lines: {by_reason}", markup=False)

@@ -52,6 +52,14 @@ def peer_add(
     interval: Annotated[
         int, typer.Option(min=1, help="Seconds between syncs in `accord serve`.")
     ] = 300,
+    identity_id: Annotated[
+        str | None,
+        typer.Option(
+            "--identity-id",
+            help="The peer's STIX identity: the created_by_ref its opinions must "
+            "carry (without it they are refused).",
+        ),
+    ] = None,
 ) -> None:
     """Add a peer: any TAXII 2.1 server (Accord or not) to pull from and/or push to."""
     with cli_node() as node:
@@ -67,8 +75,24 @@ def peer_add(
             push_collection=push_collection,
             push_from=push_from or (),
             interval=interval,
+            identity_id=identity_id,
         )
     out.print(f"added peer {peer.name} ({peer.url})", markup=False)
+
+
+@peer_app.command("identity")
+@user_errors
+def peer_identity(
+    name: Annotated[str, typer.Argument(help="Peer name.")],
+    identity_id: Annotated[
+        str | None,
+        typer.Argument(help="Its STIX identity id (leave out to unbind)."),
+    ] = None,
+) -> None:
+    """Bind a peer to its STIX identity: the author its opinions must name."""
+    with cli_node() as node:
+        peer = sync_service.bind_identity(node, name, identity_id)
+    out.print(f"peer {peer.name}: identity {peer.identity_id or 'none'}", markup=False)
 
 
 @peer_app.command("list")

@@ -50,6 +50,8 @@ class Agreement:
         redact: the redaction transforms applied to outgoing copies.
         redact_fields: free-text properties whose text is replaced.
         share_sightings: sightings that other members posted may go.
+        min_standing: indicators whose standing (`accord.standing`) is below it
+            stay (one nobody spoke of stands at 0).
         source: the file it came from, for messages.
     """
 
@@ -69,6 +71,7 @@ class Agreement:
     redact: frozenset[str] = frozenset()
     redact_fields: tuple[str, ...] = ()
     share_sightings: bool = False
+    min_standing: float | None = None
     source: str = ""
 
     def covers(self, member: str | None, collection: tuple[str, str]) -> int:
@@ -113,6 +116,7 @@ _OUTBOUND_KEYS = {
     "embargo_hours",
     "attribution",
     "share_sightings",
+    "min_standing",
     "types",
     "labels",
     "jurisdiction",
@@ -228,6 +232,13 @@ def parse_agreement(text: str, source: str, default_name: str) -> Agreement | In
     embargo = doc.get("embargo_hours", 0)
     if isinstance(embargo, bool) or not isinstance(embargo, int | float) or not embargo >= 0:
         raise r.error("embargo_hours", f"must be a number of hours >= 0, not {embargo!r}")
+    min_standing = doc.get("min_standing")
+    if min_standing is not None and (
+        isinstance(min_standing, bool)
+        or not isinstance(min_standing, int | float)
+        or not -1 <= min_standing <= 1
+    ):
+        raise r.error("min_standing", f"must be a number from -1 to 1, not {min_standing!r}")
     attribution = r.string("attribution", "node")
     if attribution not in ("node", "anonymous"):
         raise r.error("attribution", f"{attribution!r}: must be 'node' or 'anonymous'")
@@ -268,6 +279,7 @@ def parse_agreement(text: str, source: str, default_name: str) -> Agreement | In
         redact=personal,
         redact_fields=tuple(sorted(fields)),
         share_sightings=r.boolean("share_sightings", False),
+        min_standing=None if min_standing is None else float(min_standing),
         source=source,
     )
 

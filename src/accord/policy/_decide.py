@@ -283,6 +283,7 @@ def decide(
     origin: Origin | None = None,
     text: str | None = None,
     every_reason: bool = True,
+    standing: float | None = None,
 ) -> Decision:
     """Decide what of one stored object version goes to one recipient.
 
@@ -297,6 +298,8 @@ def decide(
             lets redaction skip objects none of its patterns can match.
         every_reason: give every rule that withholds (explain); False stops at
             the first one (the verdict and the copy are the same either way).
+        standing: the object's standing as the node holds it (None: nobody
+            spoke of it, which stands at 0), for the agreement's ``min_standing``.
 
     Returns:
         The decision; for ``share-redacted`` its ``copy`` is what is sent.
@@ -325,6 +328,12 @@ def decide(
         why.append(f"type {otype} is not among the types the agreement allows")
     if otype in agreement.types_excluded:
         why.append(f"type {otype} is excluded by the agreement")
+
+    # Standing: members' judgement of an indicator (accord.standing).
+    if agreement.min_standing is not None and otype == "indicator":
+        score = 0.0 if standing is None else standing
+        if score < agreement.min_standing:
+            why.append(f"standing {score:+.2f} is below the minimum {agreement.min_standing:+.2f}")
 
     if why and not every_reason:
         return Decision(Verdict.WITHHOLD, why)

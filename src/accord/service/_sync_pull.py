@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -27,6 +27,7 @@ from accord.exceptions import InvalidObject
 from accord.service import _sync_retract
 from accord.service._sync_wire import PageLike, PeerClient
 from accord.service.node import Node
+from accord.standing import forged
 from accord.stix import Record, parse_timestamp, prepare
 from accord.store import FederationTx, Peer
 
@@ -45,6 +46,9 @@ class PullReport:
     purged: int = 0  # versions they deleted here
     refused_retracted: int = 0  # versions older than a retraction, not stored
     receipts: int = 0  # pages whose entry in the peer's transparency log we kept
+
+    forged: int = 0  # opinions not written by the peer (accord.standing.forged)
+    forged_examples: list[str] = field(default_factory=list)
     cursor: str | None = None
 
 
@@ -72,13 +76,26 @@ class PreparedPage:
     next: str | None
     receipt: tuple[int, bytes] | None = None  # the peer's log entry of the page
 
+    forged: list[str] = field(default_factory=list)
 
-def prepare_page(page: PageLike) -> PreparedPage:
-    """Validate a page's objects (`accord.stix.prepare`, as imports do)."""
+
+def prepare_page(page: PageLike, peer: Peer | None = None) -> PreparedPage:
+    """Validate a page's objects (`accord.stix.prepare`, as imports do).
+
+    With the ``peer`` it came from, an opinion whose ``created_by_ref``
+    is not the peer's bound identity is refused (`accord.standing.forged`).
+    """
     records: list[tuple[Any, ...]] = []
     tombstones: list[tuple[Any, ...]] = []
+    refused: list[str] = []
     invalid = 0
     for obj in page.objects:
+        if peer is not None:
+            why = forged(obj, peer.identity_id, f"peer {peer.name}")
+            if why is not None:
+                oid = obj.get("id") if isinstance(obj, dict) else None
+                refused.append(f"{oid}: {why}")
+                continue
         try:
             rec = prepare(obj)
         except InvalidObject:
@@ -94,6 +111,7 @@ def prepare_page(page: PageLike) -> PreparedPage:
         page.more,
         page.next,
         getattr(page, "receipt", None),  # a client without receipts (not Accord's) has none
+        refused,
     )
 
 
@@ -149,6 +167,8 @@ def _store_page(
     report.pages += 1
     report.received += page.received
     report.invalid += page.invalid
+    report.forged += len(page.forged)
+    report.forged_examples.extend(page.forged[: max(0, 20 - len(report.forged_examples))])
     records = page.records
     into = [peer.into_pk] if peer.into_pk is not None else []
     blocked: dict[str, str] = {}
@@ -213,7 +233,7 @@ def pull(node: Node, peer: Peer, client: PeerClient, *, page_size: int) -> PullR
     with ExitStack() as stack:
         ftx: FederationTx | None = None
         pending, opened = 0, 0.0
-        fetched = _prefetch(prepare_page(p) for p in pages)
+        fetched = _prefetch(prepare_page(p, peer) for p in pages)
         while True:
             try:
                 page = next(fetched)

@@ -321,6 +321,7 @@ class Gate:
             # Explaining names the property of each removal: the object is walked.
             None if every_reason else text,
             every_reason,
+            self._standings([obj]).get(obj.id),
         )
         if obj.type not in REFERRING_TYPES or d.verdict is Verdict.WITHHOLD:
             return d
@@ -345,6 +346,16 @@ class Gate:
         hours, src = found
         until = _egress_norms.embargo_end(created, self.now, hours)
         return None if until is None else f"under embargo until {until}: {src}"
+
+    def _standings(self, objs: Iterable[StoredObject]) -> dict[str, float]:
+        """The standings of the indicators among these, when the agreement sets a minimum."""
+        if self.agreement is None or self.agreement.min_standing is None:
+            return {}
+        ids = [o.id for o in objs if o.type == "indicator"]
+        if not ids:
+            return {}
+        held = self.node.store.standings(ids)
+        return {i: h.standing.score for i, h in held.items()}
 
     def _without_hidden_refs(self, d: Decision, outgoing: dict[str, Any]) -> Decision:
         """A decision to share, after the references to withheld objects (`accord.policy`)."""
@@ -440,6 +451,19 @@ class Gate:
             screen = self._screen = Screen(agreement, recipient, context, now)
         if not items:
             return []
+        scores: dict[str, float] | None = None
+        low = agreement.min_standing
+        if low is not None:
+            # Members' judgement (accord.standing): indicators below the minimum stay,
+            # each decided with its standing where it is decided in full.
+            scores = self._standings(i.obj for i in items)
+            kept_items = [
+                i for i in items if i.obj.type != "indicator" or scores.get(i.obj.id, 0.0) >= low
+            ]
+            self.counts.withheld += len(items) - len(kept_items)
+            items = kept_items
+            if not items:
+                return []
         # The hot path of every gated page. Most versions are settled by their columns
         # and bytes (see accord.policy.Screen): served as stored, withheld, or redacted
         # from the bytes where only their free text can change. (The columns of the
@@ -453,7 +477,7 @@ class Gate:
         for item, quick in zip(items, quicks, strict=True):
             sources = origins.get(item.obj.added) if origins else None
             if sources:
-                verdict, sent = self._decided(item, sources)
+                verdict, sent = self._decided(item, sources, scores)
             elif quick is share:
                 keep(item)
                 continue
@@ -464,7 +488,7 @@ class Gate:
                 data = screen.outgoing(item.obj.data)
                 verdict, sent = (share, item) if data is None else (text_only, _sent(item, data))
             else:
-                verdict, sent = self._decided(item, None)
+                verdict, sent = self._decided(item, None, scores)
             if verdict is withhold:
                 withheld += 1
             else:
@@ -483,7 +507,10 @@ class Gate:
         return out
 
     def _decided(
-        self, item: PageItem, sources: list[tuple[str, str]] | None
+        self,
+        item: PageItem,
+        sources: list[tuple[str, str]] | None,
+        scores: dict[str, float] | None = None,
     ) -> tuple[Verdict, PageItem]:
         """`Gate.decide` inlined (first reason only): the verdict and the item that goes."""
         assert self.agreement is not None  # `filter` decides only in policy mode
@@ -499,6 +526,7 @@ class Gate:
             origin,
             text,
             False,
+            scores.get(obj.id) if scores else None,
         )
         if d.verdict is Verdict.SHARE_REDACTED and d.data is not None:
             return d.verdict, _sent(item, d.data)

@@ -19,6 +19,7 @@ from pathlib import Path
 from accord.exceptions import InputError, InvalidObject, StrictImportFailed, UnknownCollection
 from accord.service import _prepare, _readers
 from accord.service.node import Node
+from accord.standing import forged
 from accord.stix import Record, prepare
 from accord.store import Collection, Conflict, Writer
 
@@ -296,11 +297,15 @@ def ingest_objects(
     *,
     source: tuple[str, str],
     collection_pks: list[int],
+    speaker: tuple[str, str | None] | None = None,
 ) -> list[Outcome]:
     """Store already-parsed objects (a TAXII envelope) in one transaction, on the CLI's path.
 
     Invalid objects and conflicting versions fail one by one; the valid ones
     are stored (a version already stored counts as a success, TAXII 2.1 §5.4).
+    With a ``speaker`` (the member's name and STIX identity), an opinion that
+    another identity claims to have written fails too
+    (`accord.standing.forged`).
 
     Returns:
         One outcome per object, in order.
@@ -310,6 +315,13 @@ def ingest_objects(
     first_seen: dict[tuple[str, str], bytes] = {}
     clash = "a different object with this id and version is already stored"
     for i, obj in enumerate(objects):
+        refused = forged(obj, speaker[1], speaker[0]) if speaker is not None else None
+        if refused is not None:
+            oid = obj.get("id") if isinstance(obj, dict) else None
+            outcomes[i] = Outcome(
+                oid if isinstance(oid, str) else None, _given_version(obj), False, refused
+            )
+            continue
         try:
             rec = prepare(obj)
         except InvalidObject as err:

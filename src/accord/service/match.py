@@ -36,6 +36,7 @@ from accord.patterns import Hit, Matcher
 from accord.service import _match_files, _match_fork
 from accord.service._match_indicators import IndicatorFeed
 from accord.service._match_sightings import SightingBook, sighting_id
+from accord.service._match_standing import StandingGate
 from accord.service.node import Node
 from accord.store import Provenance, Query, StoredObject
 
@@ -68,6 +69,10 @@ class MatchReport:
     flagged: dict[str, str] = field(default_factory=dict)  # flagged by the matcher
     stats: SourceStats = field(default_factory=SourceStats)
     hits: Counter[str] = field(default_factory=Counter)  # indicator id -> hits of this run
+    # Hits dropped by standing (no sighting made): indicator id -> hits, and why.
+    suppressed: Counter[str] = field(default_factory=Counter)
+    suppressed_why: dict[str, str] = field(default_factory=dict)
+    standings: dict[str, float] = field(default_factory=dict)  # hit indicator id -> standing
     names: dict[str, str] = field(default_factory=dict)  # indicator id -> name
     producers: dict[str, str] = field(default_factory=dict)  # indicator id -> its producer
     counts: dict[str, int] = field(default_factory=dict)  # indicator id -> sighting count
@@ -91,6 +96,11 @@ class MatchReport:
             f"{self.total_hits:,} hits of {len(self.hits):,} indicator(s)",
             f"{self.sightings_written:,} sighting version(s) stored",
         ]
+        if self.suppressed:
+            parts.append(
+                f"{sum(self.suppressed.values()):,} hits of {len(self.suppressed):,} "
+                "indicator(s) suppressed by standing"
+            )
         if s.skipped_total:
             parts.append(f"{s.skipped_total:,} lines skipped")
         parts.append(f"{self.indicators:,} indicators")
@@ -185,6 +195,7 @@ def match_paths(
     stop: Callable[[], bool] | None = None,
     matcher: Matcher | None = None,
     workers: int | None = None,
+    min_standing: float | None = None,
 ) -> MatchReport:
     """Match log files against the node's indicators and store the sightings.
 
@@ -202,6 +213,9 @@ def match_paths(
         matcher: a matcher to use instead of a new one (it is loaded from the store).
         workers: processes that parse and probe the inputs (default: one per core
             from `FORK_BYTES` of input, else 1: this process alone).
+        min_standing: hits of indicators whose standing is below it make no sighting.
+            Those reported as false positives by ``ACCORD_FP_SUPPRESS_MEMBERS``
+            members never do (`_match_standing`).
 
     Raises:
         InputError: follow mode on more than one file, or on a file that cannot be opened.
@@ -215,6 +229,10 @@ def match_paths(
     matcher = matcher if matcher is not None else Matcher()
     feed = IndicatorFeed(node, matcher)
     report.indicators = feed.load()
+    gate = StandingGate(
+        node, min_standing=min_standing, suppress_members=settings.fp_suppress_members
+    )
+    gate.load()
     report.compile_seconds = time.perf_counter() - started
     if report.indicators > BIG_MATCHER:
         # The compiled indicators live as long as the run: keep the collector from
@@ -239,11 +257,13 @@ def match_paths(
         if time.monotonic() - last_flush < settings.match_flush_seconds:
             return
         report.indicator_updates += feed.poll()
+        gate.poll()
         book.flush()
         last_flush = time.monotonic()
 
     def on_hits(found: list[Hit]) -> None:
         nonlocal hits
+        found = gate.keep(found, report.suppressed, report.suppressed_why)
         hits += len(found)
         report.hits.update(h.indicator_id for h in found)
         book.add(found)
@@ -284,6 +304,12 @@ def match_paths(
     report.flagged = dict(matcher.flagged)
     report.names = {i: feed.loaded[i].name for i in report.hits if i in feed.loaded}
     report.counts = {i: book.count(i) for i in report.hits}
+    for ind in report.suppressed:
+        if ind in feed.loaded:
+            report.names.setdefault(ind, feed.loaded[ind].name)
+    held = node.store.standings([*report.hits, *report.suppressed])
+    for ind in (*report.hits, *report.suppressed):
+        report.standings[ind] = held[ind].standing.score if ind in held else 0.0
     for ind in report.hits:
         loaded = feed.loaded.get(ind)
         if loaded is not None:

@@ -21,7 +21,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from accord.exceptions import ConfigError, NodeNotFound
-from accord.settings import Settings
+from accord.settings import Settings, parse_weights
+from accord.standing import Rules
 from accord.store import SqlStore, open_store
 
 NODE_FILE = "node.toml"
@@ -134,7 +135,39 @@ def read_info(home: Path) -> NodeInfo:
 def open_node(settings: Settings) -> Node:
     """Open the node at ``settings.home`` and its store (migrating it to the head schema)."""
     info = read_info(settings.home)
-    return Node(settings, info, open_store(settings.effective_database_url))
+    store = open_store(settings.effective_database_url)
+    try:
+        store.standing_rules = standing_rules(settings, store)
+    except ConfigError:
+        store.close()
+        raise
+    return Node(settings, info, store)
+
+
+def standing_rules(settings: Settings, store: SqlStore) -> Rules:
+    """The node's `Rules` for standings, names in ACCORD_STANDING_WEIGHTS made identities.
+
+    Raises:
+        ConfigError: a name is neither a member, a peer with a bound identity, nor an id.
+    """
+    weights: dict[str, float] = {}
+    if settings.standing_weights:
+        known = {m.name: m.identity_id for m in store.members()}
+        known.update({p.name: p.identity_id for p in store.peers() if p.identity_id})
+        for who, weight in parse_weights(settings.standing_weights):
+            ident = known.get(who, who if who.startswith("identity--") else None)
+            if ident is None:
+                raise ConfigError(
+                    "ACCORD_STANDING_WEIGHTS",
+                    f"{who!r} is no member, no peer with an identity, and no identity id",
+                )
+            weights[ident] = weight
+    return Rules(
+        weights=weights,
+        default_weight=settings.standing_default_weight,
+        half_life_days=settings.standing_half_life_days,
+        prior=settings.standing_prior,
+    )
 
 
 def load_private_key(home: Path) -> Ed25519PrivateKey:

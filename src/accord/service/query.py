@@ -30,6 +30,19 @@ def _key(timestamp: str | None, what: str) -> str | None:
     return version_key(text)
 
 
+def epoch(timestamp: str, what: str) -> float:
+    """A STIX timestamp or a plain date (``2024-01-31``) as seconds since the epoch.
+
+    Raises:
+        ValueError: it does not parse.
+    """
+    text = timestamp if "T" in timestamp else f"{timestamp}T00:00:00Z"
+    try:
+        return parse_timestamp(text).timestamp()
+    except ValueError as exc:
+        raise ValueError(f"{what} {timestamp!r}: {exc}") from exc
+
+
 def build_query(
     node: Node,
     *,

@@ -35,6 +35,7 @@ from accord.service._sync_retract import (
 from accord.service._sync_wire import Connect, PageLike, PeerClient, PeerEndpoint
 from accord.service.node import Node, load_private_key, open_node
 from accord.settings import Settings
+from accord.stix import is_identifier
 from accord.store import Peer, PushFailure, Retraction
 
 __all__ = [
@@ -51,6 +52,7 @@ __all__ = [
     "SyncReport",
     "SyncScheduler",
     "add_peer",
+    "bind_identity",
     "is_retraction",
     "list_peers",
     "objects_for_peer",
@@ -104,6 +106,8 @@ class SyncReport:
                 parts.append(f"{p.invalid:,} invalid")
             if p.conflicts:
                 parts.append(f"{p.conflicts:,} conflicting")
+            if p.forged:
+                parts.append(f"{p.forged:,} opinion(s) refused as not the peer's own")
             if p.retractions:
                 parts.append(f"{p.retractions} retraction(s), {p.purged} version(s) purged")
         if self.community is not None and (self.community.accepted or self.community.refused):
@@ -122,6 +126,10 @@ class SyncReport:
 # -- peers ---------------------------------------------------------------------
 
 
+def _is_identity(value: str) -> bool:
+    return value.startswith("identity--") and is_identifier(value)
+
+
 def add_peer(
     node: Node,
     name: str,
@@ -135,6 +143,7 @@ def add_peer(
     push_collection: str | None = None,
     push_from: Sequence[str] = (),
     interval: int = 300,
+    identity_id: str | None = None,
 ) -> Peer:
     """Add a peer.
 
@@ -151,6 +160,8 @@ def add_peer(
         push_collection: the peer's collection to push to (None: no push).
         push_from: our collections (ids or titles) pushed to it.
         interval: seconds between syncs in `accord serve`.
+        identity_id: the peer's STIX identity: its opinions must carry
+            it as ``created_by_ref`` (without one, they are refused).
 
     Raises:
         ConfigError: a combination that cannot work.
@@ -167,6 +178,8 @@ def add_peer(
         raise ConfigError("--push-from", "name our collections to push to the peer")
     if interval < 1:
         raise ConfigError("--interval", "must be at least one second")
+    if identity_id is not None and not _is_identity(identity_id):
+        raise ConfigError("--identity-id", f"{identity_id!r} is not a STIX identity id")
     store = node.store
     into_pk: int | None = None
     if collection is not None:
@@ -190,7 +203,20 @@ def add_peer(
         username=username,
         token_sealed=sealed,
         interval=interval,
+        identity_id=identity_id,
     )
+
+
+def bind_identity(node: Node, name: str, identity_id: str | None) -> Peer:
+    """Bind a peer to its STIX identity (None: unbind; its opinions are then refused).
+
+    Raises:
+        ConfigError: not a STIX identity id.
+        UnknownPeer: no peer has that name.
+    """
+    if identity_id is not None and not _is_identity(identity_id):
+        raise ConfigError("identity", f"{identity_id!r} is not a STIX identity id")
+    return node.store.set_peer_identity(name, identity_id)
 
 
 def list_peers(node: Node) -> list[PeerView]:

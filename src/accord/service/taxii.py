@@ -522,7 +522,11 @@ def add_objects(
     require_write(access, member)
     objects = read_envelope(body)
     outcomes = ingest_objects(
-        node, objects, source=("taxii", member.name), collection_pks=[access.collection.pk]
+        node,
+        objects,
+        source=("taxii", member.name),
+        collection_pks=[access.collection.pk],
+        speaker=(f"member {member.name}", member.identity_id),
     )
     stamp = format_us((received - _EPOCH) // timedelta(microseconds=1))
     report = StatusReport(str(uuid.uuid4()), stamp)

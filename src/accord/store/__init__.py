@@ -29,6 +29,7 @@ from accord.store._peers import FederationTx, Peer, PushFailure, Retraction
 from accord.store._postgres import PostgresStore
 from accord.store._sql import SqlStore
 from accord.store._sqlite import SqliteStore
+from accord.store._standing import HeldStanding, Remark
 
 __all__ = [
     "AgreementEvent",
@@ -40,6 +41,7 @@ __all__ = [
     "Facets",
     "FederationTx",
     "Grant",
+    "HeldStanding",
     "LookupBatch",
     "LookupEpoch",
     "LookupOffer",
@@ -52,6 +54,7 @@ __all__ = [
     "Provenance",
     "PushFailure",
     "Query",
+    "Remark",
     "Retraction",
     "SqlStore",
     "SqliteStore",

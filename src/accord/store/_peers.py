@@ -49,6 +49,7 @@ class Peer:
     last_error: str | None
     last_error_at: int | None
     failures: int
+    identity_id: str | None = None  # the STIX identity its opinions must carry
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,6 +220,7 @@ def _peer(r: Any, push_from: tuple[int, ...]) -> Peer:
         last_error=r.last_error,
         last_error_at=r.last_error_at,
         failures=r.failures,
+        identity_id=r.identity_id,
     )
 
 
@@ -256,6 +258,7 @@ class PeerStore(ABC):
         username: str | None,
         token_sealed: bytes | None,
         interval: int,
+        identity_id: str | None = None,
     ) -> Peer:
         """Add a peer; its name must be unused."""
         t = s.peers
@@ -276,6 +279,7 @@ class PeerStore(ABC):
                     interval=interval,
                     created=now_us(),
                     failures=0,
+                    identity_id=identity_id,
                 )
                 .returning(t.c.pk)
             ).scalar_one()
@@ -310,6 +314,15 @@ class PeerStore(ABC):
         if not found:
             raise UnknownPeer(name)
         return found[0]
+
+    def set_peer_identity(self, name: str, identity_id: str | None) -> Peer:
+        """Bind a peer to the STIX identity its opinions must carry (None: unbind)."""
+        peer = self.peer(name)
+        with self.write_tx() as conn:
+            conn.execute(
+                update(s.peers).where(s.peers.c.pk == peer.pk).values(identity_id=identity_id)
+            )
+        return self.peer(name)
 
     def peer_token_sealed(self, peer_pk: int) -> bytes | None:
         """The sealed token of a peer, for the sync service only."""

@@ -256,6 +256,55 @@ Index("ix_agreement_log_name", agreement_log.c.name)
 objects.append_column(Column("tlp", SmallInteger, nullable=True))
 objects.append_column(Column("created", BigInteger, nullable=True))
 
+# -- members' judgement: remarks and standings (migration 0010) -----------------
+
+# The STIX identity of a peer: what it says it wrote (an opinion's or note's
+# created_by_ref) must be this, or the pull refuses it (NULL: none bound, and
+# opinions from it are refused).
+peers.append_column(Column("identity_id", String(300), nullable=True))
+
+remarks = Table(
+    "remarks",
+    metadata,
+    # What members said of (or saw of) an object, by that object's id, whether or
+    # not the object is held here yet. One row per (object, bucket, slot): the
+    # latest opinion (bucket "opinion", slot the author) and sighting (bucket
+    # "sighting") of each member, so that a member flooding opinions is one row;
+    # every note (bucket "note", slot the note's id).
+    Column("object_id", String(300), primary_key=True),
+    Column("bucket", String(16), primary_key=True),
+    Column("slot", String(300), primary_key=True),
+    # opinion, withdrawn (a revoked opinion), sighting or note.
+    Column("kind", String(16), nullable=False),
+    Column("author", String(300), nullable=False),
+    # The id of the opinion, sighting or note, and objects.added of its version.
+    Column("source_id", String(300), nullable=False),
+    Column("object_added", BigInteger, nullable=False),
+    Column("value", Float, nullable=False),
+    Column("reason", String(64), nullable=True),
+    # The remark's modified, seconds since the epoch.
+    Column("at", Float, nullable=False),
+)
+Index("ix_remarks_object_added", remarks.c.object_added)
+
+standings = Table(
+    "standings",
+    metadata,
+    # accord.standing.Standing of an object, as of `computed` (microseconds): kept
+    # beside the object, never in its STIX bytes.
+    Column("object_id", String(300), primary_key=True),
+    Column("score", Float, nullable=False),
+    Column("members", Integer, nullable=False),
+    Column("agree", Integer, nullable=False),
+    Column("disagree", Integer, nullable=False),
+    Column("sightings", Integer, nullable=False),
+    Column("false_positives", Integer, nullable=False),
+    # The false-positive reason codes, comma-separated.
+    Column("reasons", Text, nullable=False),
+    Column("computed", BigInteger, nullable=False),
+)
+Index("ix_standings_computed", standings.c.computed)
+
 # The columns of a StoredObject, in its field order: every read that makes one selects these.
 stored_columns = (
     objects.c.added,

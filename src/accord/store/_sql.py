@@ -23,12 +23,14 @@ from sqlalchemy import (
     exists,
     func,
     insert,
+    or_,
     select,
     update,
 )
 from sqlalchemy.exc import SQLAlchemyError
 
 from accord.exceptions import StoreError, UnknownCollection
+from accord.standing import Rules
 from accord.stix import Record
 from accord.store import _schema as s
 from accord.store._agreements import AgreementStore
@@ -51,6 +53,7 @@ from accord.store._lookup import LookupStore
 from accord.store._members import MemberStore
 from accord.store._pages import PageStore
 from accord.store._peers import PeerStore
+from accord.store._standing import REMARK_TYPES, Remark, StandingStore, apply_remarks, remarks_of
 from accord.store._text import index_rows
 
 
@@ -61,6 +64,7 @@ class SqlWriter(Writer):
         self._store = store
         self._conn = conn
         self.stored = 0  # versions this transaction stored
+        self.standings_computed = 0  # standings this transaction recomputed
         last_object = conn.execute(select(func.max(s.objects.c.added))).scalar()
         # The latest of each collection, one index lookup each: collection_objects'
         # key is (collection_pk, added), so a bare max(added) would scan the table.
@@ -140,9 +144,24 @@ class SqlWriter(Writer):
             members = [(cpk, added, added) for added, _ in new for cpk in collection_pks]
             if members:
                 conn.exec_driver_sql(store._sql_insert_members, members)
+            said = [(added, rec[5]) for added, rec in new if rec[1] in REMARK_TYPES]
+            if said:
+                self._remarks(said)
         except SQLAlchemyError as exc:
             raise StoreError(f"writing a batch of {len(records)} objects failed: {exc}") from exc
         return result
+
+    def _remarks(self, said: list[tuple[int, bytes]]) -> None:
+        """Opinions, sightings and notes among the new versions: remarks and standings."""
+        rules = self._store.standing_rules
+        remarks: list[Remark] = []
+        withdrawn: list[Remark] = []
+        for added, data in said:
+            got, gone = remarks_of(added, data, rules)
+            remarks.extend(got)
+            withdrawn.extend(gone)
+        if remarks or withdrawn:
+            self.standings_computed += apply_remarks(self._conn, remarks, withdrawn, rules)
 
     def _sort_out(
         self,
@@ -185,6 +204,7 @@ class SqlStore(
     DraftStore,
     LookupStore,
     ConsoleStore,
+    StandingStore,
     Store,
 ):
     """Shared SQLAlchemy implementation; subclasses give the dialect's statements."""
@@ -202,6 +222,8 @@ class SqlStore(
         self.url = engine.url.render_as_string(hide_password=True)
         self._written = 0
         self._analyze_at = 10_000
+        # How standings weigh members (accord.standing.Rules); the node sets its own.
+        self.standing_rules = Rules()
 
     # -- dialect hooks -------------------------------------------------------
 
@@ -402,9 +424,14 @@ class SqlStore(
             stmt = stmt.where(self._has_label(label))
         if q.text:
             needle = f"%{q.text.lower()}%"
+            # Notes (content, abstract) and opinions (explanation) are found by their text too.
             stmt = stmt.where(
-                func.lower(self._json_text("name")).like(needle)
-                | func.lower(self._json_text("description")).like(needle)
+                or_(
+                    *(
+                        func.lower(self._json_text(key)).like(needle)
+                        for key in ("name", "description", "content", "abstract", "explanation")
+                    )
+                )
             )
         stmt = stmt.order_by(o.c.added)
         if q.limit is not None:
