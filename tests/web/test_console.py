@@ -34,6 +34,7 @@ ROUTES: list[tuple[str, str, str]] = [
     ("GET", f"/console/graph/{OBJECT}", "read"),
     ("GET", f"/console/graph/{OBJECT}/elements", "read"),
     ("GET", "/console/detection", "read"),
+    ("GET", "/console/log", "read"),
     ("GET", "/console/intake", "import"),
     ("POST", "/console/intake", "import"),
     ("GET", "/console/admin", "audit"),
@@ -302,3 +303,31 @@ def test_cookies_are_secure_behind_tls(tmp_path: Path) -> None:
         lambda: 0.0,
     )
     assert always.secure(request("http"))
+
+
+def test_the_log_page_shows_shares_to_auditors_only(live_console: LiveConsole) -> None:
+    from accord.service import ledger
+
+    node = live_console.node
+    collection = node.store.collections()[0]
+    member = node.store.create_member("cert-<b>audited</b>")
+    ledger.share(
+        node,
+        channel="taxii-objects",
+        collection=collection,
+        member=member,
+        agreement=None,
+        added=[1, 2],
+        body=b"{}",
+    )
+    auditor, _ = live_console.login("auditor")
+    page = auditor.get("/console/log")
+    assert page.status_code == 200
+    assert "Latest checkpoint" in page.text and "Shares (auditor" in page.text
+    assert "cert-&lt;b&gt;audited&lt;/b&gt;" in page.text and "<b>audited" not in page.text
+    reader, _ = live_console.login("read-only")
+    plain = reader.get("/console/log")
+    assert plain.status_code == 200 and "Latest checkpoint" in plain.text
+    assert "Shares (auditor" not in plain.text and "audited" not in plain.text
+    auditor.close()
+    reader.close()

@@ -55,6 +55,7 @@ NAV = (
     ("dashboard", "/console/", "read"),
     ("search", "/console/search", "read"),
     ("detection", "/console/detection", "read"),
+    ("log", "/console/log", "read"),
     ("intake", "/console/intake", "import"),
     ("administration", "/console/admin", "audit"),
 )

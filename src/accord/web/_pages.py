@@ -1,4 +1,4 @@
-"""The console's reading pages: dashboard, search, object, graph, detection."""
+"""The console's reading pages: dashboard, search, object, graph, detection, the log."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from starlette.concurrency import run_in_threadpool
 
 from accord.service import console as svc
 from accord.service import dashboard as boards
+from accord.service import transparency
 from accord.stix import Tlp
 from accord.web import _render
 from accord.web._app import console_of
@@ -121,3 +122,18 @@ async def detection(request: Request) -> HTMLResponse:
     session = await c.need(request, "read")
     found = await run_in_threadpool(boards.detection, c.node)
     return c.render(request, "detection.html", session, found=found)
+
+
+@router.get("/log")
+async def transparency_log(request: Request) -> HTMLResponse:
+    """The transparency log: size, checkpoint, cosigners, witnessed logs and forks; to
+    users with the audit right, every share with its recipient (the openings)."""
+    c = console_of(request)
+    session = await c.need(request, "read")
+    head = await run_in_threadpool(transparency.status, c.node)
+    member = request.query_params.get("member") or None
+    shares = None
+    if session.can("audit"):
+        shares = await run_in_threadpool(transparency.audit, c.node, member)
+        shares = shares[-500:][::-1]  # the newest 500
+    return c.render(request, "log.html", session, log=head, shares=shares, member=member or "")
