@@ -8,7 +8,7 @@ from pathlib import Path
 import accord
 
 SRC = Path(accord.__file__).resolve().parent
-CORE = ("stix", "patterns", "policy", "ledger", "privacy", "extract", "logsources")
+CORE = ("stix", "patterns", "policy", "ledger", "privacy", "extract", "logsources", "formats")
 OUTER = ("accord.store", "accord.service", "accord.taxii", "accord.web", "accord.cli")
 # Modules whose use means I/O (files, network, databases, processes).
 IO_MODULES = {

@@ -197,6 +197,39 @@ SETTINGS += (
     ),
 )
 
+
+def _lifetimes(text: str) -> tuple[tuple[str, int], ...]:
+    """``kind=days,...`` (kinds: ipv4 ipv6 cidr domain url email hash filename)."""
+    out: dict[str, int] = {}
+    for part in text.split(","):
+        if not part.strip():
+            continue
+        kind, eq, days = part.partition("=")
+        if not eq or not days.strip().isdigit():
+            raise ValueError(f"{part.strip()!r} is not KIND=DAYS")
+        out[kind.strip().lower()] = int(days)
+    return tuple(out.items())
+
+
+# Feeds and formats (`accord feed`, MISP and list imports, sensor exports).
+SETTINGS += (
+    Setting(
+        "ACCORD_FEED_MAX_BYTES",
+        str(512 * MiB),
+        "Largest MISP file, list or feed answer read (bytes); a bigger one fails, "
+        "changing nothing.",
+        _positive_int,
+    ),
+    Setting(
+        "ACCORD_FEED_LIFETIMES",
+        "ipv4=30,ipv6=30,cidr=30,domain=90,url=90,email=180,hash=365,filename=365",
+        "Days an indicator from a feed stays valid without a feed reconfirming it, per type "
+        "(KIND=DAYS,...); then it gets a new version with valid_until. A feed's "
+        "--expire-after wins.",
+        _lifetimes,
+    ),
+)
+
 _BY_NAME = {s.name: s for s in SETTINGS}
 
 
@@ -224,6 +257,8 @@ class Settings:
     sightings_collection: str = "sightings"
     match_flush_seconds: float = 30.0
     policy_uncovered: str = "share"
+    feed_max_bytes: int = 512 * MiB
+    feed_lifetimes: tuple[tuple[str, int], ...] = ()
 
     @property
     def sqlite_path(self) -> Path:
@@ -277,6 +312,8 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         "sightings_collection": _value(env, "ACCORD_SIGHTINGS_COLLECTION"),
         "match_flush_seconds": _value(env, "ACCORD_MATCH_FLUSH_SECONDS"),
         "policy_uncovered": _value(env, "ACCORD_POLICY_UNCOVERED"),
+        "feed_max_bytes": _value(env, "ACCORD_FEED_MAX_BYTES"),
+        "feed_lifetimes": _value(env, "ACCORD_FEED_LIFETIMES"),
     }
     fields.update({k: v for k, v in overrides.items() if v is not None})
     if isinstance(fields["home"], str):

@@ -24,9 +24,10 @@ from accord.cli._common import (
     user_errors,
     when,
 )
-from accord.service import egress, ingest, query
+from accord.service import egress, feeds, ingest, query
 from accord.service.node import init_node
 from accord.settings import SETTINGS, load_settings
+from accord.stix import Tlp
 
 
 @app.callback()
@@ -63,10 +64,37 @@ def import_cmd(
         typer.Option("--collection", "-c", help="Collection id or title (created if new)."),
     ] = None,
     strict: Annotated[
-        bool, typer.Option(help="Reject the whole input if any object is invalid.")
+        bool, typer.Option(help="Reject the whole input if any object is invalid (STIX).")
     ] = False,
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            help="auto (by content and name), stix, misp, misp-feed (a feed directory), "
+            "csv or txt (IOC lists).",
+        ),
+    ] = "auto",
+    producer: Annotated[
+        str | None, typer.Option(help="Lists: who produced them (default: the file name).")
+    ] = None,
+    tlp: Annotated[str, typer.Option(help="Lists: their TLP level.")] = "clear",
+    kind: Annotated[
+        str | None,
+        typer.Option("--type", help="Lists: every value is of this type (else detected)."),
+    ] = None,
+    value_column: Annotated[
+        str, typer.Option(help="CSV lists: the value's column (0-based index or header name).")
+    ] = "0",
+    type_column: Annotated[
+        str | None, typer.Option(help="CSV lists: a column giving each value's type.")
+    ] = None,
 ) -> None:
-    """Import STIX 2.1 (and 2.0, lifted) bundles, objects and JSON lines; .gz too."""
+    """Import STIX 2.1 (2.0 lifted), MISP events and feeds, and CSV or text IOC lists."""
+    kinds = [(p, feeds.classify(p, fmt)) for p in paths]
+    stix_paths = [p for p, k in kinds if k == "stix"]
+    foreign = [(p, k) for p, k in kinds if k != "stix"]
+    options = feeds.ListOptions(producer, Tlp.parse(tlp), kind, value_column, type_column)
     progress = Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -78,6 +106,7 @@ def import_cmd(
         disable=not err.is_terminal,
     )
     started = time.perf_counter()
+    reports: list[ingest.ImportReport] = []
     with cli_node() as node, progress:
         task = progress.add_task("importing", objects=0, rate=0.0)
 
@@ -85,9 +114,25 @@ def import_cmd(
             rate = read / max(time.perf_counter() - started, 1e-9)
             progress.update(task, objects=read, rate=rate, description=f"{inputs} input(s) done")
 
-        report = ingest.import_paths(
-            node, paths, collection=collection, strict=strict, progress=tick
-        )
+        if stix_paths:
+            reports.append(
+                ingest.import_paths(
+                    node, stix_paths, collection=collection, strict=strict, progress=tick
+                )
+            )
+        if foreign:
+            reports.append(
+                feeds.import_foreign(
+                    node, foreign, collection=collection, lists=options, progress=tick
+                )
+            )
+    for report in reports:
+        _print_report(report)
+    if any(r.failed_inputs for r in reports):
+        raise typer.Exit(1)
+
+
+def _print_report(report: ingest.ImportReport) -> None:
     if report.created_collection and report.collection:
         err.print(
             f"created collection {report.collection.title!r} ({report.collection.id})", markup=False
@@ -107,9 +152,22 @@ def import_cmd(
     hidden = report.invalid_count - min(len(report.invalid), 20)
     if hidden > 0:
         err.print(f"... and {hidden:,} more invalid objects", markup=False)
+    if isinstance(report, feeds.ForeignReport):
+        for problem in report.attribute_problems[:50]:
+            err.print(f"attribute: {problem}", markup=False)
+        for name, line in report.line_problems[:50]:
+            err.print(f"refused: {name}: {line}", markup=False)
+        for note in report.notes:
+            err.print(f"note: {note}", markup=False)
+        more = (
+            report.attribute_problem_count
+            + report.line_problem_count
+            - min(len(report.attribute_problems), 50)
+            - min(len(report.line_problems), 50)
+        )
+        if more > 0:
+            err.print(f"... and {more:,} more problems", markup=False)
     out.print(report.summary(), markup=False)
-    if report.failed_inputs:
-        raise typer.Exit(1)
 
 
 ValueArg = Annotated[

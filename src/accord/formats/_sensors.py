@@ -1,0 +1,361 @@
+"""Indicators for sensors: Zeek intel files, Suricata rules and lists, CSV.
+
+Each writer takes stored indicator versions (their JSON bytes) one at a time
+and writes lines as it goes: an export of millions of indicators holds one
+indicator in memory (Suricata: plus the set of sids given, to keep them unique).
+
+What an indicator says a sensor can look for is read from its pattern: the
+comparisons ``object:path = 'value'`` (and ``ISSUBSET`` for networks) joined
+by ``OR``. A pattern with ``AND``, qualifiers or other operators says more than
+one value can, and is skipped (counted); so is a revoked or expired one.
+
+Zeek: the intel framework's input format (Zeek ``base/frameworks/intel``): a
+``#fields`` header, tab-separated, ``-`` for an unset field; URLs without
+their scheme (Zeek's ``Intel::URL`` is ``host/path``). Suricata: one rule per
+value for DNS queries, TLS SNI and HTTP hosts (``dotprefix``: the domain and
+its subdomains), HTTP URLs, and IP addresses; file hashes go to
+``filemd5``/``filesha1``/``filesha256`` lists, and domains and addresses also to
+Suricata datasets (``dataset:isset``), one rule per dataset.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from dataclasses import dataclass, field
+from typing import IO
+
+import orjson
+
+__all__ = [
+    "CSV_HEADER",
+    "SENSOR_FORMATS",
+    "ZEEK_HEADER",
+    "CsvWriter",
+    "Sensed",
+    "SuricataWriter",
+    "ZeekWriter",
+    "sensed",
+]
+
+SENSOR_FORMATS = ("zeek-intel", "suricata", "csv")
+ZEEK_HEADER = "#fields\tindicator\tindicator_type\tmeta.source\tmeta.desc\tmeta.url\n"
+CSV_HEADER = "type,value,indicator,source,description,valid_until,url\r\n"
+
+# One comparison of a pattern: path, operator, quoted value.
+_CMP = re.compile(
+    r"\s*\[?\s*([a-z0-9-]+):([A-Za-z0-9_.'-]+)\s+(=|ISSUBSET)\s+'((?:[^'\\]|\\.)*)'\s*\]?\s*"
+)
+_JOIN = re.compile(r"\s+OR\s+|\]\s*OR\s*\[")
+_KIND = {
+    ("ipv4-addr", "value", "="): "ipv4",
+    ("ipv6-addr", "value", "="): "ipv6",
+    ("ipv4-addr", "value", "ISSUBSET"): "cidr",
+    ("ipv6-addr", "value", "ISSUBSET"): "cidr",
+    ("domain-name", "value", "="): "domain",
+    ("url", "value", "="): "url",
+    ("email-addr", "value", "="): "email",
+    ("file", "hashes.MD5", "="): "md5",
+    ("file", "hashes.'MD5'", "="): "md5",
+    ("file", "hashes.'SHA-1'", "="): "sha1",
+    ("file", "hashes.SHA1", "="): "sha1",
+    ("file", "hashes.'SHA-256'", "="): "sha256",
+    ("file", "hashes.SHA256", "="): "sha256",
+    ("file", "name", "="): "filename",
+}
+_ZEEK_TYPE = {
+    "ipv4": "Intel::ADDR",
+    "ipv6": "Intel::ADDR",
+    "cidr": "Intel::SUBNET",
+    "domain": "Intel::DOMAIN",
+    "url": "Intel::URL",
+    "email": "Intel::EMAIL",
+    "md5": "Intel::FILE_HASH",
+    "sha1": "Intel::FILE_HASH",
+    "sha256": "Intel::FILE_HASH",
+    "filename": "Intel::FILE_NAME",
+}
+_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
+_EXPIRED = "9999"
+
+
+@dataclass(frozen=True, slots=True)
+class Sensed:
+    """What a sensor can look for, from one indicator."""
+
+    id: str
+    values: list[tuple[str, str]]  # (kind, value)
+    source: str
+    desc: str
+    url: str
+    valid_until: str
+
+
+def sensed(data: bytes, names: dict[str, str], now: str) -> Sensed | None:
+    """The values of one stored indicator; None when it has none a sensor can use.
+
+    Args:
+        data: the indicator's JSON.
+        names: identity id -> name (the producers, for ``meta.source``).
+        now: the export's time (STIX timestamp): an indicator whose
+            ``valid_until`` is not after it is skipped.
+    """
+    obj = orjson.loads(data)
+    if obj.get("type") != "indicator" or obj.get("revoked") or obj.get("pattern_type") != "stix":
+        return None
+    until = obj.get("valid_until") or ""
+    if until and until <= now:
+        return None
+    pattern = obj.get("pattern")
+    if not isinstance(pattern, str) or " AND " in pattern or "FOLLOWEDBY" in pattern:
+        return None
+    values: list[tuple[str, str]] = []
+    for part in _JOIN.split(pattern.strip()):
+        m = _CMP.fullmatch(part)
+        if m is None:
+            return None
+        kind = _KIND.get((m.group(1), m.group(2), m.group(3)))
+        if kind is None:
+            return None
+        values.append((kind, m.group(4).replace("\\'", "'").replace("\\\\", "\\")))
+    creator = obj.get("created_by_ref")
+    labels = obj.get("labels") or []
+    source = names.get(creator, "") if isinstance(creator, str) else ""
+    if not source:
+        source = str(labels[0]) if labels else "accord"
+    refs = obj.get("external_references") or []
+    url = next((str(r["url"]) for r in refs if isinstance(r, dict) and r.get("url")), "")
+    desc = str(obj.get("description") or obj.get("name") or "")
+    return Sensed(str(obj["id"]), values, source, desc, url, until)
+
+
+def _clean(text: str, limit: int = 200) -> str:
+    return _UNSAFE.sub(" ", text)[:limit].strip()
+
+
+@dataclass(slots=True)
+class _Counts:
+    indicators: int = 0
+    lines: int = 0
+    skipped: int = 0
+
+
+class ZeekWriter:
+    """Zeek intel framework input (``Intel::read_files``)."""
+
+    def __init__(self, out: IO[str]) -> None:
+        self.out = out
+        self.counts = _Counts()
+        out.write(ZEEK_HEADER)
+
+    def write(self, item: Sensed | None) -> None:
+        if item is None:
+            self.counts.skipped += 1
+            return
+        source = _clean(item.source) or "-"
+        desc = _clean(item.desc) or "-"
+        url = _clean(item.url, 2000) or "-"
+        lines = []
+        for kind, value in item.values:
+            if kind == "url":
+                value = _SCHEME.sub("", value)
+            if not value or _UNSAFE.search(value):
+                continue
+            lines.append(f"{value}\t{_ZEEK_TYPE[kind]}\t{source}\t{desc}\t{url}\n")
+        if not lines:
+            self.counts.skipped += 1
+            return
+        self.out.write("".join(lines))
+        self.counts.indicators += 1
+        self.counts.lines += len(lines)
+
+
+class CsvWriter:
+    """One row per value: type, value, indicator id, source, description, valid_until, url."""
+
+    def __init__(self, out: IO[str]) -> None:
+        import csv
+
+        self.out = out
+        self.counts = _Counts()
+        self._csv = csv.writer(out, lineterminator="\r\n")
+        out.write(CSV_HEADER)
+
+    def write(self, item: Sensed | None) -> None:
+        if item is None:
+            self.counts.skipped += 1
+            return
+        for kind, value in item.values:
+            self._csv.writerow(
+                [kind, value, item.id, item.source, _clean(item.desc), item.valid_until, item.url]
+            )
+        self.counts.indicators += 1
+        self.counts.lines += len(item.values)
+
+
+# Suricata sids of Accord's rules: a reserved block, one stable sid per (indicator, value, rule).
+SID_BASE = 1_000_000_000
+SID_SPAN = 3_000_000_000
+_DATASET_FILES = {"domain": "accord-domains.lst"}
+HASH_FILES = {"md5": "accord-md5.txt", "sha1": "accord-sha1.txt", "sha256": "accord-sha256.txt"}
+
+
+@dataclass(slots=True)
+class SuricataWriter:
+    """Suricata rules (stable sids), and optionally its hash lists and datasets.
+
+    Args:
+        rules: where the rules go.
+        lists: name -> stream for the files the rules load (`HASH_FILES`, the
+            datasets); the rules that load a list are written only when it is given.
+    """
+
+    rules: IO[str]
+    lists: dict[str, IO[str]] = field(default_factory=dict)
+    counts: _Counts = field(default_factory=_Counts)
+    _sids: set[int] = field(default_factory=set)
+    _seen_lists: set[str] = field(default_factory=set)
+
+    def sid(self, key: str) -> int:
+        """A sid from the key's hash, the next free one on a collision (stable per export)."""
+        n = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big")
+        sid = SID_BASE + n % SID_SPAN
+        while sid in self._sids:
+            sid = SID_BASE + (sid - SID_BASE + 1) % SID_SPAN
+        self._sids.add(sid)
+        return sid
+
+    def write(self, item: Sensed | None) -> None:
+        if item is None:
+            self.counts.skipped += 1
+            return
+        out: list[str] = []
+        for kind, value in item.values:
+            out.extend(self._rules(item, kind, value))
+        if not out:
+            self.counts.skipped += 1
+            return
+        self.rules.write("".join(out))
+        self.counts.indicators += 1
+        self.counts.lines += len(out)
+
+    def _rule(self, item: Sensed, proto: str, head: str, what: str, body: str, key: str) -> str:
+        msg = _msg(f"Accord {what} ({item.source})")
+        sid = self.sid(f"{item.id}|{key}")
+        ref = f" metadata:accord_indicator {item.id};"
+        return f'alert {proto} {head} (msg:"{msg}"; {body}{ref} sid:{sid}; rev:1;)\n'
+
+    def _rules(self, item: Sensed, kind: str, value: str) -> list[str]:
+        if kind == "domain":
+            v = _content(value.lower())
+            body = f'dotprefix; content:".{v}"; nocase; endswith;'
+            self._list("domain", base64.b64encode(value.lower().encode()).decode())
+            return [
+                self._rule(
+                    item,
+                    "dns",
+                    "any any -> any any",
+                    f"DNS query {v}",
+                    f"dns.query; {body}",
+                    "dns|" + value,
+                ),
+                self._rule(
+                    item,
+                    "tls",
+                    "any any -> any any",
+                    f"TLS SNI {v}",
+                    f"tls.sni; {body}",
+                    "sni|" + value,
+                ),
+                self._rule(
+                    item,
+                    "http",
+                    "any any -> any any",
+                    f"HTTP host {v}",
+                    f"http.host; {body}",
+                    "host|" + value,
+                ),
+            ]
+        if kind in ("ipv4", "ipv6", "cidr"):
+            if not _ADDR_OK.match(value):
+                return []
+            return [
+                self._rule(
+                    item, "ip", f"any any <> {value} any", f"address {value}", "", "ip|" + value
+                )
+            ]
+        if kind == "url":
+            host, path = _split_url(value)
+            if not host:
+                return []
+            body = f'http.host; content:"{_content(host.lower())}"; nocase; endswith;'
+            if path not in ("", "/"):
+                body += f' http.uri; content:"{_content(path)}"; startswith;'
+            return [
+                self._rule(
+                    item,
+                    "http",
+                    "any any -> any any",
+                    f"URL {_content(value)}",
+                    body,
+                    "url|" + value,
+                )
+            ]
+        if kind in HASH_FILES:
+            self._list(kind, value.lower())
+        return []
+
+    def _list(self, name: str, line: str) -> None:
+        stream = self.lists.get(name)
+        if stream is None:
+            return
+        stream.write(line + "\n")
+        self._seen_lists.add(name)
+
+    def finish(self) -> None:
+        """The rules that load the lists written (after the last indicator)."""
+        for kind, file in HASH_FILES.items():
+            if kind in self._seen_lists:
+                keyword = "filemd5" if kind == "md5" else f"file{kind}"
+                self.rules.write(
+                    f'alert http any any -> any any (msg:"Accord file {kind} in {file}";'
+                    f" {keyword}:{file}; sid:{self.sid('list|' + kind)}; rev:1;)\n"
+                )
+        if "domain" in self._seen_lists:
+            f = _DATASET_FILES["domain"]
+            for proto, buf in (("dns", "dns.query"), ("tls", "tls.sni"), ("http", "http.host")):
+                self.rules.write(
+                    f"alert {proto} any any -> any any"
+                    f' (msg:"Accord {buf} in dataset accord-domains";'
+                    f" {buf}; dataset:isset,accord-domains,type string,load {f};"
+                    f" sid:{self.sid('dataset|' + buf)}; rev:1;)\n"
+                )
+
+
+_ADDR_OK = re.compile(r"[0-9A-Fa-f:.]+(/\d{1,3})?\Z")
+
+
+def _split_url(url: str) -> tuple[str, str]:
+    rest = _SCHEME.sub("", url)
+    host, slash, path = rest.partition("/")
+    host = host.rpartition("@")[2].partition(":")[0]
+    return host, slash + path
+
+
+def _content(text: str) -> str:
+    """A Suricata content string: ``"``, ``;``, ``\\`` and ``|`` as hex bytes."""
+    out = []
+    for ch in text:
+        if ch in '";\\|' or ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"|{ord(ch):02X}|")
+        elif ord(ch) > 0x7E:
+            out.append("".join(f"|{b:02X}|" for b in ch.encode()))
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _msg(text: str) -> str:
+    return re.sub(r'[";\\]', " ", _UNSAFE.sub(" ", text))[:200]
