@@ -12,6 +12,7 @@ from accord.service._foreign import (
     ListOptions,
     classify,
     import_foreign,
+    parse_list,
 )
 
 __all__ = [
@@ -20,4 +21,5 @@ __all__ = [
     "ListOptions",
     "classify",
     "import_foreign",
+    "parse_list",
 ]
