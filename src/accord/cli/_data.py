@@ -269,9 +269,18 @@ def show_cmd(
 @user_errors
 def export_cmd(
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="File (default: stdout).")
+        Path | None,
+        typer.Option("--output", "-o", help="File (default: stdout); a directory for misp."),
     ] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="bundle or jsonl.")] = "bundle",
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            help="bundle, jsonl, zeek-intel, suricata (with -o DIR: rules, hash lists and "
+            "datasets), csv (indicators) or misp (a MISP feed directory, needs -o).",
+        ),
+    ] = "bundle",
     collection: CollOpt = None,
     value: Annotated[
         str | None, typer.Option("--value", help="Observable value mentioned.")
@@ -288,16 +297,26 @@ def export_cmd(
         typer.Option("--for", help="Only what this member may receive (needs --collection)."),
     ] = None,
 ) -> None:
-    """Export a collection or a query as a STIX 2.1 bundle or JSON lines."""
-    if fmt not in ("bundle", "jsonl"):
-        raise fail(f"--format {fmt!r}: use bundle or jsonl")
+    """Export a collection or a query: STIX, sensor formats (Zeek, Suricata, CSV) or MISP."""
+    if fmt not in feeds.EXPORT_FORMATS:
+        raise fail(f"--format {fmt!r}: use {', '.join(feeds.EXPORT_FORMATS)}")
     if for_member and not collection:
         raise fail("--for needs --collection: agreements cover collections")
+    if fmt == "misp":
+        if output is None or not collection:
+            raise fail("--format misp writes a feed directory: give --output DIR and --collection")
+        with cli_node() as node:
+            written = feeds.export_misp_feed(node, collection, output, for_member)
+        for problem in written.problems[:20]:
+            err.print(f"not exported: {problem}", markup=False)
+        err.print(f"exported {len(written.events):,} MISP event(s) to {output}", markup=False)
+        return
+    sensor = fmt in feeds.SENSOR_FORMATS
     with cli_node() as node:
         q = query.build_query(
             node,
             value=value,
-            types=type_ or (),
+            types=("indicator",) if sensor else type_ or (),
             labels=label or (),
             text=text,
             since=since,
@@ -309,6 +328,14 @@ def export_cmd(
         objects = query.search(node, q)
         if for_member and collection:
             objects = egress.for_member(node, for_member, collection, objects)
+        if sensor:
+            counts = feeds.export_sensor(node, fmt, objects, output, sys.stdout.buffer)
+            err.print(
+                f"exported {counts.indicators:,} indicator(s) as {counts.lines:,} {fmt} line(s); "
+                f"{counts.skipped:,} skipped (no value a sensor can use, or expired)",
+                markup=False,
+            )
+            return
         layout: query.ExportFormat = "jsonl" if fmt == "jsonl" else "bundle"
         if output is None:
             count = query.export(objects, sys.stdout.buffer, layout)

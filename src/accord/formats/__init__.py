@@ -38,6 +38,7 @@ from accord.formats._misp import (
 )
 from accord.formats._sensors import (
     CSV_HEADER,
+    DATASET_FILES,
     HASH_FILES,
     SENSOR_FORMATS,
     ZEEK_HEADER,
@@ -50,6 +51,7 @@ from accord.formats._sensors import (
 
 __all__ = [
     "CSV_HEADER",
+    "DATASET_FILES",
     "DISTRIBUTION_TLP",
     "HASH_FILES",
     "KINDS",

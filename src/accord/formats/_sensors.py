@@ -15,7 +15,9 @@ their scheme (Zeek's ``Intel::URL`` is ``host/path``). Suricata: one rule per
 value for DNS queries, TLS SNI and HTTP hosts (``dotprefix``: the domain and
 its subdomains), HTTP URLs, and IP addresses; file hashes go to
 ``filemd5``/``filesha1``/``filesha256`` lists, and domains and addresses also to
-Suricata datasets (``dataset:isset``), one rule per dataset.
+Suricata datasets (``dataset:isset``), one rule per dataset and buffer, in a rules
+file of their own (``accord-datasets.rules``: load it instead of the per-domain
+rules when millions of rules are too many for the sensor).
 """
 
 from __future__ import annotations
@@ -198,7 +200,7 @@ class CsvWriter:
 # Suricata sids of Accord's rules: a reserved block, one stable sid per (indicator, value, rule).
 SID_BASE = 1_000_000_000
 SID_SPAN = 3_000_000_000
-_DATASET_FILES = {"domain": "accord-domains.lst"}
+DATASET_FILES = {"domain": "accord-domains.lst", "dataset-rules": "accord-datasets.rules"}
 HASH_FILES = {"md5": "accord-md5.txt", "sha1": "accord-sha1.txt", "sha256": "accord-sha256.txt"}
 
 
@@ -244,8 +246,9 @@ class SuricataWriter:
     def _rule(self, item: Sensed, proto: str, head: str, what: str, body: str, key: str) -> str:
         msg = _msg(f"Accord {what} ({item.source})")
         sid = self.sid(f"{item.id}|{key}")
-        ref = f" metadata:accord_indicator {item.id};"
-        return f'alert {proto} {head} (msg:"{msg}"; {body}{ref} sid:{sid}; rev:1;)\n'
+        ref = f"metadata:accord_indicator {item.id};"
+        body = f"{body} {ref}" if body else ref
+        return f'alert {proto} {head} (msg:"{msg}"; {body} sid:{sid}; rev:1;)\n'
 
     def _rules(self, item: Sensed, kind: str, value: str) -> list[str]:
         if kind == "domain":
@@ -283,7 +286,7 @@ class SuricataWriter:
                 return []
             return [
                 self._rule(
-                    item, "ip", f"any any <> {value} any", f"address {value}", "", "ip|" + value
+                    item, "ip", f"any any <> [{value}] any", f"address {value}", "", "ip|" + value
                 )
             ]
         if kind == "url":
@@ -323,10 +326,12 @@ class SuricataWriter:
                     f'alert http any any -> any any (msg:"Accord file {kind} in {file}";'
                     f" {keyword}:{file}; sid:{self.sid('list|' + kind)}; rev:1;)\n"
                 )
-        if "domain" in self._seen_lists:
-            f = _DATASET_FILES["domain"]
+        dataset_rules = self.lists.get("dataset-rules")
+        if "domain" in self._seen_lists and dataset_rules is not None:
+            # Beside the per-domain rules, not with them: a sensor loads one or the other.
+            f = DATASET_FILES["domain"]
             for proto, buf in (("dns", "dns.query"), ("tls", "tls.sni"), ("http", "http.host")):
-                self.rules.write(
+                dataset_rules.write(
                     f"alert {proto} any any -> any any"
                     f' (msg:"Accord {buf} in dataset accord-domains";'
                     f" {buf}; dataset:isset,accord-domains,type string,load {f};"

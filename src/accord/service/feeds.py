@@ -2,10 +2,29 @@
 
 - `import_foreign` (`_foreign`): MISP events and feed directories, CSV and
   text lists, each event or list in its own transaction.
+- `export_sensor`, `sensor_chunks`, `export_misp_feed`, `misp_feed` (`_exports`):
+  Zeek intel, Suricata, CSV and MISP feeds, streamed, through members' gates.
 """
 
 from __future__ import annotations
 
+from accord.service._exports import (
+    EXPORT_FORMATS,
+    SENSOR_FORMATS,
+    SURICATA_FILES,
+    MispFeed,
+    SensorCounts,
+    SensorExport,
+    collection_objects,
+    export_misp_feed,
+    export_sensor,
+    member_gate,
+    misp_feed,
+    misp_feed_event,
+    reader_gate,
+    sensor_chunks,
+    write_sensor,
+)
 from accord.service._foreign import (
     FORMATS,
     ForeignReport,
@@ -16,10 +35,25 @@ from accord.service._foreign import (
 )
 
 __all__ = [
+    "EXPORT_FORMATS",
     "FORMATS",
+    "SENSOR_FORMATS",
+    "SURICATA_FILES",
     "ForeignReport",
     "ListOptions",
+    "MispFeed",
+    "SensorCounts",
+    "SensorExport",
     "classify",
+    "collection_objects",
+    "export_misp_feed",
+    "export_sensor",
     "import_foreign",
+    "member_gate",
+    "misp_feed",
+    "misp_feed_event",
     "parse_list",
+    "reader_gate",
+    "sensor_chunks",
+    "write_sensor",
 ]

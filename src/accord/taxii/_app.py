@@ -15,6 +15,7 @@ from accord.service.node import Node, open_node
 from accord.settings import Settings
 from accord.taxii import _errors, _openapi
 from accord.taxii._routes_collections import router as collections_router
+from accord.taxii._routes_feeds import router as feeds_router
 from accord.taxii._routes_objects import router as objects_router
 from accord.taxii._routes_server import router as server_router
 from accord.taxii._state import ServerState
@@ -62,7 +63,7 @@ def create_app(settings: Settings, node: Node | None = None) -> FastAPI:
     )
     app.state.taxii = state
     _errors.install(app)
-    for router in (server_router, collections_router, objects_router):
+    for router in (server_router, collections_router, objects_router, feeds_router):
         app.include_router(router)
 
     def openapi() -> dict[str, Any]:
