@@ -22,10 +22,13 @@
     │   ├── SchemaOutOfDate                  database older/newer than this Accord
     │   ├── UnknownCollection (KeyError)     no collection with that id or title
     │   ├── UnknownMember (KeyError)         no member with that name
-    │   └── UnknownPeer (KeyError)           no peer with that name
+    │   ├── UnknownPeer (KeyError)           no peer with that name
+    │   └── UnknownFeed (KeyError)           no feed with that name
     ├── NotFound (LookupError)               no object with that id
     ├── PeerError (ConnectionError)          a peer's TAXII server failed or refused:
     │                                        peer URL, reason, HTTP status (None: no answer)
+    ├── FeedError (ConnectionError)          a feed's server failed, refused or sent what
+    │                                        is no feed: URL, reason, HTTP status
     └── TaxiiError                           a TAXII request refused; carries its HTTP
         │                                    status (TAXII 2.1 §3.6), rendered as the
         │                                    TAXII error message resource
@@ -301,6 +304,19 @@ class UnknownPeer(StoreError, KeyError):
         return f"no peer named {self.name!r}: see `accord peer list`"
 
 
+class UnknownFeed(StoreError, KeyError):
+    """No feed has that name."""
+
+    _fields = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(name)
+
+    def __str__(self) -> str:
+        return f"no feed named {self.name!r}: see `accord feed list`"
+
+
 class PeerError(AccordError, ConnectionError):
     """A peer's TAXII server failed, refused or did not answer (after the retries).
 
@@ -429,3 +445,25 @@ class TaxiiServerError(TaxiiError):
 
     status = 500
     title = "Internal Server Error"
+
+
+class FeedError(AccordError, ConnectionError):
+    """A feed's server failed, refused, did not answer, or sent what is no feed.
+
+    Args:
+        url: the URL asked (never with credentials).
+        reason: what happened.
+        status: the HTTP status, or None when no answer came.
+    """
+
+    _fields = ("url", "reason", "status")
+
+    def __init__(self, url: str, reason: str, status: int | None = None) -> None:
+        self.url = url
+        self.reason = reason
+        self.status = status
+        super().__init__(url, reason, status)
+
+    def __str__(self) -> str:
+        code = f"HTTP {self.status}: " if self.status is not None else ""
+        return f"{self.url}: {code}{self.reason}"

@@ -7,12 +7,12 @@ commands live in modules by subject; importing them registers them on `app`.
 
 from __future__ import annotations
 
-from accord.cli import _data, _match, _members, _patterns, _peers, _policy
+from accord.cli import _data, _feeds, _match, _members, _patterns, _peers, _policy
 from accord.cli._common import app
 
 __all__ = ["app", "main"]
 
-_COMMAND_MODULES = (_data, _match, _members, _patterns, _peers, _policy)
+_COMMAND_MODULES = (_data, _feeds, _match, _members, _patterns, _peers, _policy)
 
 
 def main() -> None:

@@ -401,9 +401,11 @@ def serve_cmd(
     """Serve the node's collections over TAXII 2.1 (discovery at /taxii2/)."""
     from accord.taxii import serve  # imported here: keeps the other commands' start fast
     from accord.taxii._client_sync import background_sync
+    from accord.taxii._feed_client import background_feeds
 
     settings = current_settings()
-    with background_sync(settings):  # pulls and pushes each peer on its own interval
+    # Peers pulled and pushed, feeds pulled, each on its own interval.
+    with background_sync(settings), background_feeds(settings):
         serve(settings, host, port, workers)
 
 

@@ -46,6 +46,7 @@ from accord.formats._sensors import (
     Sensed,
     SuricataWriter,
     ZeekWriter,
+    pattern_kind,
     sensed,
 )
 
@@ -78,6 +79,7 @@ __all__ = [
     "parse_csv",
     "parse_text",
     "pattern_for",
+    "pattern_kind",
     "producer_identity",
     "sensed",
     "stix_to_events",

@@ -111,10 +111,15 @@ def sensed(data: bytes, names: dict[str, str], now: str) -> Sensed | None:
     if until and until <= now:
         return None
     pattern = obj.get("pattern")
-    if not isinstance(pattern, str) or " AND " in pattern or "FOLLOWEDBY" in pattern:
+    if not isinstance(pattern, str):
         return None
     values: list[tuple[str, str]] = []
-    for part in _JOIN.split(pattern.strip()):
+    address = _MISP_ADDRESS.fullmatch(pattern.strip())
+    if address is not None:
+        values.append((address.group(1), address.group(2)))
+    elif " AND " in pattern or "FOLLOWEDBY" in pattern:
+        return None
+    for part in [] if address is not None else _JOIN.split(pattern.strip()):
         m = _CMP.fullmatch(part)
         if m is None:
             return None
@@ -364,3 +369,29 @@ def _content(text: str) -> str:
 
 def _msg(text: str) -> str:
     return re.sub(r'[";\\]', " ", _UNSAFE.sub(" ", text))[:200]
+
+
+# Kinds by lifetime (ACCORD_FEED_LIFETIMES): hashes share one.
+_LIFETIME_KIND = {"md5": "hash", "sha1": "hash", "sha256": "hash", "sha512": "hash"}
+
+
+def pattern_kind(pattern: str) -> str:
+    """The kind of value a pattern names first (``other`` when none); hashes are ``hash``."""
+    for m in _ANY_CMP.finditer(pattern):
+        obj, path, op, value = m.groups()
+        if obj == "network-traffic" and path.endswith("_ref.value"):
+            kind = "ipv6" if ":" in value else "ipv4" if _IPV4ISH.match(value) else "domain"
+        else:
+            kind = _KIND.get((obj, path, op), "other")
+        if kind != "other":
+            return _LIFETIME_KIND.get(kind, kind)
+    return "other"
+
+
+_ANY_CMP = re.compile(r"([a-z0-9-]+):([A-Za-z0-9_.'-]+)\s+(=|ISSUBSET)\s+'((?:[^'\\]|\\.)*)'")
+_IPV4ISH = re.compile(r"[0-9.]+(/\d+)?\Z")
+# MISP's ip-src/ip-dst indicators (misp-stix): the address inside a network-traffic.
+_MISP_ADDRESS = re.compile(
+    r"\[network-traffic:(?:dst|src)_ref\.type = '(ipv4|ipv6)-addr' AND "
+    r"network-traffic:(?:dst|src)_ref\.value = '([0-9A-Fa-f:./]+)'\]"
+)

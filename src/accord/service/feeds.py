@@ -4,6 +4,8 @@
   text lists, each event or list in its own transaction.
 - `export_sensor`, `sensor_chunks`, `export_misp_feed`, `misp_feed` (`_exports`):
   Zeek intel, Suricata, CSV and MISP feeds, streamed, through members' gates.
+- `add_feed`, `sync_feed`, `FeedScheduler` (`_feed_sync`): feeds pulled on a
+  schedule, with conditional requests and the lifecycle of their indicators.
 """
 
 from __future__ import annotations
@@ -25,6 +27,19 @@ from accord.service._exports import (
     sensor_chunks,
     write_sensor,
 )
+from accord.service._feed_sync import (
+    FEED_FORMATS,
+    FeedReport,
+    FeedScheduler,
+    Fetch,
+    Fetched,
+    add_feed,
+    expire,
+    list_feeds,
+    remove_feed,
+    sync_feed,
+    sync_feeds,
+)
 from accord.service._foreign import (
     FORMATS,
     ForeignReport,
@@ -36,24 +51,35 @@ from accord.service._foreign import (
 
 __all__ = [
     "EXPORT_FORMATS",
+    "FEED_FORMATS",
     "FORMATS",
     "SENSOR_FORMATS",
     "SURICATA_FILES",
+    "FeedReport",
+    "FeedScheduler",
+    "Fetch",
+    "Fetched",
     "ForeignReport",
     "ListOptions",
     "MispFeed",
     "SensorCounts",
     "SensorExport",
+    "add_feed",
     "classify",
     "collection_objects",
+    "expire",
     "export_misp_feed",
     "export_sensor",
     "import_foreign",
+    "list_feeds",
     "member_gate",
     "misp_feed",
     "misp_feed_event",
     "parse_list",
     "reader_gate",
+    "remove_feed",
     "sensor_chunks",
+    "sync_feed",
+    "sync_feeds",
     "write_sensor",
 ]

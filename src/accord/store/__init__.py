@@ -20,6 +20,7 @@ from accord.store._base import (
     Writer,
 )
 from accord.store._clock import now_us
+from accord.store._feeds import Feed, FeedEntry
 from accord.store._members import Grant, Member, TokenInfo
 from accord.store._pages import Page, PageItem, PageQuery
 from accord.store._peers import FederationTx, Peer, PushFailure, Retraction
@@ -33,6 +34,8 @@ __all__ = [
     "Collection",
     "Conflict",
     "FederationTx",
+    "Feed",
+    "FeedEntry",
     "Grant",
     "Member",
     "Page",

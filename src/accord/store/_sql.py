@@ -44,6 +44,7 @@ from accord.store._base import (
     Writer,
 )
 from accord.store._clock import now_us
+from accord.store._feeds import FeedStore
 from accord.store._members import MemberStore
 from accord.store._pages import PageStore
 from accord.store._peers import PeerStore
@@ -165,7 +166,7 @@ class SqlWriter(Writer):
         return new
 
 
-class SqlStore(MemberStore, PageStore, PeerStore, AgreementStore, Store):
+class SqlStore(MemberStore, PageStore, PeerStore, AgreementStore, FeedStore, Store):
     """Shared SQLAlchemy implementation; subclasses give the dialect's statements."""
 
     _sql_insert_objects: str
