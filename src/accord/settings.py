@@ -198,8 +198,12 @@ SETTINGS += (
 )
 
 
-def _lifetimes(text: str) -> tuple[tuple[str, int], ...]:
-    """``kind=days,...`` (kinds: ipv4 ipv6 cidr domain url email hash filename)."""
+def lifetimes(text: str) -> dict[str, int]:
+    """``kind=days,...`` (kinds: ipv4 ipv6 cidr domain url email hash filename) as a dict.
+
+    Raises:
+        ValueError: a part is not KIND=DAYS.
+    """
     out: dict[str, int] = {}
     for part in text.split(","):
         if not part.strip():
@@ -208,7 +212,12 @@ def _lifetimes(text: str) -> tuple[tuple[str, int], ...]:
         if not eq or not days.strip().isdigit():
             raise ValueError(f"{part.strip()!r} is not KIND=DAYS")
         out[kind.strip().lower()] = int(days)
-    return tuple(out.items())
+    return out
+
+
+def _lifetimes(text: str) -> str:
+    # Kept as text (the settings travel to server workers as environment values).
+    return ",".join(f"{k}={v}" for k, v in lifetimes(text).items())
 
 
 # Feeds and formats (`accord feed`, MISP and list imports, sensor exports).
@@ -258,7 +267,7 @@ class Settings:
     match_flush_seconds: float = 30.0
     policy_uncovered: str = "share"
     feed_max_bytes: int = 512 * MiB
-    feed_lifetimes: tuple[tuple[str, int], ...] = ()
+    feed_lifetimes: str = ""
 
     @property
     def sqlite_path(self) -> Path:

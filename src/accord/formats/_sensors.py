@@ -50,6 +50,7 @@ _CMP = re.compile(
     r"\s*\[?\s*([a-z0-9-]+):([A-Za-z0-9_.'-]+)\s+(=|ISSUBSET)\s+'((?:[^'\\]|\\.)*)'\s*\]?\s*"
 )
 _JOIN = re.compile(r"\s+OR\s+|\]\s*OR\s*\[")
+_ONE = re.compile(r"\[([a-z0-9-]+):([A-Za-z0-9_.'-]+) (=|ISSUBSET) '((?:[^'\\]|\\.)*)'\]")
 _KIND = {
     ("ipv4-addr", "value", "="): "ipv4",
     ("ipv6-addr", "value", "="): "ipv6",
@@ -114,19 +115,26 @@ def sensed(data: bytes, names: dict[str, str], now: str) -> Sensed | None:
     if not isinstance(pattern, str):
         return None
     values: list[tuple[str, str]] = []
-    address = _MISP_ADDRESS.fullmatch(pattern.strip())
-    if address is not None:
+    single = _ONE.fullmatch(pattern)
+    if single is not None:  # the common case: one comparison
+        kind = _KIND.get((single.group(1), single.group(2), single.group(3)))
+        if kind is None:
+            return None
+        value = single.group(4)
+        values.append((kind, _unquote(value) if "\\" in value else value))
+    elif (address := _MISP_ADDRESS.fullmatch(pattern.strip())) is not None:
         values.append((address.group(1), address.group(2)))
     elif " AND " in pattern or "FOLLOWEDBY" in pattern:
         return None
-    for part in [] if address is not None else _JOIN.split(pattern.strip()):
-        m = _CMP.fullmatch(part)
-        if m is None:
-            return None
-        kind = _KIND.get((m.group(1), m.group(2), m.group(3)))
-        if kind is None:
-            return None
-        values.append((kind, m.group(4).replace("\\'", "'").replace("\\\\", "\\")))
+    else:
+        for part in _JOIN.split(pattern.strip()):
+            m = _CMP.fullmatch(part)
+            if m is None:
+                return None
+            kind = _KIND.get((m.group(1), m.group(2), m.group(3)))
+            if kind is None:
+                return None
+            values.append((kind, _unquote(m.group(4))))
     creator = obj.get("created_by_ref")
     labels = obj.get("labels") or []
     source = names.get(creator, "") if isinstance(creator, str) else ""
@@ -138,7 +146,13 @@ def sensed(data: bytes, names: dict[str, str], now: str) -> Sensed | None:
     return Sensed(str(obj["id"]), values, source, desc, url, until)
 
 
+def _unquote(value: str) -> str:
+    return value.replace("\\'", "'").replace("\\\\", "\\")
+
+
 def _clean(text: str, limit: int = 200) -> str:
+    if text.isprintable():  # no control characters: the common case, without a regex
+        return text[:limit].strip()
     return _UNSAFE.sub(" ", text)[:limit].strip()
 
 
@@ -168,7 +182,7 @@ class ZeekWriter:
         for kind, value in item.values:
             if kind == "url":
                 value = _SCHEME.sub("", value)
-            if not value or _UNSAFE.search(value):
+            if not value or not value.isprintable():
                 continue
             lines.append(f"{value}\t{_ZEEK_TYPE[kind]}\t{source}\t{desc}\t{url}\n")
         if not lines:
@@ -344,6 +358,7 @@ class SuricataWriter:
                 )
 
 
+_NOT_PLAIN = re.compile(r'["\\;|]')
 _ADDR_OK = re.compile(r"[0-9A-Fa-f:.]+(/\d{1,3})?\Z")
 
 
@@ -356,6 +371,8 @@ def _split_url(url: str) -> tuple[str, str]:
 
 def _content(text: str) -> str:
     """A Suricata content string: ``"``, ``;``, ``\\`` and ``|`` as hex bytes."""
+    if text.isascii() and text.isprintable() and _NOT_PLAIN.search(text) is None:
+        return text
     out = []
     for ch in text:
         if ch in '";\\|' or ord(ch) < 0x20 or ord(ch) == 0x7F:

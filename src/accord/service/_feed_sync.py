@@ -38,7 +38,7 @@ from accord.service import _foreign, ingest
 from accord.service._foreign import ForeignReport, ListOptions
 from accord.service.ingest import Unit
 from accord.service.node import Node, open_node
-from accord.settings import Settings
+from accord.settings import Settings, lifetimes
 from accord.stix import Tlp
 from accord.store import Feed, FeedEntry, now_us
 
@@ -343,7 +343,7 @@ def lifetime_us(node: Node, feed: Feed, kind: str) -> int:
     """How long an entry of this kind stays valid without being reconfirmed."""
     if feed.expire_after is not None:
         return feed.expire_after * _DAY_US
-    days = dict(node.settings.feed_lifetimes).get(kind, _DEFAULT_LIFETIME_DAYS)
+    days = lifetimes(node.settings.feed_lifetimes).get(kind, _DEFAULT_LIFETIME_DAYS)
     return days * _DAY_US
 
 
