@@ -263,3 +263,19 @@ def test_every_feed_command_has_help_and_is_documented() -> None:
         result = CliRunner().invoke(app, [*command.split(), "--help"])
         assert result.exit_code == 0, result.output
         assert f"accord {command}" in docs, command
+
+
+def test_accord_import_reads_a_misp_feed_url(tmp_path: Path, web: FeedServer) -> None:
+    one = event(attributes=[attribute(2, "domain", "c2.example", True)])
+    gone = event(uuid="5f0c1a2e-1111-4a5b-9c3d-0000000000f9", attributes=[])
+    _misp_feed(web, [one, gone])
+    del web.answers[f"/misp/{gone['uuid']}.json"]
+    home = tmp_path / "home"
+    assert run(home, "init")[0] == 0
+    env = {"ACCORD_PEER_RETRIES": "1"}
+    code, out, err = run(home, "import", web.url("/misp/"), "-c", "circl", env=env)
+    assert "1 MISP event(s)" in out, out + err
+    assert "not fetched" in err and "listed in manifest.json but missing" in err
+    assert code == 1  # a listed event is missing: said, and the exit code tells
+    code, out, _ = run(home, "search", "c2.example")
+    assert code == 0 and "indicator--" in out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Annotated
@@ -90,7 +91,43 @@ def import_cmd(
         str | None, typer.Option(help="CSV lists: a column giving each value's type.")
     ] = None,
 ) -> None:
-    """Import STIX 2.1 (2.0 lifted), MISP events and feeds, and CSV or text IOC lists."""
+    """Import STIX 2.1 (2.0 lifted), MISP events and feeds (a directory or URL), IOC lists."""
+    with tempfile.TemporaryDirectory(prefix="accord-feed-") as spool:
+        local = _download_urls(paths, Path(spool))
+        _import(local, collection, strict, fmt, producer, tlp, kind, value_column, type_column)
+
+
+def _download_urls(paths: list[str], spool: Path) -> list[str]:
+    """Paths, with each http(s) URL (a MISP feed) copied into the spool folder first."""
+    urls = [p for p in paths if p.startswith(("http://", "https://"))]
+    if not urls:
+        return paths
+    from accord.taxii._feed_client import fetcher  # the network edge, imported when needed
+
+    fetch = fetcher(current_settings())
+    local: list[str] = []
+    for n, p in enumerate(paths):
+        if p not in urls:
+            local.append(p)
+            continue
+        folder = spool / f"feed-{n}"
+        for problem in feeds.download_misp_feed(p, fetch, folder):
+            err.print(f"not fetched: {problem}", markup=False)
+        local.append(str(folder))
+    return local
+
+
+def _import(
+    paths: list[str],
+    collection: str | None,
+    strict: bool,
+    fmt: str,
+    producer: str | None,
+    tlp: str,
+    kind: str | None,
+    value_column: str,
+    type_column: str | None,
+) -> None:
     kinds = [(p, feeds.classify(p, fmt)) for p in paths]
     stix_paths = [p for p, k in kinds if k == "stix"]
     foreign = [(p, k) for p, k in kinds if k != "stix"]

@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -514,3 +515,31 @@ class FeedScheduler:
                 if self.on_report is not None:
                     self.on_report(report)
             self._stop.wait(self.tick)
+
+
+def download_misp_feed(url: str, fetch: Fetch, folder: Path) -> list[InputError]:
+    """A MISP feed at a URL copied into a folder (manifest, events), for `accord import`.
+
+    An event that cannot be fetched is left out (and reported by the import as
+    listed but missing); a manifest that cannot be fetched fails it all.
+
+    Raises:
+        FeedError: the manifest cannot be fetched or is no manifest.
+    """
+    base = url if url.endswith("/") else url + "/"
+    manifest_url = urljoin(base, "manifest.json")
+    got = fetch(manifest_url, None, None)
+    try:
+        uuids = _foreign.feed_manifest(manifest_url, _foreign.parse_json(manifest_url, got.body))
+    except InputError as exc:
+        raise FeedError(manifest_url, exc.reason) from exc
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "manifest.json").write_bytes(got.body)
+    problems: list[InputError] = []
+    for uuid in uuids:
+        event_url = urljoin(base, f"{uuid}.json")
+        try:
+            (folder / f"{uuid}.json").write_bytes(fetch(event_url, None, None).body)
+        except FeedError as exc:
+            problems.append(InputError(event_url, str(exc)))
+    return problems
