@@ -20,6 +20,7 @@ Decisions where the lists are silent:
 from __future__ import annotations
 
 import csv
+import functools
 import ipaddress
 import re
 import uuid
@@ -274,12 +275,17 @@ def pattern_for(kind: str, value: str) -> str:
     return f"[file:hashes.'{_HASH_KEY[kind]}' = '{v}']"
 
 
+@functools.lru_cache(maxsize=256)
+def _producer_id(name: str) -> str:
+    return f"identity--{uuid.uuid5(NAMESPACE, 'producer:' + name)}"
+
+
 def producer_identity(name: str, created: str) -> dict[str, Any]:
     """The identity of a list's producer (its id derived from the name)."""
     return {
         "type": "identity",
         "spec_version": "2.1",
-        "id": f"identity--{uuid.uuid5(NAMESPACE, 'producer:' + name)}",
+        "id": _producer_id(name),
         "created": created,
         "modified": created,
         "name": name,
@@ -304,7 +310,7 @@ def indicator(
 ) -> dict[str, Any]:
     """The STIX indicator of one list entry (``now``: created, modified and valid_from)."""
     pattern = pattern_for(entry.kind, entry.value)
-    ident = producer_identity(producer, now)["id"]
+    ident = _producer_id(producer)
     obj: dict[str, Any] = {
         "type": "indicator",
         "spec_version": "2.1",
