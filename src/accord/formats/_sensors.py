@@ -178,6 +178,17 @@ class ZeekWriter:
         source = _clean(item.source) or "-"
         desc = _clean(item.desc) or "-"
         url = _clean(item.url, 2000) or "-"
+        if len(item.values) == 1:  # the common case, without a list
+            kind, value = item.values[0]
+            if kind == "url":
+                value = _SCHEME.sub("", value)
+            if value and value.isprintable():
+                self.out.write(f"{value}\t{_ZEEK_TYPE[kind]}\t{source}\t{desc}\t{url}\n")
+                self.counts.indicators += 1
+                self.counts.lines += 1
+            else:
+                self.counts.skipped += 1
+            return
         lines = []
         for kind, value in item.values:
             if kind == "url":
