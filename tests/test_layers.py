@@ -18,6 +18,7 @@ CORE = (
     "extract",
     "logsources",
     "standing",
+    "formats",
 )
 OUTER = ("accord.store", "accord.service", "accord.taxii", "accord.web", "accord.cli")
 # Modules whose use means I/O (files, network, databases, processes).

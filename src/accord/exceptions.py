@@ -28,7 +28,8 @@
     │   ├── UnknownMember (KeyError)         no member with that name
     │   ├── UnknownPeer (KeyError)           no peer with that name
     │   ├── UnknownDraft (KeyError)          no report draft with that id
-    │   └── UnknownUser (KeyError)           no console user with that name
+    │   ├── UnknownUser (KeyError)           no console user with that name
+    │   └── UnknownFeed (KeyError)           no feed with that name
     ├── NotFound (LookupError)               no object with that id
     ├── LedgerError (ValueError)             the transparency log: a proof, note or
     │   │                                    entry that does not hold
@@ -53,6 +54,8 @@
     │   ├── CsrfRefused (PermissionError)         403: a form without the session's CSRF token
     │   ├── ConsoleTooLarge                       413: an upload over ACCORD_WEB_MAX_UPLOAD
     │   └── TooManyLogins                         429: too many failed logins: wait
+    ├── FeedError (ConnectionError)          a feed's server failed, refused or sent what
+    │                                        is no feed: URL, reason, HTTP status
     └── TaxiiError                           a TAXII request refused; carries its HTTP
         │                                    status (TAXII 2.1 §3.6), rendered as the
         │                                    TAXII error message resource
@@ -393,6 +396,19 @@ class UnknownUser(StoreError, KeyError):
         return f"no user named {self.name!r}: see `accord user list`"
 
 
+class UnknownFeed(StoreError, KeyError):
+    """No feed has that name."""
+
+    _fields = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(name)
+
+    def __str__(self) -> str:
+        return f"no feed named {self.name!r}: see `accord feed list`"
+
+
 class ConsoleError(AccordError):
     """A console request refused: the status and a message for the error page."""
 
@@ -691,3 +707,25 @@ class TaxiiServerError(TaxiiError):
 
     status = 500
     title = "Internal Server Error"
+
+
+class FeedError(AccordError, ConnectionError):
+    """A feed's server failed, refused, did not answer, or sent what is no feed.
+
+    Args:
+        url: the URL asked (never with credentials).
+        reason: what happened.
+        status: the HTTP status, or None when no answer came.
+    """
+
+    _fields = ("url", "reason", "status")
+
+    def __init__(self, url: str, reason: str, status: int | None = None) -> None:
+        self.url = url
+        self.reason = reason
+        self.status = status
+        super().__init__(url, reason, status)
+
+    def __str__(self) -> str:
+        code = f"HTTP {self.status}: " if self.status is not None else ""
+        return f"{self.url}: {code}{self.reason}"

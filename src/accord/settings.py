@@ -444,6 +444,48 @@ SETTINGS += (
     ),
 )
 
+
+def lifetimes(text: str) -> dict[str, int]:
+    """``kind=days,...`` (kinds: ipv4 ipv6 cidr domain url email hash filename) as a dict.
+
+    Raises:
+        ValueError: a part is not KIND=DAYS.
+    """
+    out: dict[str, int] = {}
+    for part in text.split(","):
+        if not part.strip():
+            continue
+        kind, eq, days = part.partition("=")
+        if not eq or not days.strip().isdigit():
+            raise ValueError(f"{part.strip()!r} is not KIND=DAYS")
+        out[kind.strip().lower()] = int(days)
+    return out
+
+
+def _lifetimes(text: str) -> str:
+    # Kept as text (the settings travel to server workers as environment values).
+    return ",".join(f"{k}={v}" for k, v in lifetimes(text).items())
+
+
+# Feeds and formats (`accord feed`, MISP and list imports, sensor exports).
+SETTINGS += (
+    Setting(
+        "ACCORD_FEED_MAX_BYTES",
+        str(512 * MiB),
+        "Largest MISP file, list or feed answer read (bytes); a bigger one fails, "
+        "changing nothing.",
+        _positive_int,
+    ),
+    Setting(
+        "ACCORD_FEED_LIFETIMES",
+        "ipv4=30,ipv6=30,cidr=30,domain=90,url=90,email=180,hash=365,filename=365",
+        "Days an indicator from a feed stays valid without a feed reconfirming it, per type "
+        "(KIND=DAYS,...); then it gets a new version with valid_until. A feed's "
+        "--expire-after wins.",
+        _lifetimes,
+    ),
+)
+
 _BY_NAME = {s.name: s for s in SETTINGS}
 
 
@@ -496,6 +538,8 @@ class Settings:
     standing_half_life_days: float = 90.0
     standing_prior: float = 1.0
     fp_suppress_members: int = 2
+    feed_max_bytes: int = 512 * MiB
+    feed_lifetimes: str = ""
 
     @property
     def sqlite_path(self) -> Path:
@@ -574,6 +618,8 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         "standing_half_life_days": _value(env, "ACCORD_STANDING_HALF_LIFE_DAYS"),
         "standing_prior": _value(env, "ACCORD_STANDING_PRIOR"),
         "fp_suppress_members": _value(env, "ACCORD_FP_SUPPRESS_MEMBERS"),
+        "feed_max_bytes": _value(env, "ACCORD_FEED_MAX_BYTES"),
+        "feed_lifetimes": _value(env, "ACCORD_FEED_LIFETIMES"),
     }
     fields.update({k: v for k, v in overrides.items() if v is not None})
     if isinstance(fields["home"], str):

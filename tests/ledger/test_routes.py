@@ -353,3 +353,19 @@ def test_member_token_grant_and_agreement_changes_are_logged_without_names(node:
     openings = {e.idx: o.recipient for e, o in node.store.log_openings()}
     assert all(openings[r.idx] == "cert-zz" for r in rows)
     assert dataclasses.asdict(transparency.verify_own(node))["entries"] == node.store.log_size()
+
+
+async def test_sensor_and_misp_feeds_are_logged_before_they_are_sent(
+    client: httpx.AsyncClient, server: Server
+) -> None:
+    cid = server.collections["shared"].id
+    auth = {**server.auth("reader"), "Accept": "*/*"}
+    for path in (f"/feeds/{cid}/zeek.intel", f"/feeds/{cid}/misp/manifest.json"):
+        r = await client.get(path, headers=auth)
+        assert r.status_code == 200, r.text
+        index, entry = entry_from_receipt(dict(r.headers), r.content)
+        assert entry.body["channel"] == "feed"
+        assert server.node.store.log_entries(index, index + 1)[0].entry == entry.canonical()
+    zeek = await client.get(f"/feeds/{cid}/zeek.intel", headers=auth)
+    _, entry = entry_from_receipt(dict(zeek.headers), zeek.content)
+    assert entry.body["count"] == 30 and b"198.51.100." in zeek.content

@@ -10,6 +10,7 @@ from __future__ import annotations
 from accord.cli import (
     _community,
     _data,
+    _feeds,
     _log,
     _lookup,
     _match,
@@ -28,6 +29,7 @@ __all__ = ["app", "main"]
 _COMMAND_MODULES = (
     _community,
     _data,
+    _feeds,
     _log,
     _lookup,
     _match,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Annotated, BinaryIO
@@ -25,10 +26,11 @@ from accord.cli._common import (
     when,
 )
 from accord.cli._standing import describe, remark_lines
-from accord.service import ingest, query
+from accord.service import feeds, ingest, query
 from accord.service import standing as standing_service
 from accord.service.node import init_node
 from accord.settings import SETTINGS, load_settings
+from accord.stix import Tlp
 
 
 @app.callback()
@@ -65,10 +67,73 @@ def import_cmd(
         typer.Option("--collection", "-c", help="Collection id or title (created if new)."),
     ] = None,
     strict: Annotated[
-        bool, typer.Option(help="Reject the whole input if any object is invalid.")
+        bool, typer.Option(help="Reject the whole input if any object is invalid (STIX).")
     ] = False,
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            help="auto (by content and name), stix, misp, misp-feed (a feed directory), "
+            "csv or txt (IOC lists).",
+        ),
+    ] = "auto",
+    producer: Annotated[
+        str | None, typer.Option(help="Lists: who produced them (default: the file name).")
+    ] = None,
+    tlp: Annotated[str, typer.Option(help="Lists: their TLP level.")] = "clear",
+    kind: Annotated[
+        str | None,
+        typer.Option("--type", help="Lists: every value is of this type (else detected)."),
+    ] = None,
+    value_column: Annotated[
+        str, typer.Option(help="CSV lists: the value's column (0-based index or header name).")
+    ] = "0",
+    type_column: Annotated[
+        str | None, typer.Option(help="CSV lists: a column giving each value's type.")
+    ] = None,
 ) -> None:
-    """Import STIX 2.1 (and 2.0, lifted) bundles, objects and JSON lines; .gz too."""
+    """Import STIX 2.1 (2.0 lifted), MISP events and feeds (a directory or URL), IOC lists."""
+    with tempfile.TemporaryDirectory(prefix="accord-feed-") as spool:
+        local = _download_urls(paths, Path(spool))
+        _import(local, collection, strict, fmt, producer, tlp, kind, value_column, type_column)
+
+
+def _download_urls(paths: list[str], spool: Path) -> list[str]:
+    """Paths, with each http(s) URL (a MISP feed) copied into the spool folder first."""
+    urls = [p for p in paths if p.startswith(("http://", "https://"))]
+    if not urls:
+        return paths
+    from accord.taxii._feed_client import fetcher  # the network edge, imported when needed
+
+    fetch = fetcher(current_settings())
+    local: list[str] = []
+    for n, p in enumerate(paths):
+        if p not in urls:
+            local.append(p)
+            continue
+        folder = spool / f"feed-{n}"
+        for problem in feeds.download_misp_feed(p, fetch, folder):
+            err.print(f"not fetched: {problem}", markup=False)
+        local.append(str(folder))
+    return local
+
+
+def _import(
+    paths: list[str],
+    collection: str | None,
+    strict: bool,
+    fmt: str,
+    producer: str | None,
+    tlp: str,
+    kind: str | None,
+    value_column: str,
+    type_column: str | None,
+) -> None:
+    kinds = [(p, feeds.classify(p, fmt)) for p in paths]
+    stix_paths = [p for p, k in kinds if k == "stix"]
+    foreign = [(p, k) for p, k in kinds if k != "stix"]
+    options = feeds.ListOptions(producer, Tlp.parse(tlp), kind, value_column, type_column)
     progress = Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -80,6 +145,7 @@ def import_cmd(
         disable=not err.is_terminal,
     )
     started = time.perf_counter()
+    reports: list[ingest.ImportReport] = []
     with cli_node() as node, progress:
         task = progress.add_task("importing", objects=0, rate=0.0)
 
@@ -87,9 +153,25 @@ def import_cmd(
             rate = read / max(time.perf_counter() - started, 1e-9)
             progress.update(task, objects=read, rate=rate, description=f"{inputs} input(s) done")
 
-        report = ingest.import_paths(
-            node, paths, collection=collection, strict=strict, progress=tick
-        )
+        if stix_paths:
+            reports.append(
+                ingest.import_paths(
+                    node, stix_paths, collection=collection, strict=strict, progress=tick
+                )
+            )
+        if foreign:
+            reports.append(
+                feeds.import_foreign(
+                    node, foreign, collection=collection, lists=options, progress=tick
+                )
+            )
+    for report in reports:
+        _print_report(report)
+    if any(r.failed_inputs for r in reports):
+        raise typer.Exit(1)
+
+
+def _print_report(report: ingest.ImportReport) -> None:
     if report.created_collection and report.collection:
         err.print(
             f"created collection {report.collection.title!r} ({report.collection.id})", markup=False
@@ -109,9 +191,22 @@ def import_cmd(
     hidden = report.invalid_count - min(len(report.invalid), 20)
     if hidden > 0:
         err.print(f"... and {hidden:,} more invalid objects", markup=False)
+    if isinstance(report, feeds.ForeignReport):
+        for problem in report.attribute_problems[:50]:
+            err.print(f"attribute: {problem}", markup=False)
+        for name, line in report.line_problems[:50]:
+            err.print(f"refused: {name}: {line}", markup=False)
+        for note in report.notes:
+            err.print(f"note: {note}", markup=False)
+        more = (
+            report.attribute_problem_count
+            + report.line_problem_count
+            - min(len(report.attribute_problems), 50)
+            - min(len(report.line_problems), 50)
+        )
+        if more > 0:
+            err.print(f"... and {more:,} more problems", markup=False)
     out.print(report.summary(), markup=False)
-    if report.failed_inputs:
-        raise typer.Exit(1)
 
 
 ValueArg = Annotated[
@@ -232,9 +327,18 @@ def show_cmd(
 @user_errors
 def export_cmd(
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="File (default: stdout).")
+        Path | None,
+        typer.Option("--output", "-o", help="File (default: stdout); a directory for misp."),
     ] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="bundle or jsonl.")] = "bundle",
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            help="bundle, jsonl, zeek-intel, suricata (with -o DIR: rules, hash lists and "
+            "datasets), csv (indicators) or misp (a MISP feed directory, needs -o).",
+        ),
+    ] = "bundle",
     collection: CollOpt = None,
     value: Annotated[
         str | None, typer.Option("--value", help="Observable value mentioned.")
@@ -260,16 +364,29 @@ def export_cmd(
         ),
     ] = None,
 ) -> None:
-    """Export a collection or a query as a STIX 2.1 bundle or JSON lines."""
-    if fmt not in ("bundle", "jsonl"):
-        raise fail(f"--format {fmt!r}: use bundle or jsonl")
+    """Export a collection or a query: STIX, sensor formats (Zeek, Suricata, CSV) or MISP."""
+    if fmt not in feeds.EXPORT_FORMATS:
+        raise fail(f"--format {fmt!r}: use {', '.join(feeds.EXPORT_FORMATS)}")
     if for_member and not collection:
         raise fail("--for needs --collection: agreements cover collections")
+    if fmt == "misp":
+        if output is None or not collection:
+            raise fail("--format misp writes a feed directory: give --output DIR and --collection")
+        with cli_node() as node:
+            if for_member:  # logged in the transparency log before the directory appears
+                written = feeds.export_misp_feed_for(node, collection, output, for_member)
+            else:
+                written = feeds.export_misp_feed(node, collection, output)
+        for problem in written.problems[:20]:
+            err.print(f"not exported: {problem}", markup=False)
+        err.print(f"exported {len(written.events):,} MISP event(s) to {output}", markup=False)
+        return
+    sensor = fmt in feeds.SENSOR_FORMATS
     with cli_node() as node:
         q = query.build_query(
             node,
             value=value,
-            types=type_ or (),
+            types=("indicator",) if sensor else type_ or (),
             labels=label or (),
             text=text,
             since=since,
@@ -281,6 +398,23 @@ def export_cmd(
         objects = query.search(node, q)
         if min_standing is not None:
             objects = standing_service.at_least(node, objects, min_standing)
+        if sensor and for_member and collection:
+            if fmt == "suricata" and output is not None and (output.is_dir() or not output.suffix):
+                raise fail("--for with --format suricata writes the rules to one file or stdout")
+            # Spooled and logged in the transparency log before it is written out.
+            sent = feeds.export_sensor_for(
+                node, for_member, collection, fmt, objects, output, sys.stdout.buffer
+            )
+            err.print(f"exported {sent:,} indicator(s) as {fmt} for {for_member}", markup=False)
+            return
+        if sensor:
+            counts = feeds.export_sensor(node, fmt, objects, output, sys.stdout.buffer)
+            err.print(
+                f"exported {counts.indicators:,} indicator(s) as {counts.lines:,} {fmt} line(s); "
+                f"{counts.skipped:,} skipped (no value a sensor can use, or expired)",
+                markup=False,
+            )
+            return
         layout: query.ExportFormat = "jsonl" if fmt == "jsonl" else "bundle"
 
         def write(out: BinaryIO) -> int:
@@ -352,9 +486,11 @@ def serve_cmd(
     """Serve the node's collections over TAXII 2.1 (discovery at /taxii2/)."""
     from accord.taxii import serve  # imported here: keeps the other commands' start fast
     from accord.taxii._client_sync import background_sync
+    from accord.taxii._feed_client import background_feeds
 
     settings = current_settings()
-    with background_sync(settings):  # pulls and pushes each peer on its own interval
+    # Peers pulled and pushed, feeds pulled, each on its own interval.
+    with background_sync(settings), background_feeds(settings):
         serve(settings, host, port, workers)
 
 

@@ -40,6 +40,7 @@ CHANNELS = (
     "push",
     "export",
     "sighting",
+    "feed",
 )
 
 

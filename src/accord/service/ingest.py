@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import tempfile
 import time
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -108,7 +108,7 @@ class _Run:
     def load(
         self,
         writer: Writer,
-        inp: _readers.Input,
+        name: str,
         source_pk: int,
         batches: Iterator[_prepare.Prepared],
     ) -> None:
@@ -126,8 +126,8 @@ class _Run:
                 if self.strict:
                     self.strict_errors.append(err)
                 elif len(report.invalid) < MAX_DETAILS:
-                    report.invalid.append(Rejected(inp.name, position, err))
-            self.flush(writer, batch.records, source_pk, inp.name)
+                    report.invalid.append(Rejected(name, position, err))
+            self.flush(writer, batch.records, source_pk, name)
 
     def flush(self, writer: Writer, batch: list[Record], source_pk: int, name: str) -> None:
         if not batch:
@@ -166,7 +166,7 @@ def _batches_of(events: Iterator[_prepare.Event], index: int) -> Iterator[_prepa
 
 
 def _load_one(
-    node: Node, run: _Run, inp: _readers.Input, source_pk: int, batches: Iterator[_prepare.Prepared]
+    node: Node, run: _Run, name: str, source_pk: int, batches: Iterator[_prepare.Prepared]
 ) -> None:
     """One input in one transaction; an unreadable input is rolled back and reported."""
     report = run.report
@@ -183,7 +183,7 @@ def _load_one(
     )
     try:
         with node.store.writer() as writer:
-            run.load(writer, inp, source_pk, batches)
+            run.load(writer, name, source_pk, batches)
     except InputError as err:
         # The input's transaction was rolled back: so are its counts.
         (
@@ -260,17 +260,77 @@ def import_paths(
             if strict:
                 with node.store.writer() as writer:
                     for index, inp in enumerate(inputs):
-                        run.load(writer, inp, source_pks[index], _batches_of(events, index))
+                        run.load(writer, inp.name, source_pks[index], _batches_of(events, index))
                         report.inputs += 1
                     if run.strict_errors:
                         # Raising inside the writer rolls the whole input back.
                         raise StrictImportFailed(run.strict_errors[:MAX_DETAILS])
             else:
                 for index, inp in enumerate(inputs):
-                    _load_one(node, run, inp, source_pks[index], _batches_of(events, index))
+                    _load_one(node, run, inp.name, source_pks[index], _batches_of(events, index))
         finally:
             events.close()
     report.seconds = time.perf_counter() - started
+    return report
+
+
+# -- objects converted from other formats (MISP events, IOC lists) -------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """One unit of converted input, stored in one transaction (a MISP event, a list).
+
+    ``objects`` is called inside the transaction: an `InputError` it raises
+    rolls the unit back and is reported as a failed input.
+    """
+
+    name: str
+    source: tuple[str, str]  # provenance (kind, name)
+    objects: Callable[[], Iterable[object]]
+
+
+def _object_batches(objects: Iterable[object], batch_size: int) -> Iterator[_prepare.Prepared]:
+    batch = _prepare.Prepared()
+    for position, obj in enumerate(objects, 1):
+        batch.read += 1
+        try:
+            batch.records.append(prepare(obj))
+        except InvalidObject as err:
+            batch.rejected.append((f"object {position}", err))
+            continue
+        if len(batch.records) >= batch_size:
+            yield batch
+            batch = _prepare.Prepared()
+    yield batch
+
+
+def import_units(
+    node: Node,
+    units: Iterable[Unit],
+    *,
+    collection: str | None = None,
+    report: ImportReport | None = None,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Store converted inputs, each in its own transaction, on the path of `import_paths`.
+
+    Invalid objects are rejected one by one (with the unit's name and the
+    object's position); a unit that fails as a whole changes nothing.
+    """
+    started = time.perf_counter()
+    report = report if report is not None else ImportReport()
+    collection_pks = resolve_collection(node, collection, report)
+    run = _Run(node, report, collection_pks, False, progress)
+    batch_size = node.settings.batch_size
+    for unit in units:
+        source_pk = node.store.ensure_source(*unit.source)
+
+        def batches(unit: Unit = unit) -> Iterator[_prepare.Prepared]:
+            yield from _object_batches(unit.objects(), batch_size)
+
+        _load_one(node, run, unit.name, source_pk, batches())
+    report.seconds += time.perf_counter() - started
     return report
 
 

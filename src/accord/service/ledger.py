@@ -21,11 +21,13 @@ from __future__ import annotations
 import hashlib
 import secrets
 import struct
+import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import IO
 
 from accord.exceptions import LedgerError, TaxiiNotFound
 from accord.ledger import COSIGNATURE_V1 as COSIGNER
@@ -336,3 +338,54 @@ def shared_since(node: Node, since_us: int) -> dict[str, int]:
                 totals.get(opening.recipient, 0) + len(opening.versions) // 8
             )
     return dict(sorted(totals.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def spooled_share(
+    node: Node,
+    *,
+    channel: str,
+    collection: Collection | str,
+    member: Member | str | None,
+    agreement: Agreement | None,
+    chunks: Iterable[bytes],
+    added: list[int],
+) -> tuple[IO[bytes], dict[str, str]]:
+    """Write an answer made of chunks to a spool, log it, and hand the spool back rewound.
+
+    For answers too large to hold (sensor exports of millions of indicators): the
+    spool keeps 64 MiB in memory, then goes to a temporary file, so memory stays
+    bounded, and the entry is committed before a byte leaves. ``added`` is filled
+    while ``chunks`` is consumed (the versions that went into the answer).
+
+    Returns:
+        The spool at its start (the caller closes it) and the receipt headers.
+    """
+    spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=64 * 1024 * 1024)  # noqa: SIM115
+    sha = hashlib.sha256()
+    try:
+        for chunk in chunks:
+            sha.update(chunk)
+            spool.write(chunk)
+        receipt = share(
+            node,
+            channel=channel,
+            collection=collection,
+            member=member,
+            agreement=agreement,
+            added=added,
+            digest=sha.hexdigest(),
+        )
+    except BaseException:
+        spool.close()
+        raise
+    spool.seek(0)
+    return spool, receipt
+
+
+def read_spool(spool: IO[bytes], size: int = 1 << 20) -> Iterator[bytes]:
+    """A spool's bytes in chunks, closing it at the end (a streamed answer's body)."""
+    try:
+        while chunk := spool.read(size):
+            yield chunk
+    finally:
+        spool.close()

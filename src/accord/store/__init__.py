@@ -22,6 +22,7 @@ from accord.store._base import (
 from accord.store._clock import now_us
 from accord.store._console import ConsoleQuery, Facets, User
 from accord.store._drafts import DraftRow
+from accord.store._feeds import Feed, FeedEntry
 from accord.store._lookup import LookupBatch, LookupEpoch, LookupOffer
 from accord.store._members import Grant, Member, TokenInfo
 from accord.store._pages import Page, PageItem, PageQuery
@@ -40,6 +41,8 @@ __all__ = [
     "DraftRow",
     "Facets",
     "FederationTx",
+    "Feed",
+    "FeedEntry",
     "Grant",
     "HeldStanding",
     "LookupBatch",

@@ -517,3 +517,43 @@ Index("ix_objects_current_type", objects.c.type, objects.c.superseded, objects.c
 # metadata: SQLite's FTS5 virtual table object_text(name, description; rowid = added),
 # PostgreSQL's object_text(added, doc tsvector) with a GIN index (migration 0008).
 FREE_TEXT_TABLES = ("object_text",)
+
+# -- scheduled feeds and the lifecycle of their entries (migration 0009) ---------------
+
+feeds = Table(
+    "feeds",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("name", Text, nullable=False, unique=True),
+    Column("url", Text, nullable=False),
+    # misp, misp-feed, stix, csv, txt
+    Column("format", String(16), nullable=False),
+    Column("interval", Integer, nullable=False),
+    # TLP 2.0 level name of a list's entries (csv, txt).
+    Column("tlp", String(16), nullable=False),
+    # Days an entry stays valid without being reconfirmed (None: ACCORD_FEED_LIFETIMES).
+    Column("expire_after", Integer, nullable=True),
+    Column("collection_pk", Integer, ForeignKey("collections.pk"), nullable=True),
+    Column("created", BigInteger, nullable=False),
+    # The validators of the last answer, for conditional requests (RFC 9110 §13.1).
+    Column("etag", Text, nullable=True),
+    Column("last_modified", Text, nullable=True),
+    Column("last_sync", BigInteger, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("last_error_at", BigInteger, nullable=True),
+    Column("failures", Integer, nullable=False, server_default="0"),
+)
+
+feed_entries = Table(
+    "feed_entries",
+    metadata,
+    Column("feed_pk", Integer, ForeignKey("feeds.pk"), primary_key=True),
+    # An indicator id, or "event:<uuid>" for a MISP feed's event (its timestamp in seen).
+    Column("object_id", String(300), primary_key=True),
+    # What kind of value (ipv4, domain, hash, ...): its lifetime.
+    Column("kind", String(16), nullable=False),
+    # When the feed last listed it (microseconds); a MISP feed event: its timestamp.
+    Column("seen", BigInteger, nullable=False),
+    # 1 once it was given valid_until (vanished or aged out).
+    Column("expired", SmallInteger, nullable=False, server_default="0"),
+)

@@ -48,6 +48,7 @@ from accord.store._base import (
 from accord.store._clock import now_us
 from accord.store._console import ConsoleStore
 from accord.store._drafts import DraftStore
+from accord.store._feeds import FeedStore
 from accord.store._ledger import LedgerStore
 from accord.store._lookup import LookupStore
 from accord.store._members import MemberStore
@@ -205,6 +206,7 @@ class SqlStore(
     LookupStore,
     ConsoleStore,
     StandingStore,
+    FeedStore,
     Store,
 ):
     """Shared SQLAlchemy implementation; subclasses give the dialect's statements."""

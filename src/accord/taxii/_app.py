@@ -17,6 +17,7 @@ from accord.service.node import Node, open_node
 from accord.settings import Settings
 from accord.taxii import _errors, _openapi
 from accord.taxii._routes_collections import router as collections_router
+from accord.taxii._routes_feeds import router as feeds_router
 from accord.taxii._routes_log import router as log_router
 from accord.taxii._routes_lookup import router as lookup_router
 from accord.taxii._routes_objects import router as objects_router
@@ -69,7 +70,15 @@ def create_app(
     )
     app.state.taxii = state
     _errors.install(app)
-    for router in (server_router, collections_router, objects_router, log_router, lookup_router):
+    routers = (
+        server_router,
+        collections_router,
+        objects_router,
+        log_router,
+        lookup_router,
+        feeds_router,
+    )
+    for router in routers:
         app.include_router(router)
     if settings.web_enabled:
         # The analyst's console shares this process, its node and its lifespan.
