@@ -23,6 +23,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from accord.ledger import canonical_json
+
 VERSION = "accord/community/v1"
 CONTEXTS = {
     "genesis": f"{VERSION}/genesis",
@@ -37,34 +39,9 @@ _FRACTION = re.compile(r"([1-9][0-9]{0,3})/([1-9][0-9]{0,3})\Z")
 TIME_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z\Z")
 
 
-_SAFE_INT = 2**53
-
-
-def _plain(value: Any) -> bool:
-    """Only printable ASCII strings, safe integers, booleans, null, lists and objects:
-    values whose RFC 8785 form orjson writes byte for byte (sorted keys, no floats)."""
-    t = type(value)
-    if t is str:
-        return bool(value.isascii() and value.isprintable())
-    if t is int:
-        return bool(-_SAFE_INT < value < _SAFE_INT)
-    if t is bool or value is None:
-        return True
-    if t is list:
-        return all(_plain(v) for v in value)
-    if t is dict:
-        return all(
-            type(k) is str and k.isascii() and k.isprintable() and _plain(v)
-            for k, v in value.items()
-        )
-    return False
-
-
 def canonical(value: Any) -> bytes:
-    """RFC 8785 canonical JSON bytes of a value (orjson where it writes the same bytes)."""
-    if _plain(value):
-        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
-    return rfc8785.dumps(value)
+    """RFC 8785 canonical JSON bytes of a value (the transparency log's own function)."""
+    return canonical_json(value)
 
 
 def is_canonical(data: bytes, value: Any) -> bool:

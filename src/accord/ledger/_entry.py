@@ -44,6 +44,41 @@ CHANNELS = (
 )
 
 
+_SAFE_INT = 2**53
+
+
+def _plain(value: Any) -> bool:
+    """Only printable ASCII strings, safe integers, booleans, null, lists and objects with
+    such keys: values whose RFC 8785 form orjson writes byte for byte (sorted keys)."""
+    t = type(value)
+    if t is str:
+        return bool(value.isascii() and value.isprintable())
+    if t is int:
+        return bool(-_SAFE_INT < value < _SAFE_INT)
+    if t is bool or value is None:
+        return True
+    if t is list:
+        return all(_plain(v) for v in value)
+    if t is dict:
+        return all(
+            type(k) is str and k.isascii() and k.isprintable() and _plain(v)
+            for k, v in value.items()
+        )
+    return False
+
+
+def canonical_json(value: Any) -> bytes:
+    """RFC 8785 canonical JSON bytes of a value.
+
+    orjson with sorted keys writes the same bytes for printable-ASCII strings and
+    safe integers (every share entry), several times faster than the pure-Python
+    reference, which writes all other values (a property test checks the two agree).
+    """
+    if _plain(value):
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    return rfc8785.dumps(value)
+
+
 @dataclass(frozen=True, slots=True)
 class Entry:
     """One typed log entry.
@@ -71,7 +106,7 @@ class Entry:
             raise EntryInvalid(f"entry field {clash[0]!r} is reserved")
         _jcs_numbers(self.body, 0)  # the depth parse_entry reads back (fields are level 1)
         try:
-            data = rfc8785.dumps({"type": self.type, "v": self.version, **self.body})
+            data = canonical_json({"type": self.type, "v": self.version, **self.body})
         except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
             raise EntryInvalid(f"entry of type {self.type!r}: {exc}") from exc
         if len(data) > MAX_ENTRY_BYTES:

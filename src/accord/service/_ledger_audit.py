@@ -12,7 +12,6 @@ against the stored tree (its leaf included in the latest signed checkpoint).
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -161,8 +160,7 @@ def _audited(
             included = True
         except LedgerError as exc:
             problem = problem or f"not in the signed tree: {exc}"
-    count = len(opening.versions) // 8
-    versions = struct.unpack(f">{count}q", opening.versions) if count else ()
+    versions = opening.added
     return AuditedShare(
         row.idx,
         row.recorded,

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import struct
 import tempfile
 import threading
 import time
@@ -28,6 +27,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import IO
+
+import orjson
 
 from accord.exceptions import LedgerError, TaxiiNotFound
 from accord.ledger import COSIGNATURE_V1 as COSIGNER
@@ -53,7 +54,7 @@ from accord.policy import Agreement
 from accord.service.egress import load_book
 from accord.service.node import Node, load_private_key
 from accord.store import Collection, Member
-from accord.store._ledger import Append, Opening, SignedCheckpoint
+from accord.store._ledger import Append, Opening, SignedCheckpoint, pack_versions
 
 ANONYMOUS = "-"  # the recipient name of an unauthenticated reader
 
@@ -151,10 +152,6 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _versions(added: Sequence[int]) -> bytes:
-    return struct.pack(f">{len(added)}q", *added)
-
-
 def share(
     node: Node,
     *,
@@ -197,7 +194,7 @@ def share(
         digest=digest or hashlib.sha256(body).hexdigest(),
         recipient=commitment(salt, recipient),
     )
-    opening = Opening(recipient, salt, agreement.name if agreement else None, _versions(added))
+    opening = Opening(recipient, salt, agreement.name if agreement else None, pack_versions(added))
     (index,) = _append(node, [Append(entry.canonical(), entry.type, opening)])
     return receipt_headers(index, origin(node), entry, recipient, salt)
 
@@ -334,9 +331,8 @@ def shared_since(node: Node, since_us: int) -> dict[str, int]:
     totals: dict[str, int] = {}
     for row, opening in node.store.log_openings(since=since_us):
         if row.type == SHARE:
-            totals[opening.recipient] = (
-                totals.get(opening.recipient, 0) + len(opening.versions) // 8
-            )
+            sent = int(orjson.loads(row.entry)["count"])
+            totals[opening.recipient] = totals.get(opening.recipient, 0) + sent
     return dict(sorted(totals.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
