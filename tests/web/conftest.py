@@ -33,6 +33,19 @@ XSS_URL = "javascript:alert(document.cookie)"
 RTL_NAME = f"invoice{RLO}fdp.exe"
 BIG_PATTERN = "[domain-name:value = '" + "a" * 200_000 + ".example']"
 
+# A short threat report (its text written for the tests): defanged IOCs, a CVE, a
+# technique the text names, and markup in a sentence that must stay inert.
+REPORT_TEXT = """# Operation Glasswing: a <b>loader</b> campaign
+
+The actor sent phishing mail from billing@invoice-desk[.]com with a macro document.
+The loader fetched its second stage from hxxp://update-cdn[.]net/gate.php and beaconed
+to 203.0.113.77 every ten minutes.
+It ran encoded PowerShell commands (T1059.001) to install itself.
+The dropper exploited CVE-2023-23397 in Outlook.
+A second server, 198.51.100.23, hosted the panel; we saw it on login-portal[.]org too.
+"""
+DRAFT_ID = __import__("hashlib").sha256(REPORT_TEXT.encode()).hexdigest()[:12]
+
 
 class Clock:
     """Seconds since the epoch, moved by the tests (session expiry without sleeping)."""
@@ -137,6 +150,10 @@ def live_console(
     (home / "xss.json").write_bytes(xss)
     report = ingest.import_paths(node, [str(home / "xss.json")], collection="shared")
     assert report.stored == 2, report.summary()
+    from accord.service import reports
+
+    draft = reports.import_document(node, REPORT_TEXT.encode(), "glasswing.md")
+    assert draft.id == DRAFT_ID
     sharing.add_member(node, "partner", "soc@partner.example")
     sharing.grant(node, "shared", "partner", read=True, write=False)
     token, _ = sharing.create_token(node, "partner")

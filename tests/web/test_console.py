@@ -12,10 +12,11 @@ from fastapi.routing import APIRoute
 from accord.service import sharing, users
 from accord.service.users import RIGHTS
 from accord.settings import load_settings
-from accord.web import _admin, _pages, create_console
+from accord.web import _admin, _pages, _reports, create_console
 from tests.cli_run import run
 from tests.web.conftest import (
     BIG_PATTERN,
+    DRAFT_ID,
     PASSWORD,
     RLO,
     ROLES,
@@ -35,6 +36,12 @@ ROUTES: list[tuple[str, str, str]] = [
     ("GET", f"/console/graph/{OBJECT}/elements", "read"),
     ("GET", "/console/detection", "read"),
     ("GET", "/console/log", "read"),
+    ("GET", "/console/reports", "read"),
+    ("GET", f"/console/reports/{DRAFT_ID}", "read"),
+    ("POST", f"/console/reports/{DRAFT_ID}/findings", "import"),
+    ("POST", f"/console/reports/{DRAFT_ID}/techniques", "import"),
+    ("POST", f"/console/reports/{DRAFT_ID}/publish", "import"),
+    ("POST", "/console/intake/report", "import"),
     ("GET", "/console/intake", "import"),
     ("POST", "/console/intake", "import"),
     ("GET", "/console/admin", "audit"),
@@ -55,12 +62,13 @@ OPEN = {("GET", "/login"), ("POST", "/login"), ("POST", "/logout")}
 
 def _template(path: str) -> str:
     path = path.split("?")[0].removeprefix("/console")
-    return path.replace(OBJECT, "{object_id}").replace("agreements/partner", "agreements/{name}")
+    path = path.replace(OBJECT, "{object_id}").replace(DRAFT_ID, "{draft_id}")
+    return path.replace("agreements/partner", "agreements/{name}")
 
 
 def test_the_table_covers_every_route(tmp_path: Path) -> None:
     app = create_console(load_settings({"ACCORD_HOME": str(tmp_path)}), lambda: None)
-    routes = [*app.routes, *_pages.router.routes, *_admin.router.routes]
+    routes = [*app.routes, *_pages.router.routes, *_admin.router.routes, *_reports.router.routes]
     served = {
         (m, r.path) for r in routes if isinstance(r, APIRoute) for m in r.methods or ()
     } - OPEN
