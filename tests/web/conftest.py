@@ -117,6 +117,36 @@ def _xss_bundle(base: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
     return orjson.dumps(bundle), {"malware": malware["id"], "indicator": indicator["id"]}
 
 
+COMMUNITY_NORM = {"name": "slow-notes", "rule": {"min_embargo_hours": {"note": 1}}}
+
+
+def _join_a_community(node: Node, where: Path) -> None:
+    """A two-founder community (with a peer node made here), one genesis norm that touches
+    no object of the tests, and one open proposal with this node's yes."""
+    from accord.service import community
+
+    settings = load_settings({"ACCORD_HOME": str(where / "peer")})
+    init_node(settings, "cert-peer")
+    peer = open_node(settings)
+    genesis = where / "genesis.json"
+    try:
+        community.create(
+            node,
+            genesis,
+            name="north-sea",
+            jurisdiction="DE",
+            founders=[community.card(peer, "NL")],
+            norms=[COMMUNITY_NORM],
+        )
+        community.sign(peer, genesis)
+    finally:
+        peer.close()
+    community.join(node, genesis)
+    rule = {"redact": ["email"]}
+    p = community.propose(node, {"type": "adopt-norm", "norm": {"name": "quiet", "rule": rule}})
+    community.cast(node, p.id, "yes")
+
+
 @pytest.fixture(scope="session")
 def console_data() -> Path:
     from tests.conftest import SHARED_DATA
@@ -154,6 +184,7 @@ def live_console(
 
     draft = reports.import_document(node, REPORT_TEXT.encode(), "glasswing.md")
     assert draft.id == DRAFT_ID
+    _join_a_community(node, home.parent)
     sharing.add_member(node, "partner", "soc@partner.example")
     sharing.grant(node, "shared", "partner", read=True, write=False)
     token, _ = sharing.create_token(node, "partner")

@@ -37,6 +37,7 @@ ROUTES: list[tuple[str, str, str]] = [
     ("GET", "/console/detection", "read"),
     ("GET", "/console/log", "read"),
     ("GET", "/console/reports", "read"),
+    ("GET", "/console/community", "read"),
     ("GET", f"/console/reports/{DRAFT_ID}", "read"),
     ("POST", f"/console/reports/{DRAFT_ID}/findings", "import"),
     ("POST", f"/console/reports/{DRAFT_ID}/techniques", "import"),
@@ -339,3 +340,24 @@ def test_the_log_page_shows_shares_to_auditors_only(live_console: LiveConsole) -
     assert "Shares (auditor" not in plain.text and "audited" not in plain.text
     auditor.close()
     reader.close()
+
+
+def test_the_community_page(live_console: LiveConsole) -> None:
+    from accord.service import community
+
+    s = community.status(live_console.node)
+    assert s is not None and len(s.open) == 1
+    reader, _ = live_console.login("read-only")
+    with contextlib.closing(reader):
+        page = reader.get("/console/community")
+    assert page.status_code == 200
+    text = page.text
+    assert s.view.state.hash in text and "north-sea" in text
+    assert "cert-test" in text and "cert-peer" in text and ">NL<" in text and ">DE<" in text
+    assert "slow-notes" in text and "the genesis" in text
+    assert "{&#34;min_embargo_hours&#34;:{&#34;note&#34;:1}}" in text
+    proposal = s.open[0]
+    assert proposal.record.id in text and "adopt-norm" in text
+    assert f"{proposal.tally.needed} of {proposal.tally.eligible}" in text
+    assert '<td class="num">1</td>' in text  # this node's yes
+    assert "no member has equivocated" in text

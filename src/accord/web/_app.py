@@ -57,6 +57,7 @@ NAV = (
     ("detection", "/console/detection", "read"),
     ("log", "/console/log", "read"),
     ("reports", "/console/reports", "read"),
+    ("community", "/console/community", "read"),
     ("intake", "/console/intake", "import"),
     ("administration", "/console/admin", "audit"),
 )
