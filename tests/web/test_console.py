@@ -38,6 +38,7 @@ ROUTES: list[tuple[str, str, str]] = [
     ("GET", "/console/log", "read"),
     ("GET", "/console/reports", "read"),
     ("GET", "/console/community", "read"),
+    ("GET", "/console/lookup", "read"),
     ("GET", f"/console/reports/{DRAFT_ID}", "read"),
     ("POST", f"/console/reports/{DRAFT_ID}/findings", "import"),
     ("POST", f"/console/reports/{DRAFT_ID}/techniques", "import"),
@@ -361,3 +362,30 @@ def test_the_community_page(live_console: LiveConsole) -> None:
     assert f"{proposal.tally.needed} of {proposal.tally.eligible}" in text
     assert '<td class="num">1</td>' in text  # this node's yes
     assert "no member has equivocated" in text
+
+
+def test_the_lookup_page_shows_offers_to_admins_only(live_console: LiveConsole) -> None:
+    from accord.privacy import blind, oprf_input
+    from accord.service import lookup
+
+    node = live_console.node
+    shared = node.store.collection("shared")
+    sharing.grant(node, "shared", "partner", read=True, write=False, lookup=True)
+    report = lookup.offer(node, "shared")
+    (made,) = report.members
+    partner = node.store.member("partner")
+    state = blind([oprf_input("ipv4-addr", "192.0.2.1"), oprf_input("domain-name", "a.example")])
+    lookup.answer(node, partner, shared.id, report.epoch, state.body)
+    admin, _ = live_console.login("admin")
+    reader, _ = live_console.login("read-only")
+    with contextlib.closing(admin), contextlib.closing(reader):
+        full = admin.get("/console/lookup")
+        plain = reader.get("/console/lookup")
+    assert full.status_code == plain.status_code == 200
+    row = f'<td class="num">{report.epoch}</td>'
+    assert row in plain.text and report.public_key.hex()[:16] in plain.text
+    assert "administrator" not in plain.text and "partner" not in plain.text
+    assert "Offers by member (administrator" in full.text and "<bdi>partner</bdi>" in full.text
+    assert f"{made.values:,}" in full.text and f"{made.size_class:,}" in full.text
+    quota = node.settings.lookup_quota
+    assert f"2 of {quota:,}" in full.text  # the batch of two evaluations

@@ -58,6 +58,7 @@ NAV = (
     ("log", "/console/log", "read"),
     ("reports", "/console/reports", "read"),
     ("community", "/console/community", "read"),
+    ("lookup", "/console/lookup", "read"),
     ("intake", "/console/intake", "import"),
     ("administration", "/console/admin", "audit"),
 )

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
-from accord.service import community, transparency
+from accord.service import community, lookup_holder, transparency
 from accord.service import console as svc
 from accord.service import dashboard as boards
 from accord.stix import Tlp
@@ -155,3 +155,19 @@ def canonical_text(rule: object) -> str:
     from accord.community import canonical
 
     return canonical(dict(rule)).decode() if isinstance(rule, Mapping) else str(rule)
+
+
+@router.get("/lookup")
+async def lookup_page(request: Request) -> HTMLResponse:
+    """Private lookup: this node's epoch keys per collection; to admins, each member's offer."""
+    c = console_of(request)
+    session = await c.need(request, "read")
+    epochs = await run_in_threadpool(lookup_holder.holder_view, c.node)
+    return c.render(
+        request,
+        "lookup.html",
+        session,
+        epochs=epochs,
+        quota=c.settings.lookup_quota,
+        members=session.can("admin"),
+    )
