@@ -113,9 +113,7 @@ def test_a_reader_sees_drafts_but_no_form(live_console: LiveConsole) -> None:
     with contextlib.closing(client):
         page = client.get(f"/console/reports/{DRAFT_ID}")
         assert page.status_code == 200 and "CVE-2023-23397" in page.text
-        assert 'method="post"' not in page.text.replace('action="/console/logout"', "").replace(
-            'class="logout" method="post"', ""
-        )
+        assert page.text.count('method="post"') == 1  # the logout form only
         r = client.post(
             f"/console/reports/{DRAFT_ID}/findings",
             data={"csrf": csrf, "value": "CVE-2023-23397", "action": "drop"},
