@@ -442,6 +442,13 @@ class CsrfRefused(ConsoleError, PermissionError):
     title = "Form refused"
 
 
+class ConsoleNotFound(ConsoleError, LookupError):
+    """A console page for something that is not there (a report draft, say)."""
+
+    status = 404
+    title = "Not found"
+
+
 class ConsoleTooLarge(ConsoleError):
     """An upload over the console's size limit."""
 

@@ -33,6 +33,19 @@ XSS_URL = "javascript:alert(document.cookie)"
 RTL_NAME = f"invoice{RLO}fdp.exe"
 BIG_PATTERN = "[domain-name:value = '" + "a" * 200_000 + ".example']"
 
+# A short threat report (its text written for the tests): defanged IOCs, a CVE, a
+# technique the text names, and markup in a sentence that must stay inert.
+REPORT_TEXT = """# Operation Glasswing: a <b>loader</b> campaign
+
+The actor sent phishing mail from billing@invoice-desk[.]com with a macro document.
+The loader fetched its second stage from hxxp://update-cdn[.]net/gate.php and beaconed
+to 203.0.113.77 every ten minutes.
+It ran encoded PowerShell commands (T1059.001) to install itself.
+The dropper exploited CVE-2023-23397 in Outlook.
+A second server, 198.51.100.23, hosted the panel; we saw it on login-portal[.]org too.
+"""
+DRAFT_ID = __import__("hashlib").sha256(REPORT_TEXT.encode()).hexdigest()[:12]
+
 
 class Clock:
     """Seconds since the epoch, moved by the tests (session expiry without sleeping)."""
@@ -104,6 +117,36 @@ def _xss_bundle(base: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
     return orjson.dumps(bundle), {"malware": malware["id"], "indicator": indicator["id"]}
 
 
+COMMUNITY_NORM = {"name": "slow-notes", "rule": {"min_embargo_hours": {"note": 1}}}
+
+
+def _join_a_community(node: Node, where: Path) -> None:
+    """A two-founder community (with a peer node made here), one genesis norm that touches
+    no object of the tests, and one open proposal with this node's yes."""
+    from accord.service import community
+
+    settings = load_settings({"ACCORD_HOME": str(where / "peer")})
+    init_node(settings, "cert-peer")
+    peer = open_node(settings)
+    genesis = where / "genesis.json"
+    try:
+        community.create(
+            node,
+            genesis,
+            name="north-sea",
+            jurisdiction="DE",
+            founders=[community.card(peer, "NL")],
+            norms=[COMMUNITY_NORM],
+        )
+        community.sign(peer, genesis)
+    finally:
+        peer.close()
+    community.join(node, genesis)
+    rule = {"redact": ["email"]}
+    p = community.propose(node, {"type": "adopt-norm", "norm": {"name": "quiet", "rule": rule}})
+    community.cast(node, p.id, "yes")
+
+
 @pytest.fixture(scope="session")
 def console_data() -> Path:
     from tests.conftest import SHARED_DATA
@@ -137,6 +180,11 @@ def live_console(
     (home / "xss.json").write_bytes(xss)
     report = ingest.import_paths(node, [str(home / "xss.json")], collection="shared")
     assert report.stored == 2, report.summary()
+    from accord.service import reports
+
+    draft = reports.import_document(node, REPORT_TEXT.encode(), "glasswing.md")
+    assert draft.id == DRAFT_ID
+    _join_a_community(node, home.parent)
     sharing.add_member(node, "partner", "soc@partner.example")
     sharing.grant(node, "shared", "partner", read=True, write=False)
     token, _ = sharing.create_token(node, "partner")

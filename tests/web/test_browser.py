@@ -17,7 +17,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, ConsoleMessage, Dialog, Page, expect, sync_playwright
 
 from tests.conftest import IN_CI
-from tests.web.conftest import PASSWORD, RTL_NAME, LiveConsole
+from tests.web.conftest import DRAFT_ID, PASSWORD, REPORT_TEXT, RTL_NAME, LiveConsole
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -171,6 +171,25 @@ def test_the_analysts_flow(page: Page, live_console: LiveConsole, console_data: 
     assert response is not None and response.status == 401
 
 
+def test_review_and_publish_a_report(page: Page, live_console: LiveConsole, tmp_path: Path) -> None:
+    doc = tmp_path / "night-heron.md"
+    doc.write_text(REPORT_TEXT.replace("Glasswing", "Night Heron"))
+    login(page, live_console, "analyst")
+    page.get_by_role("link", name="Intake").click()
+    page.get_by_label(re.compile("Report file")).set_input_files(str(doc))
+    page.get_by_role("button", name="Read report").click()
+    expect(page.locator("h1")).to_contain_text("Operation Night Heron: a <b>loader</b> campaign")
+    row = page.locator("tr", has_text="login-portal.org")
+    row.get_by_role("button", name="Drop").click()
+    expect(page.locator("tr", has_text="login-portal.org")).to_contain_text("by the analyst")
+    shot(page, "10-report-review")
+    page.get_by_label(re.compile("Collection")).fill("browser-reports")
+    page.get_by_role("button", name="Publish").click()
+    expect(page.locator("table").first).to_contain_text("published to browser-reports")
+    page.locator("a[href^='/console/object/report--']").click()
+    expect(page.locator("h1")).to_contain_text("Night Heron")
+
+
 def test_attacker_text_stays_inert_in_the_browser(page: Page, live_console: LiveConsole) -> None:
     dialogs: list[str] = []
 
@@ -214,6 +233,10 @@ def test_axe_finds_no_serious_violations(
             "/console/object/malware--0b7f6a2e-1f3e-4d2a-9b7a-6f6f0f1a2b3c",
             "/console/detection",
             "/console/intake",
+            "/console/reports",
+            f"/console/reports/{DRAFT_ID}",
+            "/console/community",
+            "/console/lookup",
             "/console/admin",
             "/console/admin/agreements",
             "/console/admin/agreements/partner?member=partner",

@@ -12,10 +12,11 @@ from fastapi.routing import APIRoute
 from accord.service import sharing, users
 from accord.service.users import RIGHTS
 from accord.settings import load_settings
-from accord.web import _admin, _pages, create_console
+from accord.web import _admin, _pages, _reports, create_console
 from tests.cli_run import run
 from tests.web.conftest import (
     BIG_PATTERN,
+    DRAFT_ID,
     PASSWORD,
     RLO,
     ROLES,
@@ -35,6 +36,14 @@ ROUTES: list[tuple[str, str, str]] = [
     ("GET", f"/console/graph/{OBJECT}/elements", "read"),
     ("GET", "/console/detection", "read"),
     ("GET", "/console/log", "read"),
+    ("GET", "/console/reports", "read"),
+    ("GET", "/console/community", "read"),
+    ("GET", "/console/lookup", "read"),
+    ("GET", f"/console/reports/{DRAFT_ID}", "read"),
+    ("POST", f"/console/reports/{DRAFT_ID}/findings", "import"),
+    ("POST", f"/console/reports/{DRAFT_ID}/techniques", "import"),
+    ("POST", f"/console/reports/{DRAFT_ID}/publish", "import"),
+    ("POST", "/console/intake/report", "import"),
     ("GET", "/console/intake", "import"),
     ("POST", "/console/intake", "import"),
     ("GET", "/console/admin", "audit"),
@@ -55,12 +64,13 @@ OPEN = {("GET", "/login"), ("POST", "/login"), ("POST", "/logout")}
 
 def _template(path: str) -> str:
     path = path.split("?")[0].removeprefix("/console")
-    return path.replace(OBJECT, "{object_id}").replace("agreements/partner", "agreements/{name}")
+    path = path.replace(OBJECT, "{object_id}").replace(DRAFT_ID, "{draft_id}")
+    return path.replace("agreements/partner", "agreements/{name}")
 
 
 def test_the_table_covers_every_route(tmp_path: Path) -> None:
     app = create_console(load_settings({"ACCORD_HOME": str(tmp_path)}), lambda: None)
-    routes = [*app.routes, *_pages.router.routes, *_admin.router.routes]
+    routes = [*app.routes, *_pages.router.routes, *_admin.router.routes, *_reports.router.routes]
     served = {
         (m, r.path) for r in routes if isinstance(r, APIRoute) for m in r.methods or ()
     } - OPEN
@@ -331,3 +341,51 @@ def test_the_log_page_shows_shares_to_auditors_only(live_console: LiveConsole) -
     assert "Shares (auditor" not in plain.text and "audited" not in plain.text
     auditor.close()
     reader.close()
+
+
+def test_the_community_page(live_console: LiveConsole) -> None:
+    from accord.service import community
+
+    s = community.status(live_console.node)
+    assert s is not None and len(s.open) == 1
+    reader, _ = live_console.login("read-only")
+    with contextlib.closing(reader):
+        page = reader.get("/console/community")
+    assert page.status_code == 200
+    text = page.text
+    assert s.view.state.hash in text and "north-sea" in text
+    assert "cert-test" in text and "cert-peer" in text and ">NL<" in text and ">DE<" in text
+    assert "slow-notes" in text and "the genesis" in text
+    assert "{&#34;min_embargo_hours&#34;:{&#34;note&#34;:1}}" in text
+    proposal = s.open[0]
+    assert proposal.record.id in text and "adopt-norm" in text
+    assert f"{proposal.tally.needed} of {proposal.tally.eligible}" in text
+    assert '<td class="num">1</td>' in text  # this node's yes
+    assert "no member has equivocated" in text
+
+
+def test_the_lookup_page_shows_offers_to_admins_only(live_console: LiveConsole) -> None:
+    from accord.privacy import blind, oprf_input
+    from accord.service import lookup
+
+    node = live_console.node
+    shared = node.store.collection("shared")
+    sharing.grant(node, "shared", "partner", read=True, write=False, lookup=True)
+    report = lookup.offer(node, "shared")
+    (made,) = report.members
+    partner = node.store.member("partner")
+    state = blind([oprf_input("ipv4-addr", "192.0.2.1"), oprf_input("domain-name", "a.example")])
+    lookup.answer(node, partner, shared.id, report.epoch, state.body)
+    admin, _ = live_console.login("admin")
+    reader, _ = live_console.login("read-only")
+    with contextlib.closing(admin), contextlib.closing(reader):
+        full = admin.get("/console/lookup")
+        plain = reader.get("/console/lookup")
+    assert full.status_code == plain.status_code == 200
+    row = f'<td class="num">{report.epoch}</td>'
+    assert row in plain.text and report.public_key.hex()[:16] in plain.text
+    assert "administrator" not in plain.text and "partner" not in plain.text
+    assert "Offers by member (administrator" in full.text and "<bdi>partner</bdi>" in full.text
+    assert f"{made.values:,}" in full.text and f"{made.size_class:,}" in full.text
+    quota = node.settings.lookup_quota
+    assert f"2 of {quota:,}" in full.text  # the batch of two evaluations

@@ -32,6 +32,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from accord.community import (
     Charter,
     Floor,
+    ProposalView,
     Record,
     View,
     check_member,
@@ -492,3 +493,27 @@ def verify(node: Node) -> Verified:
     problems = dict(v.refused)
     problems.update({rid: f"deferred: {why}" for rid, why in v.deferred.items()})
     return Verified(len(stored), len(v.accepted), problems, v.state.hash, v.state.height)
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    """What ``accord community status`` prints, for a page: the view and this node's place."""
+
+    charter: Charter
+    view: View
+    me: str  # this node's member id
+    left: bool
+    open: list[ProposalView]  # the proposals still open, by record id
+    now: str  # STIX time of the reading (an open proposal past ``expires`` has expired)
+
+
+def status(node: Node) -> Status | None:
+    """The community's current state, open proposals and faults (None: this node is in none)."""
+    charter = joined(node)
+    if charter is None:
+        return None
+    v = view(node)
+    open_ = sorted(
+        (p for p in v.proposals.values() if p.status == "open"), key=lambda p: p.record.id
+    )
+    return Status(charter, v, node.info.id, has_left(node), open_, now_stamp())

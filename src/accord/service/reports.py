@@ -220,6 +220,42 @@ def import_report(
         if tlp not in Tlp.__members__:
             raise InputError(ref, f"--tlp {tlp}: use one of {', '.join(Tlp.__members__)}")
     data, url, content_type = _read(node, ref)
+    return import_document(
+        node,
+        data,
+        url or Path(ref).name,
+        content_type,
+        url=url,
+        collection=collection,
+        tlp=tlp,
+        notify=notify,
+    )
+
+
+def import_document(
+    node: Node,
+    data: bytes,
+    name: str,
+    content_type: str | None = None,
+    *,
+    url: str | None = None,
+    collection: str | None = None,
+    tlp: str | None = None,
+    notify: _report_attack.Notify | None = None,
+) -> Draft:
+    """One document's bytes (an upload) into a draft, as `import_report` does for a file.
+
+    Raises:
+        InputError: the document cannot be read, or its TLP is unknown.
+        InputTooLarge: over ACCORD_REPORT_MAX_BYTES.
+    """
+    if tlp is not None:
+        tlp = tlp.upper().replace("-", "_").replace("+", "_")
+        if tlp not in Tlp.__members__:
+            raise InputError(name, f"--tlp {tlp}: use one of {', '.join(Tlp.__members__)}")
+    limit = node.settings.report_max_bytes
+    if len(data) > limit:
+        raise InputTooLarge(name, f"{len(data):,} bytes, over the limit of {limit:,}")
     sha = hashlib.sha256(data).hexdigest()
     try:
         existing = node.store.draft(sha)
@@ -227,9 +263,8 @@ def import_report(
         existing = None
     if existing is not None:
         return Draft(existing, orjson.loads(existing.body))
-    name = url or Path(ref).name
     ext = read_document(node, data, name, content_type, notify)
-    title = ext.title or Path(ref).name
+    title = ext.title or Path(name).name
     author = _author(url)
     body = {
         "name": name,
@@ -269,15 +304,25 @@ def draft(node: Node, ref: str) -> Draft:
 
 
 def edit_draft(
-    node: Node, ref: str, *, drop: Iterable[str] = (), add_techniques: Iterable[str] = ()
+    node: Node,
+    ref: str,
+    *,
+    drop: Iterable[str] = (),
+    add_techniques: Iterable[str] = (),
+    restore: Iterable[str] = (),
 ) -> Draft:
-    """Drop values (IOCs, CVEs, technique ids) and add techniques to a draft.
+    """Drop values (IOCs, CVEs, technique ids) and add techniques to a draft; ``restore``
+    takes back an analyst's earlier drop of a value (a finding the extractor dropped by
+    a false-positive rule stays dropped).
 
     Raises:
         InputError: a technique id that is not an ATT&CK technique id.
     """
     d = draft(node, ref)
     b = d.body
+    for value in restore:
+        v = refang_value(value.strip()).casefold()
+        b["drops"] = [d for d in b["drops"] if d.casefold() != v]
     for value in drop:
         v = refang_value(value.strip())
         if v and v.casefold() not in {d.casefold() for d in b["drops"]}:
@@ -318,3 +363,42 @@ def publish_draft(node: Node, ref: str, *, collection: str | None = None) -> Pub
     )
     row = node.store.update_draft(d.row.sha256, d.row.body, published_to=coll.title)
     return Published(Draft(row, d.body), outcomes)
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewFinding:
+    """One finding as the review shows it: kept, dropped by a rule, or by the analyst."""
+
+    finding: Finding
+    rule: str | None  # the false-positive rule that dropped it
+    by_analyst: bool
+
+    @property
+    def kept(self) -> bool:
+        return self.rule is None and not self.by_analyst
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewTechnique:
+    technique: Technique
+    removed: bool  # removed by the analyst (its id dropped)
+    added: bool  # added by the analyst
+
+
+def review(d: Draft) -> tuple[list[ReviewFinding], list[ReviewTechnique]]:
+    """A draft's findings and techniques with what the analyst changed, for a review page."""
+    b = d.body
+    drops = {v.casefold() for v in b["drops"]}
+    added = {a.casefold() for a in b["added_techniques"]}
+    findings = [
+        ReviewFinding(f, f.dropped, f.value.casefold() in drops) for f in d.extraction().findings
+    ]
+    techniques = [
+        ReviewTechnique(
+            Technique(t["attack_id"], t["name"], t["score"], tuple(t["sentences"]), t["explicit"]),
+            t["attack_id"].casefold() in drops,
+            t["attack_id"].casefold() in added,
+        )
+        for t in b["techniques"]
+    ]
+    return findings, techniques

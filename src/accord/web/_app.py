@@ -56,6 +56,9 @@ NAV = (
     ("search", "/console/search", "read"),
     ("detection", "/console/detection", "read"),
     ("log", "/console/log", "read"),
+    ("reports", "/console/reports", "read"),
+    ("community", "/console/community", "read"),
+    ("lookup", "/console/lookup", "read"),
     ("intake", "/console/intake", "import"),
     ("administration", "/console/admin", "audit"),
 )
@@ -156,7 +159,7 @@ def create_console(
         node: gives the open node (the TAXII app's, opened by its lifespan).
         clock: seconds since the epoch; tests pass one they can move.
     """
-    from accord.web import _admin, _pages
+    from accord.web import _admin, _pages, _reports
 
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     console = Console(settings, node, clock)
@@ -221,6 +224,7 @@ def create_console(
     _login_routes(app, console)
     app.include_router(_pages.router)
     app.include_router(_admin.router)
+    app.include_router(_reports.router)
     return app
 
 

@@ -1,14 +1,17 @@
-"""The console's reading pages: dashboard, search, object, graph, detection, the log."""
+"""The console's reading pages: dashboard, search, object, graph, detection, the log,
+the community."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
+from accord.service import community, lookup_holder, transparency
 from accord.service import console as svc
 from accord.service import dashboard as boards
-from accord.service import transparency
 from accord.stix import Tlp
 from accord.web import _render
 from accord.web._app import console_of
@@ -137,3 +140,34 @@ async def transparency_log(request: Request) -> HTMLResponse:
         shares = await run_in_threadpool(transparency.audit, c.node, member)
         shares = shares[-500:][::-1]  # the newest 500
     return c.render(request, "log.html", session, log=head, shares=shares, member=member or "")
+
+
+@router.get("/community")
+async def community_page(request: Request) -> HTMLResponse:
+    """The community: state hash, members, norms in force, open proposals, faults."""
+    c = console_of(request)
+    session = await c.need(request, "read")
+    found = await run_in_threadpool(community.status, c.node)
+    return c.render(request, "community.html", session, s=found, canonical=canonical_text)
+
+
+def canonical_text(rule: object) -> str:
+    from accord.community import canonical
+
+    return canonical(dict(rule)).decode() if isinstance(rule, Mapping) else str(rule)
+
+
+@router.get("/lookup")
+async def lookup_page(request: Request) -> HTMLResponse:
+    """Private lookup: this node's epoch keys per collection; to admins, each member's offer."""
+    c = console_of(request)
+    session = await c.need(request, "read")
+    epochs = await run_in_threadpool(lookup_holder.holder_view, c.node)
+    return c.render(
+        request,
+        "lookup.html",
+        session,
+        epochs=epochs,
+        quota=c.settings.lookup_quota,
+        members=session.can("admin"),
+    )
