@@ -65,6 +65,11 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/sync.py $(SYNC_BENCH_ARGS)
 	$(BIN)/python bench/match.py $(MATCH_BENCH_ARGS)
 	$(BIN)/python bench/web.py $(WEB_BENCH_ARGS)
+	$(BIN)/python bench/ledger.py --taxii $(LEDGER_BENCH_ARGS)
+	$(BIN)/python bench/governance.py
+	$(BIN)/python bench/lookup.py
+	$(BIN)/python bench/extract.py
+	$(BIN)/python bench/feeds.py
 
 clean:
 	rm -rf $(VENV) $(HOME_DIR) .pytest_cache .mypy_cache .ruff_cache
