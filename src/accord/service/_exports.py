@@ -446,3 +446,28 @@ def export_misp_feed_for(
     )
     tmp.replace(folder)
     return feed
+
+
+def logged_sensor_feed(
+    node: Node, access: Any, fmt: str, part: str | None = None
+) -> tuple[IO[bytes], dict[str, str]]:
+    """A sensor feed served over HTTP (``access``: `accord.service.taxii.Access`), spooled
+    and logged in the transparency log: the spool to send, rewound, and the receipt."""
+    gate = reader_gate(node, access)
+    objects = collection_objects(node, access.collection, gate, ("indicator",))
+    added: list[int] = []
+
+    def tracked() -> Iterator[StoredObject]:
+        for obj in objects:
+            added.append(obj.added)
+            yield obj
+
+    return ledger.spooled_share(
+        node,
+        channel="feed",
+        collection=access.collection,
+        member=access.member,
+        agreement=gate.agreement if gate is not None else None,
+        chunks=sensor_chunks(node, fmt, tracked(), part),
+        added=added,
+    )

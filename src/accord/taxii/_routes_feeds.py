@@ -18,8 +18,6 @@ written while it is read.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from fastapi import APIRouter, Request
 from starlette.responses import Response, StreamingResponse
 
@@ -27,7 +25,6 @@ from accord.exceptions import TaxiiNotFound
 from accord.service import feeds, ledger
 from accord.service import taxii as service
 from accord.service.egress import Gate
-from accord.store import StoredObject
 from accord.taxii._routes_server import Requester
 from accord.taxii._state import node_of
 
@@ -50,25 +47,8 @@ def _sensor(
 ) -> Response:
     node = node_of(request)
     access = _access(request, collection_id, member)
-    gate = feeds.reader_gate(node, access)
-    objects = feeds.collection_objects(node, access.collection, gate, ("indicator",))
-    added: list[int] = []
-
-    def tracked() -> Iterator[StoredObject]:
-        for obj in objects:
-            added.append(obj.added)
-            yield obj
-
     # Spooled (bounded memory) and logged in the transparency log before a byte is sent.
-    spool, receipt = ledger.spooled_share(
-        node,
-        channel="feed",
-        collection=access.collection,
-        member=access.member,
-        agreement=gate.agreement if gate is not None else None,
-        chunks=feeds.sensor_chunks(node, fmt, tracked(), part),
-        added=added,
-    )
+    spool, receipt = feeds.logged_sensor_feed(node, access, fmt, part)
     # A sync iterator: Starlette runs it in its thread pool.
     return StreamingResponse(ledger.read_spool(spool), media_type=_MEDIA[fmt], headers=receipt)
 
