@@ -389,3 +389,18 @@ def test_the_lookup_page_shows_offers_to_admins_only(live_console: LiveConsole) 
     assert f"{made.values:,}" in full.text and f"{made.size_class:,}" in full.text
     quota = node.settings.lookup_quota
     assert f"2 of {quota:,}" in full.text  # the batch of two evaluations
+
+
+def test_an_objects_page_shows_members_opinions_and_its_standing(
+    live_console: LiveConsole,
+) -> None:
+    from accord.service import standing
+
+    ind = live_console.xss_ids["indicator"]
+    client, _ = live_console.login("read-only")
+    with contextlib.closing(client):
+        before = client.get(f"/console/object/{ind}").text
+        standing.false_positive(live_console.node, ind, "sinkholed")
+        after = client.get(f"/console/object/{ind}").text
+    assert "no member has spoken of it" in before
+    assert "false positive: sinkholed" in after and "Standing <strong>-" in after

@@ -4,12 +4,13 @@ the community."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
-from accord.service import community, lookup_holder, transparency
+from accord.service import community, lookup_holder, standing, transparency
 from accord.service import console as svc
 from accord.service import dashboard as boards
 from accord.stix import Tlp
@@ -100,7 +101,23 @@ async def object_page(request: Request, object_id: str) -> HTMLResponse:
     c = console_of(request)
     session = await c.need(request, "read")
     view = await run_in_threadpool(svc.object_view, c.node, object_id)
-    return c.render(request, "object.html", session, view=view, d=view.data, label_of=svc.label_of)
+    judged = await run_in_threadpool(_judgement, c, object_id)
+    return c.render(
+        request,
+        "object.html",
+        session,
+        view=view,
+        d=view.data,
+        label_of=svc.label_of,
+        standing=judged[0],
+        remarks=judged[1],
+    )
+
+
+def _judgement(c: Any, object_id: str) -> tuple[Any, list[Any]]:
+    """The object's standing (None: nobody spoke of it) and members' remarks on it."""
+    held = standing.standings_of(c.node, [object_id]).get(object_id)
+    return held, standing.remarks_on(c.node, object_id)
 
 
 @router.get("/graph/{object_id}")
