@@ -39,7 +39,7 @@ BENIGN_DOMAINS = frozenset(
     cloudfront.net aws.amazon.com facebook.com fb.com instagram.com whatsapp.com twitter.com
     x.com t.co linkedin.com telegram.org t.me reddit.com wikipedia.org wikimedia.org
     github.com githubusercontent.com github.io gitlab.com bitbucket.org sourceforge.net
-    pypi.org python.org npmjs.com npmjs.org nuget.org docker.com docker.io
+    python.org nuget.org docker.com docker.io
     cloudflare.com akamai.net akamaihd.net fastly.net digicert.com verisign.com letsencrypt.org
     sectigo.com globalsign.com symantec.com mcafee.com kaspersky.com trendmicro.com sophos.com
     eset.com welivesecurity.com virusbulletin.com virustotal.com malwarebytes.com
