@@ -278,27 +278,32 @@ def sync_peer(node: Node, name: str, connect: Connect) -> SyncReport:
         client = connect(endpoint(node, peer))
         if peer.collection is not None:
             report.pull = _sync_pull.pull(node, peer, client, page_size=node.settings.sync_page)
-            if report.pull.stored:
-                # Community records pulled into the inbox: checked, the good ones accepted.
-                report.community = community_service.absorb(node)
         if peer.push_collection is not None:
             report.push = _sync_push.push(node, peer, client, envelope=node.settings.sync_page)
-        if peer.collection is not None and node.settings.log:
-            # Every peer we pull from is witnessed, and the pages' receipts checked.
-            report.log = look_at_peer(node, peer, client)
     except (AccordError, OSError) as exc:
         # PeerError carries the URL, never credentials; its reason is the peer's answer.
         report.error = str(exc)
         log.warning("sync with peer %s failed: %s", peer.name, report.error)
-    finally:
-        if client is not None:
-            client.close()
+    # The sync is recorded as soon as its pages are stored; what follows reads them.
     node.store.note_sync(
         peer.pk,
         error=report.error,
         pulled=report.pull is not None,
         pushed=report.push is not None,
     )
+    try:
+        if report.pull is not None and report.pull.stored:
+            # Community records pulled into the inbox: checked, the good ones accepted.
+            report.community = community_service.absorb(node)
+        if client is not None and report.pull is not None and node.settings.log:
+            # Every peer we pull from is witnessed, and the pages' receipts checked.
+            report.log = look_at_peer(node, peer, client)
+    except (AccordError, OSError) as exc:
+        # Neither fails the sync: the pages are stored; the next sync tries again.
+        log.warning("after the sync with peer %s: %s", peer.name, exc)
+    finally:
+        if client is not None:
+            client.close()
     report.seconds = time.perf_counter() - start
     return report
 
