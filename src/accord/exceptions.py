@@ -39,8 +39,9 @@
     │   ├── LogTampered                      the stored log disagrees with itself: first bad index
     │   └── WitnessRefused                   tlog-witness add-checkpoint refused: HTTP status,
     │                                        reason, the size on record (409)
-    ├── PeerError (ConnectionError)          a peer's TAXII server failed or refused:
-    │                                        peer URL, reason, HTTP status (None: no answer)
+    ├── RemoteError (ConnectionError)        a server asked failed: URL, reason, HTTP status
+    │   ├── PeerError                        a peer's TAXII server failed or refused
+    │   └── FeedError                        a feed's server failed, or sent what is no feed
     ├── PrivateLookupError (ValueError)      a private lookup message, key, proof or filter
     │   │                                    is wrong (accord.privacy): what, and where
     │   ├── BadElement                       not a canonical ristretto255 element (index)
@@ -54,8 +55,6 @@
     │   ├── CsrfRefused (PermissionError)         403: a form without the session's CSRF token
     │   ├── ConsoleTooLarge                       413: an upload over ACCORD_WEB_MAX_UPLOAD
     │   └── TooManyLogins                         429: too many failed logins: wait
-    ├── FeedError (ConnectionError)          a feed's server failed, refused or sent what
-    │                                        is no feed: URL, reason, HTTP status
     └── TaxiiError                           a TAXII request refused; carries its HTTP
         │                                    status (TAXII 2.1 §3.6), rendered as the
         │                                    TAXII error message resource
@@ -463,8 +462,8 @@ class TooManyLogins(ConsoleError):
     title = "Too many attempts"
 
 
-class PeerError(AccordError, ConnectionError):
-    """A peer's TAXII server failed, refused or did not answer (after the retries).
+class RemoteError(AccordError, ConnectionError):
+    """A server Accord asked failed, refused or did not answer (after the retries).
 
     Args:
         url: the URL asked (never with credentials).
@@ -483,6 +482,10 @@ class PeerError(AccordError, ConnectionError):
     def __str__(self) -> str:
         code = f"HTTP {self.status}: " if self.status is not None else ""
         return f"{self.url}: {code}{self.reason}"
+
+
+class PeerError(RemoteError):
+    """A peer's TAXII server failed, refused or did not answer (after the retries)."""
 
 
 class PrivateLookupError(AccordError, ValueError):
@@ -716,23 +719,5 @@ class TaxiiServerError(TaxiiError):
     title = "Internal Server Error"
 
 
-class FeedError(AccordError, ConnectionError):
-    """A feed's server failed, refused, did not answer, or sent what is no feed.
-
-    Args:
-        url: the URL asked (never with credentials).
-        reason: what happened.
-        status: the HTTP status, or None when no answer came.
-    """
-
-    _fields = ("url", "reason", "status")
-
-    def __init__(self, url: str, reason: str, status: int | None = None) -> None:
-        self.url = url
-        self.reason = reason
-        self.status = status
-        super().__init__(url, reason, status)
-
-    def __str__(self) -> str:
-        code = f"HTTP {self.status}: " if self.status is not None else ""
-        return f"{self.url}: {code}{self.reason}"
+class FeedError(RemoteError):
+    """A feed's server failed, refused, did not answer, or sent what is no feed."""

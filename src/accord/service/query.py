@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
 import shutil
-import tempfile
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -114,40 +112,46 @@ def show(node: Node, object_id: str) -> ObjectHistory:
     return ObjectHistory(object_id, [(o, node.store.provenance(o.added)) for o in found])
 
 
+def export_chunks(objects: Iterable[StoredObject], fmt: ExportFormat = "bundle") -> Iterator[bytes]:
+    """A STIX 2.1 bundle or JSON lines of objects, as chunks of their stored bytes."""
+    if fmt == "jsonl":
+        for obj in objects:
+            yield obj.data + b"\n"
+        return
+    # STIX 2.1 §8: a bundle has type, id and objects; no spec_version.
+    yield b'{"type":"bundle","id":"bundle--' + str(uuid.uuid4()).encode() + b'","objects":['
+    first = True
+    for obj in objects:
+        yield obj.data if first else b"," + obj.data
+        first = False
+    yield b"]}\n"
+
+
 def export(objects: Iterable[StoredObject], out: BinaryIO, fmt: ExportFormat = "bundle") -> int:
     """Write objects as a STIX 2.1 bundle or JSON lines, straight from the stored bytes.
 
     Returns:
         The number of objects written.
     """
-    count = 0
-    if fmt == "jsonl":
-        for obj in objects:
-            out.write(obj.data)
-            out.write(b"\n")
-            count += 1
-        return count
-    # STIX 2.1 §8: a bundle has type, id and objects; no spec_version.
-    out.write(b'{"type":"bundle","id":"bundle--' + str(uuid.uuid4()).encode() + b'","objects":[')
-    for obj in objects:
-        if count:
-            out.write(b",")
-        out.write(obj.data)
-        count += 1
-    out.write(b"]}\n")
-    return count
+    counted = _Counted(objects)
+    for chunk in export_chunks(counted, fmt):
+        out.write(chunk)
+    return counted.count
 
 
-class _Hashing:
-    """A binary writer that hashes what passes through it."""
+class _Counted:
+    """The objects of an iterable, counted as they are read."""
 
-    def __init__(self, out: BinaryIO) -> None:
-        self.out = out
-        self.sha = hashlib.sha256()
+    def __init__(self, objects: Iterable[StoredObject]) -> None:
+        self._objects = objects
+        self.count = 0
+        self.added: list[int] = []
 
-    def write(self, data: bytes) -> int:
-        self.sha.update(data)
-        return self.out.write(data)
+    def __iter__(self) -> Iterator[StoredObject]:
+        for obj in self._objects:
+            self.count += 1
+            self.added.append(obj.added)
+            yield obj
 
 
 def export_for(
@@ -160,9 +164,7 @@ def export_for(
 ) -> int:
     """Export what one member may receive of a collection, logged before it is handed out.
 
-    The export is written to a spool first (memory, then a temporary file past
-    64 MiB): its bytes and versions are logged in the transparency log, and
-    only then copied to ``out``.
+    Spooled and logged by `ledger.spooled_share` (bounded memory), then copied to ``out``.
 
     Raises:
         UnknownMember, UnknownCollection: no such member or collection.
@@ -170,25 +172,16 @@ def export_for(
     collection = node.store.collection(collection_ref)
     member = node.store.member(member_name)
     gate = egress.open_gate(node, member, collection)
-    added: list[int] = []
-
-    def tracked(objs: Iterable[StoredObject]) -> Iterator[StoredObject]:
-        for o in objs:
-            added.append(o.added)
-            yield o
-
-    with tempfile.SpooledTemporaryFile(max_size=64 * 1024 * 1024) as spool:
-        hashing = _Hashing(spool)  # type: ignore[arg-type]
-        count = export(tracked(gate.objects(objects)), hashing, fmt)  # type: ignore[arg-type]
-        ledger.share(
-            node,
-            channel="export",
-            collection=collection,
-            member=member,
-            agreement=gate.agreement,
-            added=added,
-            digest=hashing.sha.hexdigest(),
-        )
-        spool.seek(0)
+    counted = _Counted(gate.objects(objects))
+    spool, _ = ledger.spooled_share(
+        node,
+        channel="export",
+        collection=collection,
+        member=member,
+        agreement=gate.agreement,
+        chunks=export_chunks(counted, fmt),
+        added=counted.added,
+    )
+    with spool:
         shutil.copyfileobj(spool, out)
-    return count
+    return counted.count
