@@ -23,12 +23,12 @@ rules when millions of rules are too many for the sensor).
 from __future__ import annotations
 
 import base64
-import hashlib
 import re
+import zlib
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, NamedTuple
 
-import orjson
+import msgspec
 
 __all__ = [
     "CSV_HEADER",
@@ -84,9 +84,8 @@ _UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
 _EXPIRED = "9999"
 
 
-@dataclass(frozen=True, slots=True)
-class Sensed:
-    """What a sensor can look for, from one indicator."""
+class Sensed(NamedTuple):
+    """What a sensor can look for, from one indicator (a tuple: made once per indicator)."""
 
     id: str
     values: list[tuple[str, str]]  # (kind, value)
@@ -96,8 +95,35 @@ class Sensed:
     valid_until: str
 
 
+class _Reference(msgspec.Struct):
+    url: str = ""
+
+
+class _Indicator(msgspec.Struct):
+    """The properties of an indicator a sensor export reads; the others are not decoded."""
+
+    type: str = ""
+    id: str = ""
+    revoked: bool = False
+    pattern_type: str = ""
+    valid_until: str = ""
+    pattern: str = ""
+    created_by_ref: str = ""
+    labels: list[str] = []
+    external_references: list[_Reference] = []
+    description: str = ""
+    name: str = ""
+
+
+_decode_indicator = msgspec.json.Decoder(_Indicator).decode
+
+
 def sensed(data: bytes, names: dict[str, str], now: str) -> Sensed | None:
     """The values of one stored indicator; None when it has none a sensor can use.
+
+    Only the properties used are decoded (msgspec, about twice as fast as decoding
+    the whole object in a big export). An indicator whose properties are not of
+    STIX's types (the store holds none) has nothing a sensor can use.
 
     Args:
         data: the indicator's JSON.
@@ -105,26 +131,27 @@ def sensed(data: bytes, names: dict[str, str], now: str) -> Sensed | None:
         now: the export's time (STIX timestamp): an indicator whose
             ``valid_until`` is not after it is skipped.
     """
-    obj = orjson.loads(data)
-    if obj.get("type") != "indicator" or obj.get("revoked") or obj.get("pattern_type") != "stix":
+    try:
+        ind = _decode_indicator(data)
+    except msgspec.DecodeError:
         return None
-    until = obj.get("valid_until") or ""
+    if ind.type != "indicator" or ind.revoked or ind.pattern_type != "stix":
+        return None
+    until = ind.valid_until
     if until and until <= now:
         return None
-    pattern = obj.get("pattern")
-    if not isinstance(pattern, str):
-        return None
+    pattern = ind.pattern
     values: list[tuple[str, str]] = []
     single = _ONE.fullmatch(pattern)
     if single is not None:  # the common case: one comparison
-        kind = _KIND.get((single.group(1), single.group(2), single.group(3)))
+        obj_type, path, op, value = single.groups()
+        kind = _KIND.get((obj_type, path, op))
         if kind is None:
             return None
-        value = single.group(4)
         values.append((kind, _unquote(value) if "\\" in value else value))
     elif (address := _MISP_ADDRESS.fullmatch(pattern.strip())) is not None:
         values.append((address.group(1), address.group(2)))
-    elif " AND " in pattern or "FOLLOWEDBY" in pattern:
+    elif not pattern or " AND " in pattern or "FOLLOWEDBY" in pattern:
         return None
     else:
         for part in _JOIN.split(pattern.strip()):
@@ -135,15 +162,11 @@ def sensed(data: bytes, names: dict[str, str], now: str) -> Sensed | None:
             if kind is None:
                 return None
             values.append((kind, _unquote(m.group(4))))
-    creator = obj.get("created_by_ref")
-    labels = obj.get("labels") or []
-    source = names.get(creator, "") if isinstance(creator, str) else ""
+    source = names.get(ind.created_by_ref, "")
     if not source:
-        source = str(labels[0]) if labels else "accord"
-    refs = obj.get("external_references") or []
-    url = next((str(r["url"]) for r in refs if isinstance(r, dict) and r.get("url")), "")
-    desc = str(obj.get("description") or obj.get("name") or "")
-    return Sensed(str(obj["id"]), values, source, desc, url, until)
+        source = ind.labels[0] if ind.labels else "accord"
+    url = next((r.url for r in ind.external_references if r.url), "")
+    return Sensed(ind.id, values, source, ind.description or ind.name, url, until)
 
 
 def _unquote(value: str) -> str:
@@ -205,7 +228,12 @@ class ZeekWriter:
 
 
 class CsvWriter:
-    """One row per value: type, value, indicator id, source, description, valid_until, url."""
+    """One row per value: type, value, indicator id, source, description, valid_until, url.
+
+    RFC 4180 as Python's ``csv`` writes it (minimal quoting, CRLF). A row none of
+    whose fields holds a comma, a quote or a line break is written as it is,
+    without the csv module: the common case of a big export.
+    """
 
     def __init__(self, out: IO[str]) -> None:
         import csv
@@ -219,17 +247,27 @@ class CsvWriter:
         if item is None:
             self.counts.skipped += 1
             return
-        for kind, value in item.values:
-            self._csv.writerow(
-                [kind, value, item.id, item.source, _clean(item.desc), item.valid_until, item.url]
-            )
+        ident, values, source, desc, url, until = item
+        desc = _clean(desc)
+        plain = _CSV_SPECIAL.search(source + desc + url) is None
+        for kind, value in values:
+            if plain and _CSV_SPECIAL.search(value) is None:
+                self.out.write(f"{kind},{value},{ident},{source},{desc},{until},{url}\r\n")
+            else:
+                self._csv.writerow([kind, value, ident, source, desc, until, url])
         self.counts.indicators += 1
-        self.counts.lines += len(item.values)
+        self.counts.lines += len(values)
 
 
-# Suricata sids of Accord's rules: a reserved block, one stable sid per (indicator, value, rule).
+_CSV_SPECIAL = re.compile(r'[,"\r\n]')
+
+
+# Suricata sids of Accord's rules: a reserved block of 3e9. Each (indicator, value) takes
+# a slot of three consecutive sids from its key's hash (a domain's DNS, TLS and HTTP
+# rules; one for the others), the next free slot on a collision: stable per export.
 SID_BASE = 1_000_000_000
 SID_SPAN = 3_000_000_000
+_SLOTS = SID_SPAN // 3
 DATASET_FILES = {"domain": "accord-domains.lst", "dataset-rules": "accord-datasets.rules"}
 HASH_FILES = {"md5": "accord-md5.txt", "sha1": "accord-sha1.txt", "sha256": "accord-sha256.txt"}
 
@@ -247,34 +285,45 @@ class SuricataWriter:
     rules: IO[str]
     lists: dict[str, IO[str]] = field(default_factory=dict)
     counts: _Counts = field(default_factory=_Counts)
-    _sids: set[int] = field(default_factory=set)
+    _slots: set[int] = field(default_factory=set)
     _seen_lists: set[str] = field(default_factory=set)
+    _sources: dict[str, str] = field(default_factory=dict)  # source -> its msg text
 
     def sid(self, key: str) -> int:
-        """A sid from the key's hash, the next free one on a collision (stable per export)."""
-        return self._free(_hash64(key))
+        """The first sid of the key's slot (see `SID_BASE`)."""
+        return self._free(_hash(key))
 
     def _free(self, n: int) -> int:
-        sid = SID_BASE + n % SID_SPAN
-        sids = self._sids
-        while sid in sids:
-            sid = SID_BASE + (sid - SID_BASE + 1) % SID_SPAN
-        sids.add(sid)
-        return sid
+        slot = n % _SLOTS
+        slots = self._slots
+        while slot in slots:
+            slot = (slot + 1) % _SLOTS
+        slots.add(slot)
+        return SID_BASE + 3 * slot
 
     def write(self, item: Sensed | None) -> None:
         if item is None:
             self.counts.skipped += 1
             return
+        values = item.values
+        if len(values) == 1 and values[0][0] == "domain":  # most of a big export
+            self.rules.write(self._domain(item, values[0][1]))
+            self.counts.indicators += 1
+            self.counts.lines += 3
+            return
         out: list[str] = []
-        for kind, value in item.values:
-            out.extend(self._rules(item, kind, value))
+        for kind, value in values:
+            if kind == "domain":
+                out.append(self._domain(item, value))
+            else:
+                out.extend(self._rules(item, kind, value))
         if not out:
             self.counts.skipped += 1
             return
-        self.rules.write("".join(out))
+        text = "".join(out)
+        self.rules.write(text)
         self.counts.indicators += 1
-        self.counts.lines += len(out)
+        self.counts.lines += text.count("\n")
 
     def _rule(self, item: Sensed, proto: str, head: str, what: str, body: str, key: str) -> str:
         msg = _msg(f"Accord {what} ({item.source})")
@@ -283,28 +332,37 @@ class SuricataWriter:
         body = f"{body} {ref}" if body else ref
         return f'alert {proto} {head} (msg:"{msg}"; {body} sid:{sid}; rev:1;)\n'
 
-    def _rules(self, item: Sensed, kind: str, value: str) -> list[str]:
-        if kind == "domain":
-            # The hot path of a big export (most list entries are domains): one hash
-            # for the three rules, the message cleaned once.
-            low = value.lower()
-            v = _content(low)
-            if self.lists:
-                self._list("domain", base64.b64encode(low.encode()).decode())
+    def _domain(self, item: Sensed, value: str) -> str:
+        """The three rules of a domain (DNS query, TLS SNI, HTTP host): one hash, one string."""
+        low = value.lower()
+        v = _content(low)
+        if self.lists:
+            self._list("domain", base64.b64encode(low.encode()).decode())
+        src = self._sources.get(item.source)
+        if src is None:
             src = _msg(item.source)
-            n = _hash64(f"{item.id}|{value}")
-            tail = (
-                f'dotprefix; content:".{v}"; nocase; endswith; metadata:accord_indicator {item.id};'
-            )
-            name = _msg(v)
-            return [
-                f'alert dns any any -> any any (msg:"Accord DNS query {name} ({src})"; '
-                f"dns.query; {tail} sid:{self._free(n)}; rev:1;)\n",
-                f'alert tls any any -> any any (msg:"Accord TLS SNI {name} ({src})"; '
-                f"tls.sni; {tail} sid:{self._free(n + _STRIDE)}; rev:1;)\n",
-                f'alert http any any -> any any (msg:"Accord HTTP host {name} ({src})"; '
-                f"http.host; {tail} sid:{self._free(n + 2 * _STRIDE)}; rev:1;)\n",
-            ]
+            if len(self._sources) < 4096:  # producers are few; a bound all the same
+                self._sources[item.source] = src
+        ident = item.id
+        n = _hash(f"{ident}|{value}")
+        slot = n % _SLOTS
+        if slot in self._slots:
+            sid = self._free(n)
+        else:
+            self._slots.add(slot)
+            sid = SID_BASE + 3 * slot
+        name = v[:200] if "|" not in v else _msg(v)
+        tail = f'dotprefix; content:".{v}"; nocase; endswith; metadata:accord_indicator {ident};'
+        return (
+            f'alert dns any any -> any any (msg:"Accord DNS query {name} ({src})"; '
+            f"dns.query; {tail} sid:{sid}; rev:1;)\n"
+            f'alert tls any any -> any any (msg:"Accord TLS SNI {name} ({src})"; '
+            f"tls.sni; {tail} sid:{sid + 1}; rev:1;)\n"
+            f'alert http any any -> any any (msg:"Accord HTTP host {name} ({src})"; '
+            f"http.host; {tail} sid:{sid + 2}; rev:1;)\n"
+        )
+
+    def _rules(self, item: Sensed, kind: str, value: str) -> list[str]:
         if kind in ("ipv4", "ipv6", "cidr"):
             if not _ADDR_OK.match(value):
                 return []
@@ -363,11 +421,10 @@ class SuricataWriter:
                 )
 
 
-_STRIDE = 1_000_003  # between the sids of one domain's three rules (before the modulo)
-
-
-def _hash64(key: str) -> int:
-    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big")
+def _hash(key: str) -> int:
+    # CRC-32: stable across runs and machines, and fast; sids collide in their span
+    # (3e9) before CRC-32 values do, and a collision takes the next free sid.
+    return zlib.crc32(key.encode())
 
 
 _NOT_PLAIN = re.compile(r'["\\;|]')
