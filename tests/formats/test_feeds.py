@@ -279,3 +279,31 @@ def test_accord_import_reads_a_misp_feed_url(tmp_path: Path, web: FeedServer) ->
     assert code == 1  # a listed event is missing: said, and the exit code tells
     code, out, _ = run(home, "search", "c2.example")
     assert code == 0 and "indicator--" in out
+
+
+def test_accord_serve_pulls_feeds_on_their_intervals(node: Node, web: FeedServer) -> None:
+    from tests.federation.nodes import wait_for
+
+    web.answers["/good.txt"] = Answer(body=b"evil.example.com\n198.51.100.7\n")
+    web.answers["/broken.txt"] = Answer(500, b"oops")
+    feeds.add_feed(node, "good", url=web.url("/good.txt"), fmt="txt", tlp="green", interval=1)
+    feeds.add_feed(node, "broken", url=web.url("/broken.txt"), fmt="txt", interval=60)
+    reports: list[feeds.FeedReport] = []
+    settings = dataclasses.replace(node.settings, peer_retries=1, peer_backoff=0.01)
+    scheduler = feeds.FeedScheduler(settings, _fetch(node), tick=0.05, on_report=reports.append)
+    scheduler.start()
+    try:
+        wait_for(
+            "the good feed pulled twice (its interval is 1 s) and the broken one reported",
+            lambda: (
+                sum(r.feed == "good" for r in reports) >= 2
+                and any(r.feed == "broken" for r in reports)
+            ),
+            30,
+        )
+    finally:
+        scheduler.stop(timeout=5)
+    assert len(_current(node)) == 2
+    broken = [r for r in reports if r.feed == "broken"]
+    assert len(broken) == 1 and not broken[0].ok  # once: its interval is a minute
+    assert [r.status for r in reports if r.feed == "good"][:2] == ["fetched", "not modified"]

@@ -22,10 +22,9 @@ stopped.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -37,8 +36,9 @@ from accord import formats
 from accord.exceptions import AccordError, ConfigError, FeedError, InputError, UnknownCollection
 from accord.service import _foreign, ingest
 from accord.service._foreign import ForeignReport, ListOptions
+from accord.service._schedule import Scheduler
 from accord.service.ingest import Unit
-from accord.service.node import Node, open_node
+from accord.service.node import Node
 from accord.settings import Settings, lifetimes
 from accord.stix import Tlp
 from accord.store import Feed, FeedEntry, now_us
@@ -465,56 +465,25 @@ def sync_feeds(node: Node, fetch: Fetch, names: Sequence[str] = ()) -> list[Feed
     return [sync_feed(node, name, fetch) for name in wanted]
 
 
-@dataclass
-class FeedScheduler:
-    """Syncs each feed on its own interval in a background thread, as `SyncScheduler` peers."""
+class FeedScheduler(Scheduler[FeedReport]):
+    """Syncs each feed on its own interval, each in its own thread, as `SyncScheduler` peers."""
 
-    settings: Settings
-    fetch: Fetch
-    tick: float = 1.0
-    on_report: Callable[[FeedReport], None] | None = None
-    _stop: threading.Event = field(default_factory=threading.Event)
-    _due: dict[str, float] = field(default_factory=dict)
-    _thread: threading.Thread | None = None
-    _node: Node | None = None
-
-    def start(self) -> None:
-        self._node = open_node(self.settings)
-        self._thread = threading.Thread(target=self._loop, name="accord-feeds", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-        if self._node is not None:
-            self._node.close()
-
-    def _loop(self) -> None:
-        assert self._node is not None
-        node = self._node
-        while not self._stop.is_set():
-            try:
-                feeds = node.store.feeds()
-            except AccordError as exc:
-                log.warning("background feeds cannot list feeds: %s", exc)
-                feeds = []
-            for feed in feeds:
-                if self._stop.is_set():
-                    break
-                now = time.monotonic()
-                if self._due.get(feed.name, 0.0) > now:
-                    continue
-                self._due[feed.name] = now + feed.interval
-                try:
-                    report = sync_feed(node, feed.name, self.fetch)
-                except AccordError as exc:  # removed meanwhile
-                    log.info("background sync of feed %s skipped: %s", feed.name, exc)
-                    continue
-                log.info("%s", report.summary())
-                if self.on_report is not None:
-                    self.on_report(report)
-            self._stop.wait(self.tick)
+    def __init__(
+        self,
+        settings: Settings,
+        fetch: Fetch,
+        *,
+        tick: float = 1.0,
+        on_report: Callable[[FeedReport], None] | None = None,
+    ) -> None:
+        super().__init__(
+            settings,
+            "feed",
+            lambda node: [(f.name, f.interval) for f in node.store.feeds()],
+            lambda node, name: sync_feed(node, name, fetch),
+            tick=tick,
+            on_report=on_report,
+        )
 
 
 def download_misp_feed(url: str, fetch: Fetch, folder: Path) -> list[InputError]:

@@ -14,7 +14,6 @@ the service layer imports no edge.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from accord.exceptions import AccordError, ConfigError
 from accord.service import _sync_pull, _sync_push, _sync_retract, _sync_secret
 from accord.service import community as community_service
 from accord.service._ledger_peer import LogReport, look_at_peer
+from accord.service._schedule import Scheduler
 from accord.service._sync_pull import PullReport
 from accord.service._sync_push import PushReport, objects_for_peer
 from accord.service._sync_retract import (
@@ -33,7 +33,7 @@ from accord.service._sync_retract import (
     is_retraction,
 )
 from accord.service._sync_wire import Connect, PageLike, PeerClient, PeerEndpoint
-from accord.service.node import Node, load_private_key, open_node
+from accord.service.node import Node, load_private_key
 from accord.settings import Settings
 from accord.stix import is_identifier
 from accord.store import Peer, PushFailure, Retraction
@@ -316,13 +316,8 @@ def sync(node: Node, connect: Connect, names: Sequence[str] = ()) -> list[SyncRe
     return [sync_peer(node, name, connect) for name in wanted]
 
 
-class SyncScheduler:
-    """Syncs each peer on its own interval, each in its own thread, until stopped.
-
-    A peer that hangs holds only its own thread (and is cut off by the client's
-    timeouts); the others keep their schedule. Peers added or removed while it
-    runs are seen within ``tick`` seconds.
-    """
+class SyncScheduler(Scheduler[SyncReport]):
+    """Syncs each peer on its own interval, each in its own thread, until stopped."""
 
     def __init__(
         self,
@@ -332,64 +327,11 @@ class SyncScheduler:
         tick: float = 1.0,
         on_report: Callable[[SyncReport], None] | None = None,
     ) -> None:
-        self.settings = settings
-        self.connect = connect
-        self.tick = tick
-        self.on_report = on_report
-        self._stop = threading.Event()
-        self._running: dict[str, threading.Thread] = {}
-        self._due: dict[str, float] = {}
-        self._thread: threading.Thread | None = None
-        self._node: Node | None = None
-
-    def start(self) -> None:
-        self._node = open_node(self.settings)
-        self._thread = threading.Thread(target=self._loop, name="accord-sync", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-        for thread in list(self._running.values()):
-            thread.join(timeout)
-        if self._node is not None:
-            self._node.close()
-
-    def _loop(self) -> None:
-        assert self._node is not None
-        node = self._node
-        while not self._stop.is_set():
-            try:
-                peers = node.store.peers()
-            except AccordError as exc:
-                log.warning("background sync cannot list peers: %s", exc)
-                peers = []
-            now = time.monotonic()
-            for peer in peers:
-                running = self._running.get(peer.name)
-                if running is not None and running.is_alive():
-                    continue
-                if self._due.get(peer.name, 0.0) > now:
-                    continue
-                self._due[peer.name] = now + peer.interval
-                thread = threading.Thread(
-                    target=self._one,
-                    args=(peer.name,),
-                    name=f"accord-sync-{peer.name}",
-                    daemon=True,
-                )
-                self._running[peer.name] = thread
-                thread.start()
-            self._stop.wait(self.tick)
-
-    def _one(self, name: str) -> None:
-        assert self._node is not None
-        try:
-            report = sync_peer(self._node, name, self.connect)
-        except AccordError as exc:  # the peer was removed meanwhile
-            log.info("background sync of %s skipped: %s", name, exc)
-            return
-        log.info("%s", report.summary())
-        if self.on_report is not None:
-            self.on_report(report)
+        super().__init__(
+            settings,
+            "sync",
+            lambda node: [(p.name, p.interval) for p in node.store.peers()],
+            lambda node, name: sync_peer(node, name, connect),
+            tick=tick,
+            on_report=on_report,
+        )
