@@ -25,27 +25,33 @@ class RowDigest:
 
     def add(self, row: Sequence[object]) -> None:
         """Feed one row."""
-        update = self._hash.update
-        update(_ROW + len(row).to_bytes(2, "big"))
-        for value in row:
-            if value is None:
-                update(_NULL)
-            elif isinstance(value, int):  # bool too: SQLite has no other
-                update(_INT + int(value).to_bytes(8, "big", signed=True))
-            elif isinstance(value, str):
-                raw = value.encode()
-                update(_TEXT + len(raw).to_bytes(8, "big") + raw)
-            elif isinstance(value, bytes | bytearray | memoryview):
-                update(_BYTES + len(value).to_bytes(8, "big"))
-                update(value)
-            else:
-                raise TypeError(f"cannot digest a {type(value).__name__}")
-        self.rows += 1
+        self.add_all((row,))
 
     def add_all(self, rows: Iterable[Sequence[object]]) -> None:
-        """Feed rows in order."""
+        """Feed rows in order (a chunk at a time: one hash update per chunk)."""
+        parts: list[bytes | memoryview] = []
+        put = parts.append
+        count = 0
         for row in rows:
-            self.add(row)
+            count += 1
+            put(_ROW + len(row).to_bytes(2, "big"))
+            for value in row:
+                kind = type(value)
+                if kind is int or kind is bool:  # SQLite's booleans are ints
+                    put(_INT + int(value).to_bytes(8, "big", signed=True))  # type: ignore[call-overload]
+                elif kind is str:
+                    raw = value.encode()  # type: ignore[attr-defined]
+                    put(_TEXT + len(raw).to_bytes(8, "big"))
+                    put(raw)
+                elif kind is bytes or kind is memoryview or kind is bytearray:
+                    put(_BYTES + len(value).to_bytes(8, "big"))  # type: ignore[arg-type]
+                    put(value)  # type: ignore[arg-type]
+                elif value is None:
+                    put(_NULL)
+                else:
+                    raise TypeError(f"cannot digest a {kind.__name__}")
+        self._hash.update(b"".join(parts))
+        self.rows += count
 
     def hexdigest(self) -> str:
         """``sha256:`` and the hex digest of everything fed so far."""

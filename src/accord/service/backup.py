@@ -286,9 +286,21 @@ def _refuse_home(home: Path, force: bool) -> None:
         raise RestoreRefused(str(home), "is not empty: restore into an empty directory, or --force")
 
 
-def _restore_sqlite(src: Path, manifest: Manifest, target: Path, force: bool, note: Note) -> None:
-    if db.sqlite_holds_data(target) and not force:
-        raise RestoreRefused(str(target), "already holds a database: --force replaces it")
+def _refuse_database(manifest: Manifest, url: str, force: bool) -> None:
+    if force:
+        return
+    if manifest.backend == "sqlite":
+        if db.sqlite_holds_data(_sqlite_path(url)):
+            raise RestoreRefused(
+                str(_sqlite_path(url)), "already holds a database: --force replaces it"
+            )
+    elif manifest.pg_schema and db.pg_schema_tables(url, manifest.pg_schema):
+        raise RestoreRefused(
+            url, f"schema {manifest.pg_schema!r} already holds tables: --force replaces it"
+        )
+
+
+def _restore_sqlite(src: Path, manifest: Manifest, target: Path, note: Note) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     staged = target.with_name(f".{target.name}.restore-{secrets.token_hex(4)}")
     try:
@@ -307,8 +319,6 @@ def _restore_postgres(src: Path, manifest: Manifest, url: str, force: bool, note
     schema = manifest.pg_schema
     if schema is None:
         raise BackupInvalid(str(src / MANIFEST), "a PostgreSQL backup that names no schema")
-    if db.pg_schema_tables(url, schema) and not force:
-        raise RestoreRefused(url, f"schema {schema!r} already holds tables: --force replaces it")
     created = db.pg_prepare_schema(url, schema, replace=force)
     try:
         note(f"pg_restore into schema {schema!r}")
@@ -368,9 +378,10 @@ def restore(settings: Settings, src: Path, *, force: bool = False, note: Note = 
             f"the backup is of a {manifest.backend} node: restore it into {manifest.backend}"
             " (restores across backends are not supported)",
         )
+    _refuse_database(manifest, url, force)
     _refuse_home(home, force)
     if manifest.backend == "sqlite":
-        _restore_sqlite(src, manifest, _sqlite_path(url), force, note)
+        _restore_sqlite(src, manifest, _sqlite_path(url), note)
     else:
         _restore_postgres(src, manifest, url, force, note)
     note("placing the node's files")
