@@ -254,8 +254,8 @@ def verify(src: Path) -> Checked:
     """Check a backup without restoring it.
 
     Every file's size and SHA-256; for SQLite also the copy's contents (counts,
-    digests, log root) against the manifest. A PostgreSQL dump's contents are
-    recomputed by `restore`, which needs the tables restored.
+    digests, log root) against the manifest; for PostgreSQL that pg_restore reads
+    the dump. A dump's contents are recomputed by `restore`, which needs the tables.
 
     Raises:
         BackupInvalid: anything differs from the manifest.
@@ -268,6 +268,8 @@ def verify(src: Path) -> Checked:
         copy = src / SQLITE_FILE
         found = db.database_contents(f"sqlite:///file:{copy}?mode=ro&uri=true")
         _compare(manifest.contents, found, str(copy))
+    else:
+        db.pg_list(src / PG_FILE)  # pg_restore can read it
     size = manifest.database.bytes + sum(f.bytes for f in manifest.files)
     return Checked(manifest, checked, size, time.perf_counter() - started)
 
@@ -301,6 +303,7 @@ def _refuse_database(manifest: Manifest, url: str, force: bool) -> None:
 
 
 def _restore_sqlite(src: Path, manifest: Manifest, target: Path, note: Note) -> None:
+    made = not target.parent.exists()
     target.parent.mkdir(parents=True, exist_ok=True)
     staged = target.with_name(f".{target.name}.restore-{secrets.token_hex(4)}")
     try:
@@ -311,8 +314,11 @@ def _restore_sqlite(src: Path, manifest: Manifest, target: Path, note: Note) -> 
         for suffix in ("-wal", "-shm", "-journal"):  # an old WAL would be replayed on the new file
             target.with_name(target.name + suffix).unlink(missing_ok=True)
         os.replace(staged, target)
-    finally:
+    except BaseException:
         staged.unlink(missing_ok=True)
+        if made:
+            shutil.rmtree(target.parent, ignore_errors=True)  # made here, for this restore
+        raise
 
 
 def _restore_postgres(src: Path, manifest: Manifest, url: str, force: bool, note: Note) -> None:

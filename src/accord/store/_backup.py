@@ -295,6 +295,21 @@ def pg_drop_schema(url: str, schema: str) -> None:
         engine.dispose()
 
 
+def pg_list(dump: Path) -> list[str]:
+    """The table of contents of a custom-format dump (``pg_restore --list``).
+
+    Raises:
+        BackupError: pg_restore is missing.
+        BackupInvalid: pg_restore cannot read the dump.
+    """
+    path = _tool("pg_restore")[0]
+    listed = subprocess.run([path, "--list", str(dump)], capture_output=True, check=False)
+    if listed.returncode != 0:
+        reason = listed.stderr.decode(errors="replace").strip()
+        raise BackupInvalid(str(dump), f"pg_restore cannot read it: {reason}")
+    return listed.stdout.decode(errors="replace").splitlines()
+
+
 def pg_restore(url: str, dump: Path, dump_version: str | None) -> None:
     """Restore a custom-format dump in one transaction (the schema entry left out: it exists).
 
@@ -307,14 +322,9 @@ def pg_restore(url: str, dump: Path, dump_version: str | None) -> None:
         raise BackupError(
             path, f"pg_restore {version} cannot read a dump of pg_dump {dump_version}"
         )
-    listed = subprocess.run([path, "--list", str(dump)], capture_output=True, check=False)
-    if listed.returncode != 0:
-        raise BackupInvalid(
-            str(dump), f"pg_restore cannot read it: {listed.stderr.decode().strip()}"
-        )
     keep = [
         line
-        for line in listed.stdout.decode().splitlines()
+        for line in pg_list(dump)
         if " SCHEMA - " not in line and " COMMENT - SCHEMA " not in line
     ]
     fd, name = tempfile.mkstemp(prefix="accord-restore-", suffix=".toc")
