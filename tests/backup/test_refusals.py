@@ -32,20 +32,38 @@ def _database_file(src: Path) -> Path:
     return next(p for p in (src / "accord.db", src / "accord.pgdump") if p.exists())
 
 
-def test_one_changed_byte_of_the_database_is_refused(node: Node, tmp_path: Path) -> None:
+def test_occupied_targets_changed_bytes_and_failed_backups_are_refused(
+    node: Node, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _small(node)
     backup.backup(node.settings, tmp_path / "b")
+    _refused_over_data_or_a_node(node, tmp_path)
+    # One changed byte of the database copy or dump.
     path = _database_file(tmp_path / "b")
     raw = bytearray(path.read_bytes())
     raw[len(raw) // 2] ^= 0x01
     path.write_bytes(bytes(raw))
-    settings = settings_for(tmp_path / "t", node.settings.database_url)
+    settings = settings_for(tmp_path / "fresh", node.settings.database_url)
     with pytest.raises(BackupInvalid, match="damaged or changed") as caught:
         backup.restore(settings, tmp_path / "b")
     assert caught.value.where == str(path)
     with pytest.raises(BackupInvalid, match="damaged or changed"):
         backup.verify(tmp_path / "b")
     assert not settings.home.exists()
+    # A backup that fails leaves no destination, not even a partial one.
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "x").write_text("x")
+    with pytest.raises(BackupError, match="exists: a backup goes into a new"):
+        backup.backup(node.settings, tmp_path / "full")
+    if node.settings.database_url:  # PostgreSQL: no pg_dump on PATH
+        monkeypatch.setenv("PATH", str(tmp_path / "nowhere"))
+        with pytest.raises(BackupError, match="pg_dump: not found on PATH"):
+            backup.backup(node.settings, tmp_path / "b2")
+    else:  # SQLite: the database file is gone
+        (node.settings.home / "accord.db").rename(tmp_path / "moved.db")
+        with pytest.raises(BackupError, match="SQLite backup failed"):
+            backup.backup(node.settings, tmp_path / "b2")
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith((".b2", "b2"))] == []
 
 
 def test_a_changed_count_in_the_manifest_is_refused_and_the_restore_undone(
@@ -117,9 +135,8 @@ def test_changed_stored_bytes_are_found_by_the_digest(
         backup.verify(tmp_path / "b")
 
 
-def test_a_restore_over_data_or_a_node_is_refused_unless_forced(node: Node, tmp_path: Path) -> None:
-    _small(node)
-    backup.backup(node.settings, tmp_path / "b")
+def _refused_over_data_or_a_node(node: Node, tmp_path: Path) -> None:
+    """A restore over a database with tables, or a node directory, is refused unless forced."""
     if node.settings.database_url:  # the original's own schema: it holds tables
         occupied = settings_for(tmp_path / "t", node.settings.database_url)
         with pytest.raises(RestoreRefused, match="already holds tables: --force replaces it"):
@@ -140,21 +157,3 @@ def test_a_restore_over_data_or_a_node_is_refused_unless_forced(node: Node, tmp_
     assert (settings.home / "identity.key").read_bytes() == (
         node.settings.home / "identity.key"
     ).read_bytes()
-
-
-def test_a_failed_backup_leaves_no_destination(
-    node: Node, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    (tmp_path / "full").mkdir()
-    (tmp_path / "full" / "x").write_text("x")
-    with pytest.raises(BackupError, match="exists: a backup goes into a new"):
-        backup.backup(node.settings, tmp_path / "full")
-    if node.settings.database_url:  # PostgreSQL: no pg_dump on PATH
-        monkeypatch.setenv("PATH", str(tmp_path / "nowhere"))
-        with pytest.raises(BackupError, match="pg_dump: not found on PATH"):
-            backup.backup(node.settings, tmp_path / "b")
-    else:  # SQLite: the database file is gone
-        (node.settings.home / "accord.db").rename(tmp_path / "moved.db")
-        with pytest.raises(BackupError, match="SQLite backup failed"):
-            backup.backup(node.settings, tmp_path / "b")
-    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith((".b", "b"))) == []
