@@ -101,12 +101,13 @@ def _copy_file(source: Path, dest: Path, mode: int) -> tuple[str, int]:
 
 
 def _node_files(home: Path, skip: set[Path]) -> Iterator[Path]:
-    """The node directory's regular files that matter, relative to it."""
+    """The node directory's regular files that matter, relative to it (``skip``: files, dirs)."""
     for root, dirs, files in os.walk(home):
         here = Path(root)
         if here == home:
             dirs[:] = [d for d in dirs if d not in SKIPPED_DIRS]
-        dirs.sort()
+        # A backup written inside the node directory is not part of itself.
+        dirs[:] = sorted(d for d in dirs if (here / d).resolve() not in skip)
         for name in sorted(files):
             path = here / name
             if path.resolve() in skip or not stat.S_ISREG(path.lstat().st_mode):
@@ -161,7 +162,8 @@ def backup(settings: Settings, dest: Path, note: Note = _quiet) -> Checked:
     url = settings.effective_database_url
     stage = dest.parent / f".{dest.name}.partial-{secrets.token_hex(4)}"
     try:
-        stage.mkdir(mode=0o700, parents=False)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        stage.mkdir(mode=0o700)
     except OSError as exc:
         raise BackupError(str(dest.parent), f"cannot write here: {exc.strerror}") from exc
     try:
@@ -173,6 +175,7 @@ def backup(settings: Settings, dest: Path, note: Note = _quiet) -> Checked:
         if _backend(url) == "sqlite":
             live = _sqlite_path(url).resolve()
             skip = {live.with_name(live.name + s) for s in ("", "-wal", "-shm", "-journal")}
+        skip |= {stage.resolve(), dest}
         files = []
         for rel in _node_files(home, skip):
             mode = stat.S_IMODE((home / rel).stat().st_mode)
