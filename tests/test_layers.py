@@ -9,6 +9,7 @@ import accord
 
 SRC = Path(accord.__file__).resolve().parent
 CORE = (
+    "backup",
     "stix",
     "patterns",
     "policy",

@@ -39,6 +39,10 @@
     │   ├── LogTampered                      the stored log disagrees with itself: first bad index
     │   └── WitnessRefused                   tlog-witness add-checkpoint refused: HTTP status,
     │                                        reason, the size on record (409)
+    ├── BackupError                          a backup or restore could not be made: where, reason
+    │   ├── BackupInvalid (ValueError)       a backup that is damaged, incomplete, or disagrees
+    │   │                                    with its manifest (or the restored node with it)
+    │   └── RestoreRefused                   the target node or database is not empty (--force)
     ├── RemoteError (ConnectionError)        a server asked failed: URL, reason, HTTP status
     │   ├── PeerError                        a peer's TAXII server failed or refused
     │   └── FeedError                        a feed's server failed, or sent what is no feed
@@ -605,6 +609,30 @@ class WitnessRefused(LedgerError):
 
     def __str__(self) -> str:
         return f"witness refused ({self.status}): {self.reason}"
+
+
+class BackupError(AccordError):
+    """A backup or a restore could not be made (a tool missing, a file unwritable).
+
+    Args:
+        where: the backup, file, database or tool at fault.
+        reason: what is wrong.
+    """
+
+    _fields = ("where", "reason")
+
+    def __init__(self, where: str, reason: str) -> None:
+        self.where = where
+        self.reason = reason
+        super().__init__(f"{where}: {reason}")
+
+
+class BackupInvalid(BackupError, ValueError):
+    """A backup that is damaged or incomplete, or a database that disagrees with its manifest."""
+
+
+class RestoreRefused(BackupError):
+    """The restore's target already holds a node or data (``--force`` replaces it)."""
 
 
 class TaxiiError(AccordError):

@@ -8,6 +8,7 @@ commands live in modules by subject; importing them registers them on `app`.
 from __future__ import annotations
 
 from accord.cli import (
+    _backup,
     _community,
     _data,
     _feeds,
@@ -27,6 +28,7 @@ from accord.cli._common import app
 __all__ = ["app", "main"]
 
 _COMMAND_MODULES = (
+    _backup,
     _community,
     _data,
     _feeds,
