@@ -41,6 +41,7 @@ class PostgresStore(SqlStore):
     """The store on a PostgreSQL server."""
 
     _mark = "%s"
+    _greatest = "GREATEST"
 
     _sql_insert_objects = (
         "INSERT INTO objects"
@@ -86,6 +87,17 @@ class PostgresStore(SqlStore):
                 yield conn
         except SQLAlchemyError as exc:
             raise StoreError(f"PostgreSQL log append failed: {exc}") from exc
+
+    def _limit_connection(self) -> Iterator[Connection]:
+        # Not under the writers' lock: a request's limits never wait for an import.
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        except SQLAlchemyError as exc:
+            raise StoreError(f"PostgreSQL rate limit update failed: {exc}") from exc
+
+    def _lock_key(self, conn: Connection, key: str) -> None:
+        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (key,))
 
     def lock_log(self, conn: Connection) -> None:
         conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOG_LOCK})
