@@ -6,20 +6,31 @@ The app's clock is a `Clock` the tests move; nothing here waits on the wall cloc
 from __future__ import annotations
 
 import dataclasses
+import http.client
+import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import requests
 from fastapi import FastAPI
 
 from accord.service import limits as service
 from accord.store import Query
 from accord.taxii import create_app
+from accord.taxii._serve import environment
 from tests.cli_run import run
 from tests.conftest import NodeFactory
 from tests.taxii.helpers import TAXII, Server, envelope, indicator, make_server, post_headers
 from tests.taxii.test_errors import check_shape
+from tests.taxii.test_serve import _free_port
 
 pytestmark = pytest.mark.anyio
 
@@ -264,3 +275,148 @@ def test_member_limits_command(accord: Server) -> None:
     assert code != 0
     code, out, err = run(home, "member", "limits", "cert-y", "--burst", "-1", env=env)
     assert code != 0
+
+
+# -- two workers over PostgreSQL: one bucket -------------------------------------------
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            found += [int(child), *_children(int(child))]
+    return found
+
+
+def _worker_of(
+    conn: http.client.HTTPConnection, server_port: int, workers: list[int]
+) -> int | None:
+    """The worker process holding the server end of a connection (Linux's /proc)."""
+    assert conn.sock is not None
+    client_port = conn.sock.getsockname()[1]
+    inode = None
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local, remote = fields[1], fields[2]
+        if (
+            int(local.split(":")[1], 16) == server_port
+            and int(remote.split(":")[1], 16) == client_port
+        ):
+            inode = fields[9]
+    for pid in workers:
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            try:
+                if os.readlink(fd) == f"socket:[{inode}]":
+                    return pid
+            except OSError:
+                continue
+    return None
+
+
+def _one_per_worker(port: int, master: int, path: str) -> list[http.client.HTTPConnection]:
+    """A keep-alive connection to each of the two workers (opened until both answered)."""
+    held: dict[int, http.client.HTTPConnection] = {}
+    spare: list[http.client.HTTPConnection] = []
+
+    def probe(_: int) -> http.client.HTTPConnection:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        conn.request("GET", path, headers={"Accept": TAXII})
+        conn.getresponse().read()
+        return conn
+
+    deadline = time.monotonic() + 60
+    with ThreadPoolExecutor(8) as pool:
+        while len(held) < 2:
+            assert time.monotonic() < deadline, f"connections reached only workers {list(held)}"
+            # Several at once, kept open: the workers race to accept them.
+            for conn in pool.map(probe, range(8)):
+                worker = _worker_of(conn, port, _children(master))
+                if worker is not None and worker not in held:
+                    held[worker] = conn
+                else:
+                    spare.append(conn)
+    for conn in spare:
+        conn.close()
+    return list(held.values())
+
+
+def _get(conn: http.client.HTTPConnection, path: str, headers: dict[str, str]) -> tuple[int, str]:
+    conn.request("GET", path, headers=headers)
+    r = conn.getresponse()
+    r.read()
+    return r.status, r.getheader("Retry-After") or ""
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="finds workers through /proc")
+def test_limits_hold_across_two_workers(
+    make_node: NodeFactory, postgres_url: str, tmp_path: Path
+) -> None:
+    """`serve(workers=2)` on PostgreSQL: a member's requests, alternating between a
+    connection to each worker, spend one bucket of 10 (one token per 1,000 s: no refill
+    meanwhile); and its daily quota of objects is one quota too."""
+    node = make_node(
+        postgres_url,
+        limit_requests_per_second=0.001,
+        limit_burst=10,
+        limit_objects_per_day=50,
+        web_enabled=False,
+    )
+    accord = make_server(node)
+    port = _free_port()
+    env = {**os.environ, **environment(node.settings)}
+    code = (
+        "from accord.settings import load_settings; from accord.taxii import serve; "
+        f"serve(load_settings(), '127.0.0.1', {port}, workers=2)"
+    )
+    log = tmp_path / "serve.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", code],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    path = accord.url("shared", "objects/")
+    try:
+        deadline = time.monotonic() + 60
+        while log.read_text().count("Application startup complete") < 2:
+            assert proc.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, "the workers did not start"
+            time.sleep(0.1)
+        # Anonymous probes: the address's bucket, not the member's.
+        workers = _one_per_worker(port, proc.pid, "/taxii2/")
+        answers = [_get(workers[n % 2], path, accord.auth("reader")) for n in range(30)]
+        by_worker = [sorted(a[0] for a in answers[w::2]) for w in (0, 1)]
+        # Each worker let some in, and together no more than the one bucket holds.
+        assert all(200 in codes for codes in by_worker), by_worker
+        assert sorted(a[0] for a in answers) == [200] * 10 + [429] * 20
+        assert all(int(after) > 900 for status, after in answers if status == 429)
+        for conn in workers:
+            conn.close()
+
+        def post(n: int) -> int:
+            body = envelope([indicator(n * 100 + i) for i in range(20)])
+            r = requests.post(
+                f"http://127.0.0.1:{port}{path}",
+                data=body,
+                headers=post_headers(accord),
+                timeout=30,
+            )
+            return r.status_code
+
+        with ThreadPoolExecutor(4) as pool:
+            posted = sorted(pool.map(post, range(4)))
+        assert posted == [202, 202, 429, 429]  # 50 a day: two envelopes of 20, not three
+        assert len(list(accord.node.store.query(Query()))) == 40
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    output = log.read_text()
+    assert output.count("Started server process") == 2, output
