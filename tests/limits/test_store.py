@@ -98,3 +98,17 @@ def test_member_limits_round_trip(store: SqlStore) -> None:
     assert store.member_limits() == {m.pk: own}
     store.set_member_limits(MemberLimits(m.pk))
     assert store.member_limits() == {}
+
+
+def test_admit_spends_and_leases_in_one_transaction(store: SqlStore) -> None:
+    rate = Rate(1, 2)
+    bucket = ("m9:r", rate.interval, rate.tolerance)
+
+    def admit(name: str) -> tuple[bool, bool]:
+        return store.admit(bucket, ("m9", name, 1, T0 + US), T0)
+
+    assert admit("a") == (True, True)
+    assert admit("b") == (True, False)  # a token spent, but the one slot is held
+    assert admit("c") == (False, False)  # no token: no lease is even tried
+    assert store.leases("m9", T0) == 1
+    assert store.admit(None, None, T0) == (True, True)

@@ -419,4 +419,4 @@ def test_limits_hold_across_two_workers(
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
     output = log.read_text()
-    assert output.count("Started server process") == 2, output
+    assert output.count("Started server process") >= 2, output

@@ -155,17 +155,16 @@ class Limiter:
             return self._memory.take(key, rate, now, cost).retry_after
         if self._store.take_tokens(key, now, cost, rate.interval, rate.tolerance) is not None:
             return 0
-        # Refused: one more read says how long (the bucket may have moved since: >= 1 s).
+        return self._wait(key, rate, now, cost)
+
+    def _wait(self, key: str, rate: Rate, now: int, cost: int) -> int:
+        # Refused by the database: one more read says how long (the bucket may have
+        # moved since: at least 1 s).
         return seconds_until(take(rate, self._store.bucket(key), now, cost).retry_after * US)
 
-    def _lease(self, key: str, most: int, now: int) -> str | None:
-        lease = str(uuid.uuid4())
-        expires = now + self._lease_us
-        if self._memory is not None:
-            taken = self._memory.lease(key, lease, most, now, expires)
-        else:
-            taken = self._store.take_lease(key, lease, most, now, expires)
-        return lease if taken else None
+    def _lease_memory(self, key: str, lease: str | None, most: int, now: int) -> bool:
+        assert self._memory is not None and lease is not None
+        return self._memory.lease(key, lease, most, now, now + self._lease_us)
 
     def _sweep(self, now: float) -> None:
         if now - self._swept_at < SWEEP_SECONDS:
@@ -196,24 +195,32 @@ class Limiter:
         limits = self.limits_of(member)
         key = self.key_of(member, address)
         who = f"member {member.name}" if member is not None else f"address {address}"
-        if limits.requests is not None:
-            wait = self._spend(key + ":r", limits.requests, now, 1)
-            if wait:
-                r = limits.requests
-                raise TaxiiTooManyRequests(
-                    f"over {r.per_second:g} requests a second (burst {r.burst}) for {who}",
-                    details={"limit": "requests", "per_second": r.per_second, "burst": r.burst},
-                    headers={"Retry-After": str(wait)},
-                )
-        lease = None
-        if limits.concurrent is not None:
-            lease = self._lease(key, limits.concurrent, now)
-            if lease is None:
-                raise TaxiiTooManyRequests(
-                    f"over {limits.concurrent} requests in progress at once for {who}",
-                    details={"limit": "concurrent", "concurrent": limits.concurrent},
-                    headers={"Retry-After": "1"},
-                )
+        r, most = limits.requests, limits.concurrent
+        lease = None if most is None else str(uuid.uuid4())
+        if self._memory is not None:
+            wait = 0 if r is None else self._memory.take(key + ":r", r, now).retry_after
+            held = wait > 0 or most is None or self._lease_memory(key, lease, most, now)
+        else:
+            # One transaction for both: a request costs the database one round of writes.
+            bucket = None if r is None else (key + ":r", r.interval, r.tolerance)
+            leased = (
+                None if most is None or lease is None else (key, lease, most, now + self._lease_us)
+            )
+            spent, held = self._store.admit(bucket, leased, now)
+            wait = 0 if spent or r is None else self._wait(key + ":r", r, now, 1)
+        if wait:
+            assert r is not None
+            raise TaxiiTooManyRequests(
+                f"over {r.per_second:g} requests a second (burst {r.burst}) for {who}",
+                details={"limit": "requests", "per_second": r.per_second, "burst": r.burst},
+                headers={"Retry-After": str(wait)},
+            )
+        if not held:
+            raise TaxiiTooManyRequests(
+                f"over {most} requests in progress at once for {who}",
+                details={"limit": "concurrent", "concurrent": most},
+                headers={"Retry-After": "1"},
+            )
         return Ticket(key, lease)
 
     def leave(self, ticket: Ticket) -> None:

@@ -72,6 +72,12 @@ class LimitStore(ABC):
         Raises:
             StoreError: the database failed.
         """
+        with self._limit_tx() as conn:
+            return self._spend_in(conn, key, now, cost, interval, tolerance)
+
+    def _spend_in(
+        self, conn: Connection, key: str, now: int, cost: int, interval: int, tolerance: int
+    ) -> int | None:
         m, g = self._mark, self._greatest
         sql = (
             f"INSERT INTO rate_buckets (name, tat) VALUES ({m}, {m})"
@@ -81,9 +87,44 @@ class LimitStore(ABC):
         )
         spent = cost * interval
         params = (key, now + spent, now, spent, now, spent, now, tolerance)
-        with self._limit_tx() as conn:
-            row = conn.exec_driver_sql(sql, params).first()
+        row = conn.exec_driver_sql(sql, params).first()
         return None if row is None else int(row[0])
+
+    def _lease_in(
+        self, conn: Connection, key: str, lease: str, most: int, now: int, expires: int
+    ) -> bool:
+        m = self._mark
+        sql = (
+            f"INSERT INTO rate_leases (lease, name, expires) SELECT {m}, {m}, {m}"
+            f" WHERE (SELECT count(*) FROM rate_leases WHERE name = {m} AND expires > {m}) < {m}"
+        )
+        self._lock_key(conn, key)
+        return bool(conn.exec_driver_sql(sql, (lease, key, expires, key, now, most)).rowcount)
+
+    def admit(
+        self,
+        bucket: tuple[str, int, int] | None,
+        lease: tuple[str, str, int, int] | None,
+        now: int,
+    ) -> tuple[bool, bool]:
+        """One request's token and lease in one transaction: (token spent, lease held).
+
+        Args:
+            bucket: (key, interval, tolerance) of the request bucket, or None.
+            lease: (key, lease, most, expires), or None; not taken when the token is refused.
+            now: the time, microseconds.
+
+        Raises:
+            StoreError: the database failed.
+        """
+        with self._limit_tx() as conn:
+            spent = (
+                bucket is None or self._spend_in(conn, bucket[0], now, 1, *bucket[1:]) is not None
+            )
+            if not spent or lease is None:
+                return spent, lease is None
+            key, name, most, expires = lease
+            return True, self._lease_in(conn, key, name, most, now, expires)
 
     def bucket(self, key: str) -> int | None:
         """The stored tat of a bucket (None: a full bucket)."""
@@ -98,15 +139,8 @@ class LimitStore(ABC):
         Raises:
             StoreError: the database failed.
         """
-        m = self._mark
-        sql = (
-            f"INSERT INTO rate_leases (lease, name, expires) SELECT {m}, {m}, {m}"
-            f" WHERE (SELECT count(*) FROM rate_leases WHERE name = {m} AND expires > {m}) < {m}"
-        )
         with self._limit_tx() as conn:
-            self._lock_key(conn, key)
-            done = conn.exec_driver_sql(sql, (lease, key, expires, key, now, most)).rowcount
-        return bool(done)
+            return self._lease_in(conn, key, lease, most, now, expires)
 
     def release_lease(self, lease: str) -> None:
         """Give a slot back (a lease already gone is no error)."""
