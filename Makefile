@@ -70,6 +70,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/lookup.py
 	$(BIN)/python bench/extract.py
 	$(BIN)/python bench/feeds.py
+	$(BIN)/python bench/limits.py
 
 clean:
 	rm -rf $(VENV) $(HOME_DIR) .pytest_cache .mypy_cache .ruff_cache

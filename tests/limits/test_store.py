@@ -42,14 +42,19 @@ def test_the_store_spends_as_the_arithmetic_does(store: SqlStore) -> None:
 
 
 def test_concurrent_spenders_never_overspend(store: SqlStore) -> None:
+    """Eight threads at once (each its own connection): never more tokens or leases than
+    there are."""
     rate = Rate(1, 25)  # 25 tokens, and time stands still
 
     def spend(_: int) -> bool:
         return store.take_tokens("hot", T0, 1, rate.interval, rate.tolerance) is not None
 
+    def grab(_: int) -> bool:
+        return store.take_lease("busy", str(uuid.uuid4()), 5, T0, T0 + US)
+
     with ThreadPoolExecutor(8) as pool:
-        results = list(pool.map(spend, range(60)))
-    assert results.count(True) == 25
+        assert list(pool.map(spend, range(60))).count(True) == 25
+        assert list(pool.map(grab, range(40))).count(True) == 5
 
 
 def test_leases_count_across_holders_and_lapse(store: SqlStore) -> None:
@@ -73,24 +78,14 @@ def test_leases_count_across_holders_and_lapse(store: SqlStore) -> None:
     assert store.leases("m1", T0 + 10 * US) == 0
 
 
-def test_concurrent_lease_takers_never_exceed_the_limit(store: SqlStore) -> None:
-    def grab(_: int) -> bool:
-        return store.take_lease("busy", str(uuid.uuid4()), 5, T0, T0 + US)
-
-    with ThreadPoolExecutor(8) as pool:
-        assert list(pool.map(grab, range(40))).count(True) == 5
-
-
-def test_sweep_forgets_full_buckets_only(store: SqlStore) -> None:
+def test_sweep_forgets_full_buckets_only_and_member_limits_round_trip(store: SqlStore) -> None:
     rate = Rate(1, 10)
     assert store.take_tokens("old", T0, 1, rate.interval, rate.tolerance)
     assert store.take_tokens("new", T0 + 100 * US, 5, rate.interval, rate.tolerance)
     assert store.sweep_limits(T0 + 50 * US) == 1
     assert store.bucket("old") is None
     assert store.bucket("new") == T0 + 105 * US
-
-
-def test_member_limits_round_trip(store: SqlStore) -> None:
+    # Members' own limits, on the same store.
     m = store.create_member("cert-x")
     assert store.member_limits() == {}
     own = MemberLimits(m.pk, 2.5, 10, 1_000, None)

@@ -53,14 +53,24 @@ def accord(make_node: NodeFactory) -> Server:
     return make_server(make_node())
 
 
-@pytest.fixture(params=["memory", "database", "postgres"])
-def where(request: pytest.FixtureRequest, make_node: NodeFactory) -> tuple[Server, str]:
-    """The same on each home of the buckets: SQLite's process memory or its database, and
-    PostgreSQL (the database)."""
+def _where(request: pytest.FixtureRequest, make_node: NodeFactory) -> tuple[Server, str]:
     if request.param == "postgres":
         url = str(request.getfixturevalue("postgres_url"))
         return make_server(make_node(url)), "auto"
     return make_server(make_node()), str(request.param)
+
+
+@pytest.fixture(params=["memory", "database", "postgres"])
+def where(request: pytest.FixtureRequest, make_node: NodeFactory) -> tuple[Server, str]:
+    """The same on each home of the buckets: SQLite's process memory or its database, and
+    PostgreSQL (the database)."""
+    return _where(request, make_node)
+
+
+@pytest.fixture(params=["memory", "postgres"])
+def shared(request: pytest.FixtureRequest, make_node: NodeFactory) -> tuple[Server, str]:
+    """This process's memory (SQLite), and the database that workers share (PostgreSQL)."""
+    return _where(request, make_node)
 
 
 def limited_app(accord: Server, clock: Clock, **settings: Any) -> FastAPI:
@@ -205,8 +215,8 @@ async def test_a_post_over_the_daily_quota_is_refused_whole(
         assert "smaller envelopes" in body["description"]
 
 
-async def test_concurrent_requests_are_bounded(where: tuple[Server, str], clock: Clock) -> None:
-    accord, state = where
+async def test_concurrent_requests_are_bounded(shared: tuple[Server, str], clock: Clock) -> None:
+    accord, state = shared
     app = limited_app(accord, clock, limit_concurrent=2, limit_state=state)
     limiter = app.state.taxii.limiter
     assert limiter.shared == (state != "memory")
