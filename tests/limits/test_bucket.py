@@ -71,7 +71,7 @@ def test_rates_refuse_nonsense() -> None:
     costs=st.lists(st.integers(0, 50), max_size=40),
     gaps=st.lists(st.integers(0, 3 * US), max_size=40),
 )
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 def test_never_more_than_burst_plus_refill(rate: Rate, costs: list[int], gaps: list[int]) -> None:
     """Over any run, what is spent is at most the burst plus what refilled meanwhile."""
     tat, now, spent = None, T0, 0
@@ -89,7 +89,7 @@ def test_never_more_than_burst_plus_refill(rate: Rate, costs: list[int], gaps: l
 
 
 @given(rate=rates, cost=st.integers(1, 50), ahead=st.integers(0, 10**9))
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 def test_waiting_retry_after_is_enough(rate: Rate, cost: int, ahead: int) -> None:
     """A refused take succeeds once Retry-After has passed (unless it can never pass)."""
     tat = T0 + ahead

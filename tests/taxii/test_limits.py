@@ -133,7 +133,9 @@ async def test_a_member_over_its_rate_gets_429_then_recovers(
         assert (await c.get(url, headers=accord.auth("writer"))).status_code == 429
 
 
-async def test_anonymous_clients_are_counted_by_address(accord: Server, clock: Clock) -> None:
+async def test_anonymous_clients_are_counted_by_address_trusted_proxies_too(
+    accord: Server, clock: Clock
+) -> None:
     app = limited_app(
         accord,
         clock,
@@ -161,9 +163,7 @@ async def test_anonymous_clients_are_counted_by_address(accord: Server, clock: C
         wrong = {"Accept": TAXII, "Authorization": "Bearer acc_guess"}
         assert (await other.get(url, headers=wrong)).status_code == 401
         assert (await other.get(url, headers=headers)).status_code == 429
-
-
-async def test_trusted_proxies_name_the_client(accord: Server, clock: Clock) -> None:
+    # Behind trusted proxies, X-Forwarded-For names the client.
     app = limited_app(
         accord,
         clock,
@@ -238,7 +238,14 @@ async def test_concurrent_requests_are_bounded(shared: tuple[Server, str], clock
         assert (await c.get(url, headers=accord.auth("writer"))).status_code == 200
 
 
-async def test_a_members_own_limits_win(accord: Server, clock: Clock, tmp_path: Any) -> None:
+async def test_a_members_own_limits_win(accord: Server, clock: Clock) -> None:
+    # Every limit off and no member's own: no limiter at all.
+    off = limited_app(accord, clock)
+    assert not off.state.taxii.limiter.enabled
+    async for c in client_for(off):
+        url = accord.url("shared", "objects/")
+        codes = [(await c.get(url, headers=accord.auth("writer"))).status_code for _ in range(5)]
+        assert codes == [200] * 5
     app = limited_app(accord, clock, limit_requests_per_second=1, limit_burst=1)
     url = accord.url("shared", "objects/")
     service.set_member_limits(accord.node, "writer", requests_per_second=100, burst=3)
@@ -251,15 +258,6 @@ async def test_a_members_own_limits_win(accord: Server, clock: Clock, tmp_path: 
         service.set_member_limits(accord.node, "reader", requests_per_second=0)
         clock.now += service.OVERRIDES_SECONDS
         codes = [(await c.get(url, headers=accord.auth("reader"))).status_code for _ in range(5)]
-        assert codes == [200] * 5
-
-
-async def test_no_limits_no_limiter(accord: Server, clock: Clock) -> None:
-    app = limited_app(accord, clock)
-    assert not app.state.taxii.limiter.enabled
-    async for c in client_for(app):
-        url = accord.url("shared", "objects/")
-        codes = [(await c.get(url, headers=accord.auth("writer"))).status_code for _ in range(5)]
         assert codes == [200] * 5
 
 
