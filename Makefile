@@ -71,6 +71,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/extract.py
 	$(BIN)/python bench/feeds.py
 	$(BIN)/python bench/backup.py $(BACKUP_BENCH_ARGS)
+	$(BIN)/python bench/limits.py
 
 clean:
 	rm -rf $(VENV) $(HOME_DIR) .pytest_cache .mypy_cache .ruff_cache

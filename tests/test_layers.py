@@ -20,6 +20,7 @@ CORE = (
     "logsources",
     "standing",
     "formats",
+    "limits",
 )
 OUTER = ("accord.store", "accord.service", "accord.taxii", "accord.web", "accord.cli")
 # Modules whose use means I/O (files, network, databases, processes).

@@ -72,7 +72,7 @@
         ├── TaxiiUnsupportedMediaType        415: Content-Type is not TAXII 2.1
         ├── TaxiiGone                        410: a private lookup epoch that has ended
         ├── TaxiiUnprocessable (ValueError)  422: JSON, but not a TAXII envelope
-        ├── TaxiiTooManyRequests             429: over a quota (with Retry-After)
+        ├── TaxiiTooManyRequests             429: over a rate limit or quota (Retry-After)
         └── TaxiiServerError                 500: the server failed (details stay in its log)
 
 Errors carry fields, not only a message, so that edges (CLI, TAXII, web) can
@@ -727,7 +727,11 @@ class TaxiiGone(TaxiiError):
 
 
 class TaxiiTooManyRequests(TaxiiError):
-    """429: over a quota; the ``Retry-After`` header says when it renews (RFC 6585 §4)."""
+    """429: over a rate limit or quota; ``Retry-After`` says when it renews (RFC 6585 §4).
+
+    Raised by the TAXII rate limits (`accord.service.limits`, whose
+    ``details["limit"]`` names the limit) and by the private lookup's quota.
+    """
 
     status = 429
     title = "Too Many Requests"

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from accord.exceptions import ConfigError
+from accord.limits import parse_networks
 
 MiB = 1024 * 1024
 
@@ -486,6 +487,88 @@ SETTINGS += (
     ),
 )
 
+
+def _limit_state(text: str) -> str:
+    if text not in ("auto", "database", "memory"):
+        raise ValueError("must be auto, database or memory")
+    return text
+
+
+def _networks(text: str) -> str:
+    parse_networks(text)  # refuses what is no address or network
+    return text
+
+
+# Rate limits and quotas of the TAXII server (docs/limits.md). 0 turns a limit off.
+SETTINGS += (
+    Setting(
+        "ACCORD_LIMIT_REQUESTS_PER_SECOND",
+        "200",
+        "TAXII requests a second one member may make, on average (token bucket; then 429). "
+        "0: no limit.",
+        _non_negative_number,
+    ),
+    Setting(
+        "ACCORD_LIMIT_BURST",
+        "1000",
+        "TAXII requests one member may make at once above its rate (the bucket's size; "
+        "0: one second's worth).",
+        _non_negative_int,
+    ),
+    Setting(
+        "ACCORD_LIMIT_ANONYMOUS_REQUESTS_PER_SECOND",
+        "20",
+        "TAXII requests a second from one anonymous client address (IPv6: its /64). 0: no limit.",
+        _non_negative_number,
+    ),
+    Setting(
+        "ACCORD_LIMIT_ANONYMOUS_BURST",
+        "100",
+        "Requests one anonymous address may make at once above its rate (0: one second's worth).",
+        _non_negative_int,
+    ),
+    Setting(
+        "ACCORD_LIMIT_OBJECTS_PER_DAY",
+        "10000000",
+        "STIX objects one member may POST in a day (a bucket of this size refilled evenly); "
+        "an envelope that would go over is refused whole with 429. 0: no limit.",
+        _non_negative_int,
+    ),
+    Setting(
+        "ACCORD_LIMIT_CONCURRENT",
+        "32",
+        "TAXII requests one member may have in progress at once, across workers. 0: no limit.",
+        _non_negative_int,
+    ),
+    Setting(
+        "ACCORD_LIMIT_ANONYMOUS_CONCURRENT",
+        "8",
+        "TAXII requests one anonymous address may have in progress at once. 0: no limit.",
+        _non_negative_int,
+    ),
+    Setting(
+        "ACCORD_LIMIT_LEASE_SECONDS",
+        "120",
+        "Longest a request holds its concurrency slot: a worker killed mid-request frees "
+        "its slots after this.",
+        _positive_number,
+    ),
+    Setting(
+        "ACCORD_LIMIT_STATE",
+        "auto",
+        "Where the buckets live: database (shared by every worker), memory (this process "
+        "only) or auto (database on PostgreSQL, memory on SQLite).",
+        _limit_state,
+    ),
+    Setting(
+        "ACCORD_LIMIT_TRUSTED_PROXIES",
+        "",
+        "Addresses or networks of reverse proxies whose X-Forwarded-For names the client "
+        "(comma-separated). Empty: the header is ignored.",
+        _networks,
+    ),
+)
+
 _BY_NAME = {s.name: s for s in SETTINGS}
 
 
@@ -540,6 +623,16 @@ class Settings:
     fp_suppress_members: int = 2
     feed_max_bytes: int = 512 * MiB
     feed_lifetimes: str = ""
+    limit_requests_per_second: float = 200.0
+    limit_burst: int = 1000
+    limit_anonymous_requests_per_second: float = 20.0
+    limit_anonymous_burst: int = 100
+    limit_objects_per_day: int = 10_000_000
+    limit_concurrent: int = 32
+    limit_anonymous_concurrent: int = 8
+    limit_lease_seconds: float = 120.0
+    limit_state: str = "auto"
+    limit_trusted_proxies: str = ""
 
     @property
     def sqlite_path(self) -> Path:
@@ -620,6 +713,18 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         "fp_suppress_members": _value(env, "ACCORD_FP_SUPPRESS_MEMBERS"),
         "feed_max_bytes": _value(env, "ACCORD_FEED_MAX_BYTES"),
         "feed_lifetimes": _value(env, "ACCORD_FEED_LIFETIMES"),
+        "limit_requests_per_second": _value(env, "ACCORD_LIMIT_REQUESTS_PER_SECOND"),
+        "limit_burst": _value(env, "ACCORD_LIMIT_BURST"),
+        "limit_anonymous_requests_per_second": _value(
+            env, "ACCORD_LIMIT_ANONYMOUS_REQUESTS_PER_SECOND"
+        ),
+        "limit_anonymous_burst": _value(env, "ACCORD_LIMIT_ANONYMOUS_BURST"),
+        "limit_objects_per_day": _value(env, "ACCORD_LIMIT_OBJECTS_PER_DAY"),
+        "limit_concurrent": _value(env, "ACCORD_LIMIT_CONCURRENT"),
+        "limit_anonymous_concurrent": _value(env, "ACCORD_LIMIT_ANONYMOUS_CONCURRENT"),
+        "limit_lease_seconds": _value(env, "ACCORD_LIMIT_LEASE_SECONDS"),
+        "limit_state": _value(env, "ACCORD_LIMIT_STATE"),
+        "limit_trusted_proxies": _value(env, "ACCORD_LIMIT_TRUSTED_PROXIES"),
     }
     fields.update({k: v for k, v in overrides.items() if v is not None})
     if isinstance(fields["home"], str):

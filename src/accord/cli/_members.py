@@ -17,7 +17,7 @@ from accord.cli._common import (
     user_errors,
     when,
 )
-from accord.service import sharing
+from accord.service import limits, sharing
 
 MemberOpt = Annotated[str, typer.Option("--member", "-m", help="Member name.")]
 
@@ -180,3 +180,57 @@ def token_revoke(
     if n == 0:
         raise typer.BadParameter(f"no live token matches {token!r}", param_hint="TOKEN")
     out.print(f"revoked {n} token(s)", markup=False)
+
+
+def _limit(value: object, own: object) -> str:
+    shown = "off" if value is None else str(value)
+    return shown if own is None else f"{shown} (this member's own)"
+
+
+@member_app.command("limits")
+@user_errors
+def member_limits(
+    name: Annotated[str, typer.Argument(help="Member name.")],
+    requests_per_second: Annotated[
+        float | None, typer.Option(help="Requests a second (0: no limit).")
+    ] = None,
+    burst: Annotated[int | None, typer.Option(help="Requests at once above the rate.")] = None,
+    objects_per_day: Annotated[
+        int | None, typer.Option(help="STIX objects POSTed a day (0: no limit).")
+    ] = None,
+    concurrent: Annotated[
+        int | None, typer.Option(help="Requests in progress at once (0: no limit).")
+    ] = None,
+    reset: Annotated[
+        bool, typer.Option("--reset", help="Back to the node's ACCORD_LIMIT_* settings first.")
+    ] = False,
+) -> None:
+    """Show a member's rate limits, or give it its own (the options given)."""
+    changing = reset or any(
+        v is not None for v in (requests_per_second, burst, objects_per_day, concurrent)
+    )
+    with cli_node() as node:
+        if changing:
+            try:
+                own, now = limits.set_member_limits(
+                    node,
+                    name,
+                    requests_per_second=requests_per_second,
+                    burst=burst,
+                    objects_per_day=objects_per_day,
+                    concurrent=concurrent,
+                    reset=reset,
+                )
+            except ValueError as exc:
+                raise typer.BadParameter(str(exc)) from None
+        else:
+            own, now = limits.limits_for(node, name)
+    r, o = now.requests, now.objects
+    table = Table(box=None, pad_edge=False, title=f"limits of member {name}")
+    table.add_column("limit")
+    table.add_column("value")
+    table.add_row("requests a second", _limit(r and f"{r.per_second:g}", own.requests_per_second))
+    table.add_row("burst", _limit(r and r.burst, own.burst))
+    table.add_row("objects a day", _limit(o and o.burst, own.objects_per_day))
+    table.add_row("in progress at once", _limit(now.concurrent, own.concurrent))
+    out.print(table)

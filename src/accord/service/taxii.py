@@ -40,6 +40,7 @@ from accord.policy import Agreement
 from accord.service import egress, ledger
 from accord.service.egress import Gate
 from accord.service.ingest import ingest_objects
+from accord.service.limits import Limiter
 from accord.service.node import Node
 from accord.stix import is_identifier, is_type_name, parse_timestamp, version_key
 from accord.store import Collection, Member, PageItem, PageQuery
@@ -505,12 +506,20 @@ class StatusReport:
 
 
 def add_objects(
-    node: Node, member: Member, access: Access, body: bytes, *, received: datetime
+    node: Node,
+    member: Member,
+    access: Access,
+    body: bytes,
+    *,
+    received: datetime,
+    limiter: Limiter | None = None,
 ) -> bytes:
     """Add Objects (TAXII 2.1 §5.5): store the envelope's valid objects, report each one.
 
     Invalid objects fail one by one with the reason; the valid ones are
-    stored in the same transaction. The status is kept for its poster.
+    stored in the same transaction. The status is kept for its poster. With a
+    ``limiter``, the envelope's objects count against the member's daily
+    quota first: an envelope that would go over is refused whole.
 
     Returns:
         The status resource, as JSON.
@@ -518,9 +527,13 @@ def add_objects(
     Raises:
         TaxiiBadRequest: the body is not JSON.
         TaxiiUnprocessable: the body is not an envelope.
+        TaxiiTooManyRequests: the envelope would go over the member's quota.
+        TaxiiTooLarge: the envelope holds more objects than the whole quota.
     """
     require_write(access, member)
     objects = read_envelope(body)
+    if limiter is not None and limiter.enabled:
+        limiter.take_objects(member, len(objects))
     outcomes = ingest_objects(
         node,
         objects,

@@ -23,6 +23,7 @@ from accord.store._clock import now_us
 from accord.store._console import ConsoleQuery, Facets, User
 from accord.store._drafts import DraftRow
 from accord.store._feeds import Feed, FeedEntry
+from accord.store._limits import MemberLimits
 from accord.store._lookup import LookupBatch, LookupEpoch, LookupOffer
 from accord.store._members import Grant, Member, TokenInfo
 from accord.store._pages import Page, PageItem, PageQuery
@@ -49,6 +50,7 @@ __all__ = [
     "LookupEpoch",
     "LookupOffer",
     "Member",
+    "MemberLimits",
     "Page",
     "PageItem",
     "PageQuery",

@@ -557,3 +557,37 @@ feed_entries = Table(
     # 1 once it was given valid_until (vanished or aged out).
     Column("expired", SmallInteger, nullable=False, server_default="0"),
 )
+
+# -- rate limits and quotas of the TAXII server (migration 0014) -----------------------
+
+# One token bucket per key ("m12:r": member 12's requests, "a192.0.2.1:r": an anonymous
+# address), as its theoretical arrival time in microseconds (accord.limits). A row whose
+# tat has passed is a full bucket, the same as no row: swept now and then.
+rate_buckets = Table(
+    "rate_buckets",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("tat", BigInteger, nullable=False),
+)
+
+# Requests in progress, one row each, so that a count holds across worker processes. A
+# lease expires on its own: a worker killed mid-request frees its slots at `expires`.
+rate_leases = Table(
+    "rate_leases",
+    metadata,
+    Column("lease", String(36), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("expires", BigInteger, nullable=False),
+)
+Index("ix_rate_leases_key", rate_leases.c.name, rate_leases.c.expires)
+
+# A member's own limits (`accord member limits`); NULL: the node's ACCORD_LIMIT_* setting.
+member_limits = Table(
+    "member_limits",
+    metadata,
+    Column("member_pk", Integer, ForeignKey("members.pk"), primary_key=True),
+    Column("requests_per_second", Float, nullable=True),
+    Column("burst", Integer, nullable=True),
+    Column("objects_per_day", BigInteger, nullable=True),
+    Column("concurrent", Integer, nullable=True),
+)

@@ -50,6 +50,7 @@ from accord.store._console import ConsoleStore
 from accord.store._drafts import DraftStore
 from accord.store._feeds import FeedStore
 from accord.store._ledger import LedgerStore
+from accord.store._limits import LimitStore
 from accord.store._lookup import LookupStore
 from accord.store._members import MemberStore
 from accord.store._pages import PageStore
@@ -207,6 +208,7 @@ class SqlStore(
     ConsoleStore,
     StandingStore,
     FeedStore,
+    LimitStore,
     Store,
 ):
     """Shared SQLAlchemy implementation; subclasses give the dialect's statements."""
@@ -291,6 +293,10 @@ class SqlStore(
 
     def _log_connection(self) -> Iterator[Connection]:
         # SQLite: the log shares the database's one write lock.
+        return self._write_connection()
+
+    def _limit_connection(self) -> Iterator[Connection]:
+        # SQLite: a bucket's update takes the database's one write lock, briefly.
         return self._write_connection()
 
     def log_tx(self) -> AbstractContextManager[Connection]:

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import RedirectResponse
 from starlette.concurrency import run_in_threadpool
@@ -16,6 +16,7 @@ from accord import __version__
 from accord.service.node import Node, open_node
 from accord.settings import Settings
 from accord.taxii import _errors, _openapi
+from accord.taxii._limits import limited
 from accord.taxii._routes_collections import router as collections_router
 from accord.taxii._routes_feeds import router as feeds_router
 from accord.taxii._routes_log import router as log_router
@@ -43,20 +44,23 @@ def create_app(
         settings: the node's settings (ACCORD_HOME, database, ACCORD_TAXII_*).
         node: an open node to serve (tests); by default the app opens the node
             of ``settings`` when it starts and closes it when it stops.
-        clock: the console's clock for session expiry (tests move it).
+        clock: the clock of the console's session expiry and of the rate limits
+            (tests move it).
     """
-    state = ServerState(settings, node)
+    state = ServerState(settings, clock=clock)
+    state.open(node)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         opened = None
         if state.node is None:
-            opened = state.node = await run_in_threadpool(open_node, settings)
+            opened = await run_in_threadpool(open_node, settings)
+            await run_in_threadpool(state.open, opened)
         try:
             yield
         finally:
             if opened is not None:
-                state.node = None
+                state.open(None)
                 opened.close()
 
     app = FastAPI(
@@ -67,6 +71,8 @@ def create_app(
         docs_url="/docs",
         redoc_url=None,
         openapi_url="/openapi.json",
+        # Every TAXII route is rate limited (docs/limits.md), before its own checks.
+        dependencies=[Depends(limited)],
     )
     app.state.taxii = state
     _errors.install(app)

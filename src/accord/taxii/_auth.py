@@ -31,6 +31,11 @@ def _basic(credentials: str) -> tuple[str, str]:
     return user, password
 
 
+def remember(request: Request, member: Member | None) -> None:
+    """Keep who asked for the rest of the request (the rate limits look first)."""
+    request.state.accord_requester = (member,)
+
+
 def requester(request: Request) -> Member | None:
     """Dependency: the authenticated member, or None for a request without credentials.
 
@@ -38,6 +43,9 @@ def requester(request: Request) -> Member | None:
         TaxiiUnauthorized: the credentials are malformed, unknown, revoked, or of
             an unsupported scheme.
     """
+    known: tuple[Member | None] | None = getattr(request.state, "accord_requester", None)
+    if known is not None:
+        return known[0]
     header = request.headers.get("authorization")
     if header is None:
         return None

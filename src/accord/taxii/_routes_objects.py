@@ -125,7 +125,13 @@ async def add_objects(request: Request, collection_id: str, member: Requester) -
     body = await read_body(request, server_state(request).settings.taxii_max_content_length)
     assert member is not None  # require_write let only members through
     status = await run_in_threadpool(
-        service.add_objects, node, member, access, body, received=received
+        service.add_objects,
+        node,
+        member,
+        access,
+        body,
+        received=received,
+        limiter=server_state(request).limiter,
     )
     return TaxiiResponse(status, status_code=202)
 

@@ -171,5 +171,8 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, workers
         host=host,
         port=port,
         workers=workers,
+        # uvicorn kills a worker that has not answered its supervisor in 5 s; on a
+        # loaded machine importing the app takes longer, and workers die in a loop.
+        timeout_worker_healthcheck=30,
         **uvicorn_options(settings),
     )

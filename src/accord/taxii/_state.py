@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from fastapi import Request
 
+from accord.service.limits import Limiter
 from accord.service.node import Node
 from accord.settings import Settings
 
@@ -21,6 +24,13 @@ class ServerState:
 
     settings: Settings
     node: Node | None = None
+    clock: Callable[[], float] = field(default=time.time)
+    limiter: Limiter | None = None  # made with the node (accord.service.limits)
+
+    def open(self, node: Node | None) -> None:
+        """Serve this node (None: none yet, or no more), with its limiter."""
+        self.node = node
+        self.limiter = None if node is None else Limiter(node, self.settings, clock=self.clock)
 
     @property
     def title(self) -> str:
