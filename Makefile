@@ -57,7 +57,7 @@ test: dev-setup
 # The benchmarks, at full size (about two hours: medallion at 100,000 objects is slow).
 # BENCH_ARGS="--size 20000" TAXII_BENCH_ARGS="--size 2000 --read-size 5000"
 # SYNC_BENCH_ARGS="--size 20000" MATCH_BENCH_ARGS="--events 100000"
-# WEB_BENCH_ARGS="--size 20000" for a quick run.
+# WEB_BENCH_ARGS="--size 20000" LOAD_BENCH_ARGS="--duration 60" for a quick run.
 bench: $(VENV)/.installed-dev
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python bench/ingest.py $(BENCH_ARGS)
@@ -70,6 +70,8 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/lookup.py
 	$(BIN)/python bench/extract.py
 	$(BIN)/python bench/feeds.py
+	$(BIN)/python bench/load.py --backend postgres --workers 4 $(LOAD_BENCH_ARGS)
+	$(BIN)/python bench/load.py --backend sqlite $(LOAD_BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(HOME_DIR) .pytest_cache .mypy_cache .ruff_cache

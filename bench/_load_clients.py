@@ -53,6 +53,7 @@ class Recorder:
     unanswered_posts: int = 0  # POSTs that got no answer: their objects may or may not be stored
     status_mismatches: int = 0
     retry_after_waits: float = 0.0
+    machine_load: float = 0.0  # the median 1-minute load average during the run
 
     def record(self, kind: str, seconds: float, outcome: str) -> None:
         self.kinds.setdefault(kind, Kind())
@@ -125,8 +126,9 @@ async def reader(
             params: dict[str, str | int] = {"limit": page}
             if after is not None:
                 params["next"] = after
-            response = await request(client, rec, "page", "GET", url, stop, params=params,
-                                     headers=auth)  # fmt: skip
+            response = await request(
+                client, rec, "page", "GET", url, stop, params=params, headers=auth
+            )
             if response is None or response.status_code != 200:
                 complete = False
                 break
@@ -197,8 +199,9 @@ async def writer(
             status = orjson.loads(response.content)
             done = {str(s["id"]) for s in status.get("successes", ())}
             rec.acked |= done
-            again = await request(client, rec, "status", "GET", status_url.format(status["id"]),
-                                  stop, headers=auth)  # fmt: skip
+            again = await request(
+                client, rec, "status", "GET", status_url.format(status["id"]), stop, headers=auth
+            )
             if again is not None and again.status_code == 200:
                 kept = orjson.loads(again.content)
                 if {str(s["id"]) for s in kept.get("successes", ())} != done:

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from accord.service import sync
-from accord.service.node import init_node, open_node
+from accord.service.node import Node, init_node, open_node
 from accord.service.sharing import create_collection
 from accord.settings import Settings, load_settings
 from accord.taxii.client import connector
@@ -70,37 +70,34 @@ def _make(config: dict[str, Any], peer: dict[str, Any]) -> None:
         )
 
 
-def _peer_loop(config: dict[str, Any], peer: dict[str, Any], out: dict[str, Any]) -> None:
-    home = Path(peer["home"])
-    settings = _settings(peer)
-    with open_node(settings) as node:
-        connect = connector(settings)
-        stop = Path(config["stop"])
-        syncs = failures = pulled = 0
-        errors: Counter[str] = Counter()
-        while not stop.exists():
-            report = sync.sync_peer(node, "loaded", connect)
-            syncs += 1
-            if report.error is not None:
-                failures += 1
-                errors[report.error[:120]] += 1
-            elif report.pull is not None:
-                pulled += report.pull.received
-            time.sleep(config["pause"])
-        final = sync.sync_peer(node, "loaded", connect)
+def _peer_loop(config: dict[str, Any], node: Node, out: dict[str, Any]) -> None:
+    connect = connector(node.settings)
+    stop = Path(config["stop"])
+    syncs = failures = pulled = 0
+    errors: Counter[str] = Counter()
+    while not stop.exists():
+        report = sync.sync_peer(node, "loaded", connect)
+        syncs += 1
+        if report.error is not None:
+            failures += 1
+            errors[report.error[:120]] += 1
+        elif report.pull is not None:
+            pulled += report.pull.received
+        time.sleep(config["pause"])
+    final = sync.sync_peer(node, "loaded", connect)
     out.update(
         syncs=syncs,
         failures=failures,
         pulled=pulled,
         errors=dict(errors.most_common(5)),
         final_error=final.error,
-        held=_held(home),
+        held=_held(node.settings.home),
     )
 
 
-def _guarded(config: dict[str, Any], peer: dict[str, Any], out: dict[str, Any]) -> None:
+def _guarded(config: dict[str, Any], node: Node, out: dict[str, Any]) -> None:
     try:
-        _peer_loop(config, peer, out)
+        _peer_loop(config, node, out)
     except Exception as exc:  # reported as the peer's crash: the run's verdict fails
         out["crash"] = repr(exc)[:300]
 
@@ -109,16 +106,20 @@ def main(config_path: str) -> None:
     logging.basicConfig(level=logging.ERROR)
     config = json.loads(Path(config_path).read_text(encoding="utf-8"))
     results: dict[str, dict[str, Any]] = {p["name"]: {} for p in config["peers"]}
-    for p in config["peers"]:
+    nodes = []
+    for p in config["peers"]:  # made and opened one at a time (Alembic is not thread-safe)
         _make(config, p)
+        nodes.append(open_node(_settings(p)))
     threads = [
-        threading.Thread(target=_guarded, args=(config, p, results[p["name"]]), daemon=True)
-        for p in config["peers"]
+        threading.Thread(target=_guarded, args=(config, n, results[p["name"]]), daemon=True)
+        for p, n in zip(config["peers"], nodes, strict=True)
     ]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    for n in nodes:
+        n.close()
     usage = resource.getrusage(resource.RUSAGE_SELF)
     doc = {"peers": results, "cpu_seconds": usage.ru_utime + usage.ru_stime}
     Path(config["result"]).write_text(json.dumps(doc), encoding="utf-8")

@@ -88,11 +88,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--write-pause", type=float, default=1.0, help="seconds between a writer's POSTs")
     add("--sync-pause", type=float, default=2.0, help="seconds between a peer's syncs")
     add("--timeout", type=float, default=30, help="seconds allowed for one request")
-    add("--data", type=Path, default=DEFAULT_DATA / "mobile-attack-17.1.json",
-        help="STIX bundle for the readers' collection (default: ATT&CK Mobile)")  # fmt: skip
+    add(
+        "--data",
+        type=Path,
+        default=DEFAULT_DATA / "mobile-attack-17.1.json",
+        help="STIX bundle for the readers' collection (default: ATT&CK Mobile)",
+    )
     add("--postgres", default=DEFAULT_POSTGRES, help="PostgreSQL admin URL (a database is made)")
-    add("--server-env", action="append", default=[], metavar="NAME=VALUE",
-        help="an extra ACCORD_ setting for the server (e.g. a rate limit set off); repeatable")  # fmt: skip
+    add(
+        "--server-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="an extra ACCORD_ setting for the server (e.g. a rate limit set off); repeatable",
+    )
     add("--out", type=Path, help="report file (default bench/results/load-DATE.md)")
     add("--workdir", type=Path, help="keep the node, logs and results here")
     add("--accord", type=Path, help="the accord executable (default: beside this Python)")
@@ -136,25 +145,42 @@ async def _load(
     writers = list(tokens.writers.items())
     limits = httpx.Limits(max_connections=args.readers + args.writers + 10)
     memory: list[tuple[float, int]] = []
+    loads: list[float] = []
     async with httpx.AsyncClient(base_url=base, timeout=args.timeout, limits=limits) as client:
         tasks = [
             asyncio.create_task(
-                reader(client, rec, stop, url=read_url, auth=_basic(*readers[i % len(readers)]),
-                       expected=expected, page=args.page)  # fmt: skip
+                reader(
+                    client,
+                    rec,
+                    stop,
+                    url=read_url,
+                    auth=_basic(*readers[i % len(readers)]),
+                    expected=expected,
+                    page=args.page,
+                )
             )
             for i in range(args.readers)
         ]
         tasks += [
             asyncio.create_task(
-                writer(client, rec, stop, number=i, url=write_url, status_url=status_url,
-                       auth=_basic(*writers[i % len(writers)]), envelope=args.envelope,
-                       pause=args.write_pause)  # fmt: skip
+                writer(
+                    client,
+                    rec,
+                    stop,
+                    number=i,
+                    url=write_url,
+                    status_url=status_url,
+                    auth=_basic(*writers[i % len(writers)]),
+                    envelope=args.envelope,
+                    pause=args.write_pause,
+                )
             )
             for i in range(args.writers)
         ]
         start = time.monotonic()
         while time.monotonic() - start < args.duration:
             memory.append((time.monotonic() - start, rss_bytes(descendants(root))))
+            loads.append(os.getloadavg()[0])
             if all(t.done() for t in tasks):
                 break
             await asyncio.sleep(1.0)
@@ -167,6 +193,7 @@ async def _load(
         for t in done:
             if t.exception() is not None:
                 raise RuntimeError(f"a client failed: {t.exception()!r}")
+    rec.machine_load = statistics.median(loads) if loads else float("nan")
     return rec, memory, elapsed
 
 
@@ -187,8 +214,12 @@ def report(
 ) -> str:
     backend = "PostgreSQL" if args.backend == "postgres" else "SQLite"
     title = f"Load benchmark, {backend}, {args.workers} worker(s)"
-    versions = {"accord": package_version("accord"), "httpx": package_version("httpx"),
-                "uvicorn": package_version("uvicorn"), "Python": sys.version.split()[0]}  # fmt: skip
+    versions = {
+        "accord": package_version("accord"),
+        "httpx": package_version("httpx"),
+        "uvicorn": package_version("uvicorn"),
+        "Python": sys.version.split()[0],
+    }
     lines = report_header(title, when, versions)
     lines += [
         f"- Load: {args.readers} readers (limit {args.page}), {args.writers} writers "
@@ -196,7 +227,8 @@ def report(
         f"(a sync every {args.sync_pause:g} s), for {elapsed:.0f} s",
         f"- Readers' collection: {facts['expected']:,} objects from {args.data.name}",
         "- The machine's 2 cores were shared with other work; server, load generator and "
-        "peers all ran on it (CPU seconds below).",
+        f"peers all ran on it (CPU seconds below); the machine's median 1-minute load "
+        f"average during the run was {rec.machine_load:.1f}.",
         "",
         "| kind | requests | requests/s | p50 ms | p99 ms | p99.9 ms | outcomes |",
         "|---|---:|---:|---:|---:|---:|---|",
