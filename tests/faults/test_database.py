@@ -64,7 +64,7 @@ def test_pg_terminate_backend_under_load(
         served.stop()
     assert cut > 0, "no connection of the node was cut: the fault did not happen"
     assert not load.unexpected(ANSWERS), (load.statuses, load.bodies)
-    if "503" in load.bodies:
+    if 503 in load.bodies:
         assert orjson.loads(load.bodies[503])["http_status"] == "503"
     assert not after.unexpected({"200", "202"}), (after.statuses, after.bodies)
     assert after.statuses["202"] > 0 and after.statuses["200"] > 0
