@@ -142,20 +142,21 @@ class Served:
         raise RuntimeError(f"accord serve did not answer: {self.log.read_text()[-2000:]}")
 
     def worker_pids(self) -> list[int]:
-        """The live worker processes under uvicorn's supervisor (its children)."""
+        """The live worker processes: multiprocessing's spawned children in the server's
+        session (not its resource tracker), found by scanning /proc."""
         assert self.proc is not None
         found: list[int] = []
-        for task in os.listdir(f"/proc/{self.proc.pid}/task"):
-            children = Path(f"/proc/{self.proc.pid}/task/{task}/children").read_text()
-            for pid in map(int, children.split()):
-                try:
-                    state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-                    cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-                except OSError:
-                    continue
-                # Workers are multiprocessing's spawned children (not its resource tracker).
-                if state != "Z" and b"spawn_main" in cmdline:
-                    found.append(pid)
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+                cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
+            except OSError:
+                continue
+            # stat after the name: state, ppid, pgrp, session, ...
+            if stat[0] != "Z" and int(stat[3]) == self.proc.pid and b"spawn_main" in cmdline:
+                found.append(int(entry))
         return sorted(found)
 
     def wait_workers(self, limit: float, besides: frozenset[int] = frozenset()) -> list[int]:

@@ -18,10 +18,10 @@ import pytest
 
 from tests.faults.served import Load, Served, check_store, make_site
 
-pytestmark = pytest.mark.postgres
 ANSWERS = {"200", "202", "503"}
 
 
+@pytest.mark.postgres
 def test_kill_9_of_one_worker(tmp_path: Path, postgres_url: str) -> None:
     site = make_site(tmp_path / "node", postgres_url)
     served = Served(site, workers=2)
@@ -32,8 +32,8 @@ def test_kill_9_of_one_worker(tmp_path: Path, postgres_url: str) -> None:
         time.sleep(1.5)
         os.kill(before[0], signal.SIGKILL)
         # The supervisor replaces it; the survivor keeps serving meanwhile.
-        after = served.wait_workers(30, besides=frozenset({before[0]}))
-        time.sleep(1.5)  # load on the new worker too
+        after = served.wait_workers(90, besides=frozenset({before[0]}))
+        time.sleep(1.0)  # load on the new worker too
         load.stop()
     finally:
         served.stop()
@@ -44,12 +44,10 @@ def test_kill_9_of_one_worker(tmp_path: Path, postgres_url: str) -> None:
     check_store(site, load)
 
 
-@pytest.mark.parametrize("backend_name", ["sqlite", "postgres"])
-def test_kill_9_of_the_whole_server(
-    tmp_path: Path, backend_name: str, request: pytest.FixtureRequest
-) -> None:
-    url = "" if backend_name == "sqlite" else request.getfixturevalue("postgres_url")
-    site = make_site(tmp_path / "node", url)
+def test_kill_9_of_the_whole_server(tmp_path: Path) -> None:
+    # SQLite, the default store, the one whose files a kill can leave mid-write (its WAL);
+    # PostgreSQL's side of a lost client is the worker test's and the connection cut's.
+    site = make_site(tmp_path / "node")
     served = Served(site)
     served.start()
     load = Load(served.url, site, writers=3, readers=1).start()
