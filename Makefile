@@ -57,7 +57,8 @@ test: dev-setup
 # The benchmarks, at full size (about two hours: medallion at 100,000 objects is slow).
 # BENCH_ARGS="--size 20000" TAXII_BENCH_ARGS="--size 2000 --read-size 5000"
 # SYNC_BENCH_ARGS="--size 20000" MATCH_BENCH_ARGS="--events 100000"
-# WEB_BENCH_ARGS="--size 20000" BACKUP_BENCH_ARGS="--size 20000 --runs 1" for a quick run.
+# WEB_BENCH_ARGS="--size 20000" BACKUP_BENCH_ARGS="--size 20000 --runs 1"
+# LOAD_BENCH_ARGS="--duration 60" for a quick run.
 bench: $(VENV)/.installed-dev
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python bench/ingest.py $(BENCH_ARGS)
@@ -72,6 +73,8 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/feeds.py
 	$(BIN)/python bench/backup.py $(BACKUP_BENCH_ARGS)
 	$(BIN)/python bench/limits.py
+	$(BIN)/python bench/load.py --backend postgres --workers 4 $(LOAD_BENCH_ARGS)
+	$(BIN)/python bench/load.py --backend sqlite $(LOAD_BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(HOME_DIR) .pytest_cache .mypy_cache .ruff_cache

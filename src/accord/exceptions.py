@@ -24,6 +24,9 @@
     ├── StrictImportFailed                   --strict and at least one object was invalid
     ├── StoreError                           the database refused or failed
     │   ├── SchemaOutOfDate                  database older/newer than this Accord
+    │   ├── StoreUnavailable (ConnectionError) the database cannot be reached, lost the
+    │   │                                    connection, or is busy: try again (503)
+    │   ├── StoreFull (OSError)              the disk under the database is full (507)
     │   ├── UnknownCollection (KeyError)     no collection with that id or title
     │   ├── UnknownMember (KeyError)         no member with that name
     │   ├── UnknownPeer (KeyError)           no peer with that name
@@ -73,7 +76,9 @@
         ├── TaxiiGone                        410: a private lookup epoch that has ended
         ├── TaxiiUnprocessable (ValueError)  422: JSON, but not a TAXII envelope
         ├── TaxiiTooManyRequests             429: over a rate limit or quota (Retry-After)
-        └── TaxiiServerError                 500: the server failed (details stay in its log)
+        ├── TaxiiServerError                 500: the server failed (details stay in its log)
+        ├── TaxiiUnavailable                 503: the store is unreachable now (Retry-After)
+        └── TaxiiInsufficientStorage         507: the store's disk is full
 
 Errors carry fields, not only a message, so that edges (CLI, TAXII, web) can
 render them in their own shape without parsing strings.
@@ -321,6 +326,36 @@ class StrictImportFailed(AccordError):
 
 class StoreError(AccordError):
     """The database refused or failed an operation."""
+
+
+class StoreUnavailable(StoreError, ConnectionError):
+    """The database cannot be reached, dropped the connection, or is too busy: try again.
+
+    Nothing the failed operation wrote is kept (its transaction never committed).
+
+    Args:
+        reason: the driver's message.
+    """
+
+    _fields = ("reason",)
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"the database is unavailable: {reason}")
+
+
+class StoreFull(StoreError, OSError):
+    """The disk under the database is full: the write was rolled back whole.
+
+    Args:
+        reason: the driver's message.
+    """
+
+    _fields = ("reason",)
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"the database's disk is full: {reason}")
 
 
 class SchemaOutOfDate(StoreError):
@@ -749,6 +784,20 @@ class TaxiiServerError(TaxiiError):
 
     status = 500
     title = "Internal Server Error"
+
+
+class TaxiiUnavailable(TaxiiError):
+    """503: the store cannot be reached now; ``Retry-After`` says when to try again."""
+
+    status = 503
+    title = "Service Unavailable"
+
+
+class TaxiiInsufficientStorage(TaxiiError):
+    """507: the store's disk is full; nothing of the request was kept (RFC 4918 §11.5)."""
+
+    status = 507
+    title = "Insufficient Storage"
 
 
 class FeedError(RemoteError):

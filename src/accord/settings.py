@@ -134,6 +134,13 @@ SETTINGS += (
         "Open connections one server process accepts; beyond it requests get 503.",
         _positive_int,
     ),
+    Setting(
+        "ACCORD_TAXII_WORKER_TIMEOUT",
+        "60",
+        "With several server workers: seconds a worker may take to start, or to answer "
+        "its supervisor's health check, before it is killed and started anew.",
+        _positive_int,
+    ),
 )
 
 # Federation: pulling from and pushing to peers (`accord sync`, `accord serve`).
@@ -589,6 +596,7 @@ class Settings:
     taxii_request_timeout: float = 30.0
     taxii_keep_alive: float = 5.0
     taxii_max_connections: int = 500
+    taxii_worker_timeout: int = 60
     peer_timeout: float = 30.0
     peer_retries: int = 4
     peer_backoff: float = 0.5
@@ -679,6 +687,7 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         "taxii_request_timeout": _value(env, "ACCORD_TAXII_REQUEST_TIMEOUT"),
         "taxii_keep_alive": _value(env, "ACCORD_TAXII_KEEP_ALIVE"),
         "taxii_max_connections": _value(env, "ACCORD_TAXII_MAX_CONNECTIONS"),
+        "taxii_worker_timeout": _value(env, "ACCORD_TAXII_WORKER_TIMEOUT"),
         "peer_timeout": _value(env, "ACCORD_PEER_TIMEOUT"),
         "peer_retries": _value(env, "ACCORD_PEER_RETRIES"),
         "peer_backoff": _value(env, "ACCORD_PEER_BACKOFF"),

@@ -28,6 +28,7 @@ from sqlalchemy import (
 )
 
 from accord.policy import Withholds
+from accord.store import _failures
 from accord.store import _schema as s
 from accord.store._base import StoredObject
 
@@ -250,12 +251,13 @@ class PageStore(ABC):
         """
         with self.engine.connect() as conn:
             sql, params = _driver_statement(conn, q)
-            cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-            try:
-                cursor.execute(sql, params)
-                rows = cursor.fetchall()
-            finally:
-                cursor.close()
+            with _failures.driver_errors(conn):
+                cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+                try:
+                    cursor.execute(sql, params)
+                    rows = cursor.fetchall()
+                finally:
+                    cursor.close()
         new, item, obj = tuple.__new__, PageItem, StoredObject
         items = [
             new(item, (r[0], new(obj, (r[1], r[2], r[3], r[4], r[5], bool(r[6]), bytes(r[7])))))

@@ -27,6 +27,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import SQLAlchemyError
 
 from accord.exceptions import StoreError
+from accord.store import _failures
 from accord.store import _schema as s
 from accord.store._sql import SqlStore
 
@@ -70,7 +71,9 @@ class PostgresStore(SqlStore):
     )
 
     def __init__(self, url: str) -> None:
-        super().__init__(create_engine(url, pool_pre_ping=True))
+        engine = create_engine(url, pool_pre_ping=True)
+        _failures.install(engine)
+        super().__init__(engine)
 
     def _write_connection(self) -> Iterator[Connection]:
         try:

@@ -33,6 +33,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from accord.exceptions import StoreError
+from accord.store import _failures
 from accord.store import _schema as s
 from accord.store._console import ConsoleQuery
 from accord.store._sql import SqlStore
@@ -53,6 +54,7 @@ _IN_CHUNK = 30000
 def sqlite_engine(url: str) -> Engine:
     """An engine whose connections use WAL and let Accord issue BEGIN."""
     engine = create_engine(url)
+    _failures.install(engine)
 
     @event.listens_for(engine, "connect")
     def _connect(dbapi_conn: sqlite3.Connection, record: ConnectionPoolEntry) -> None:
@@ -137,9 +139,13 @@ class SqliteStore(SqlStore):
         return found
 
     def _versioned(self, conn: Connection, ids: list[str]) -> list[str]:
-        found: list[str] = []
         # Every write asks this of each id it stores: on the driver's cursor, since
         # the result rows of the SQL layer cost more than the lookups themselves.
+        with _failures.driver_errors(conn):
+            return self._versioned_on_cursor(conn, ids)
+
+    def _versioned_on_cursor(self, conn: Connection, ids: list[str]) -> list[str]:
+        found: list[str] = []
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
             for start in range(0, len(ids), _IN_CHUNK):

@@ -18,16 +18,24 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from accord.exceptions import (
+    StoreFull,
+    StoreUnavailable,
     TaxiiBadRequest,
     TaxiiError,
+    TaxiiInsufficientStorage,
     TaxiiMethodNotAllowed,
     TaxiiNotFound,
     TaxiiServerError,
+    TaxiiUnavailable,
 )
 from accord.taxii._auth import CHALLENGE
 from accord.taxii._media import TaxiiResponse
 
 log = logging.getLogger("accord.taxii")
+
+# Seconds a client is asked to wait when the store is unreachable (a reconnect, a
+# restart or a failover takes about that long).
+UNAVAILABLE_RETRY_AFTER = 2
 
 
 def error_body(exc: TaxiiError) -> bytes:
@@ -103,9 +111,30 @@ async def unexpected_error(request: Request, exc: Exception) -> Response:
     return await taxii_error(request, error)
 
 
+async def store_unavailable(request: Request, exc: Exception) -> Response:
+    """The database is unreachable or busy: 503 with Retry-After, never a stack trace."""
+    log.warning("TAXII %s %s: %s", request.method, request.url.path, exc)
+    error = TaxiiUnavailable(
+        "the node's database cannot be reached now; nothing of this request was kept, try again",
+        headers={"Retry-After": str(UNAVAILABLE_RETRY_AFTER)},
+    )
+    return await taxii_error(request, error)
+
+
+async def store_full(request: Request, exc: Exception) -> Response:
+    """The database's disk is full: 507; the operator must free space."""
+    log.error("TAXII %s %s: %s", request.method, request.url.path, exc)
+    error = TaxiiInsufficientStorage(
+        "the node's disk is full; nothing of this request was kept (tell its operator)"
+    )
+    return await taxii_error(request, error)
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers on an app."""
     app.add_exception_handler(TaxiiError, taxii_error)
+    app.add_exception_handler(StoreUnavailable, store_unavailable)
+    app.add_exception_handler(StoreFull, store_full)
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(Exception, unexpected_error)

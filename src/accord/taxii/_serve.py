@@ -10,13 +10,16 @@ connections of a process (beyond it: 503).
 
 Several workers: uvicorn starts them as fresh processes that import the app
 by name; they read their settings from the environment, which `serve` fills
-from its own settings first. Over SQLite, writes queue on the file's lock;
-over PostgreSQL, workers read in parallel and write under the store's lock.
+from its own settings first. Its supervisor replaces a worker that dies, and one
+that does not answer its health check within ``ACCORD_TAXII_WORKER_TIMEOUT``.
+Over SQLite, writes queue on the file's lock; over PostgreSQL, workers read in
+parallel and write under the store's lock.
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import os
 from typing import Any
@@ -171,8 +174,19 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, workers
         host=host,
         port=port,
         workers=workers,
-        # uvicorn kills a worker that has not answered its supervisor in 5 s; on a
-        # loaded machine importing the app takes longer, and workers die in a loop.
-        timeout_worker_healthcheck=30,
         **uvicorn_options(settings),
+        **supervisor_options(settings),
     )
+
+
+def supervisor_options(settings: Settings) -> dict[str, Any]:
+    """How long uvicorn's supervisor waits for a worker before it kills and replaces it.
+
+    uvicorn's default, 5 s, is shorter than a worker takes to import Accord on a busy
+    machine: each new worker was killed as hung before it answered, and a restart loop
+    kept ``serve --workers 4`` from ever serving (seen under the load benchmark on two
+    shared cores). The supervisor still replaces a worker that dies (``kill -9``) at once.
+    """
+    if "timeout_worker_healthcheck" not in inspect.signature(uvicorn.Config).parameters:
+        return {}  # an older uvicorn: no health check, nothing to lengthen
+    return {"timeout_worker_healthcheck": settings.taxii_worker_timeout}
