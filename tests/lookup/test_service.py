@@ -77,7 +77,7 @@ def test_offer_answer_and_the_end_of_an_epoch(node: Node, shared: Collection) ->
     assert all(m.log_index is not None and m.size_class == 1024 for m in report.members)
     b = node.store.member("cert-b")
     (offer,) = lookup.offers_for(node, b, shared.id, now=T0)
-    data = lookup.blob(node, b, shared.id, offer.epoch, "filter")
+    data = lookup.blob(node, b, shared.id, offer.epoch, "filter", now=T0)
     state = blind([oprf_input("ipv4-addr", "198.51.100.2"), oprf_input("ipv4-addr", "192.0.2.1")])
     answer, left = lookup.answer(node, b, shared.id, offer.epoch, state.body, now=T0)
     assert left == node.settings.lookup_quota - 2

@@ -436,11 +436,19 @@ def offers_for(
     return out
 
 
-def blob(node: Node, member: Member | None, collection_id: str, epoch: int, which: str) -> bytes:
-    """The bytes of a member's ``filter`` or ``context`` table for an epoch."""
+def blob(
+    node: Node,
+    member: Member | None,
+    collection_id: str,
+    epoch: int,
+    which: str,
+    *,
+    now: float | None = None,
+) -> bytes:
+    """The bytes of a member's ``filter`` or ``context`` table for an epoch (``now``: tests)."""
     collection = _grant(node, member, collection_id)
     assert member is not None
-    ep, o = _offer_of(node, member, collection, epoch, time.time())
+    ep, o = _offer_of(node, member, collection, epoch, time.time() if now is None else now)
     if which == "context" and o.context_digest is None:
         raise TaxiiNotFound("this offer has no hit context")
     data = node.store.lookup_blob(ep.pk, member.pk, which)
