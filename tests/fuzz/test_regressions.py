@@ -14,6 +14,7 @@ import pytest
 from stix2matcher.matcher import match as reference_match
 
 from accord.exceptions import AgreementInvalid, PatternMatchError, PeerError
+from accord.logsources import LogParser, SourceStats
 from accord.patterns import match
 from accord.policy import Context, Recipient, decide, parse_agreement
 from accord.service._foreign import decode_list
@@ -194,14 +195,41 @@ def test_observed_data_with_a_bad_time_or_count_is_a_pattern_match_error(
         [7],
         {"type": "ipv4-addr"},
         [{"type": "observed-data", "object_refs": "ipv4-addr--x"}],
+        [
+            {
+                "type": "observed-data",
+                "first_observed": "2025-01-01T00:00:00Z",
+                "last_observed": "2025-01-01T00:00:00Z",
+                "number_observed": 1,
+                "object_refs": ["ipv4-addr--4d22aae0-2bf9-5427-8819-e4f6abf20a53"],
+            },
+            {
+                "type": "ipv4-addr",
+                "id": "ipv4-addr--4d22aae0-2bf9-5427-8819-e4f6abf20a53",
+                "value": "198.51.100.7",
+            },
+        ],
     ],
 )
 def test_a_bundle_of_the_wrong_shape_is_a_pattern_match_error(objects: object) -> None:
     # Found by `pattern_match`: an object without `type` in a bundle raised KeyError
-    # out of match() (no `id`: KeyError; not a list or not objects: TypeError).
+    # out of match() (no `id`, even on the observed-data: KeyError; not a list or not
+    # objects: TypeError).
     bundle = {"type": "bundle", "id": "bundle--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"}
     bundle["objects"] = objects
     pattern = "[ipv4-addr:value = '198.51.100.7']"
     targets.pattern_match(pattern.encode() + b"\n" + orjson.dumps([bundle]))
     with pytest.raises(PatternMatchError):
         match(pattern, [bundle])
+
+
+@pytest.mark.parametrize("separator", [b"\\x{", b"\\x0", b"\\"])
+def test_a_zeek_separator_that_is_no_escape_is_a_malformed_line(separator: bytes) -> None:
+    # Found by `zeek`: "#separator \x{" raised UnicodeDecodeError out of LogParser.feed.
+    data = b"#separator " + separator + b"\n#fields\tts\tid.orig_h\n1764547200.0\t10.0.0.5\n"
+    targets.zeek(data)
+    stats = SourceStats()
+    parser = LogParser("z.log", "zeek", stats=stats)
+    events = [parser.feed(raw, n) for n, raw in enumerate(data.splitlines(), 1)]
+    assert stats.skipped["malformed"] == 1
+    assert events[2] is not None  # the tab separator stays, the data line is read

@@ -168,12 +168,12 @@ def observations_of(sdos: list[Any], stix_version: str) -> list[Observation]:
         # Observed data is untrusted (a log's JSON lines): its shape is checked here.
         if not isinstance(obj, dict) or not isinstance(obj.get("type"), str):
             raise PatternMatchError("", "each object of a bundle needs a 'type'")
+        if not isinstance(obj.get("id"), str):
+            raise PatternMatchError("", f"a {obj['type']} in a STIX 2.1 bundle needs an 'id'")
         if obj["type"] == "observed-data":
             observed.append(obj)
-        elif isinstance(obj.get("id"), str):
-            scos[obj["id"]] = obj
         else:
-            raise PatternMatchError("", f"a {obj['type']} in a STIX 2.1 bundle needs an 'id'")
+            scos[obj["id"]] = obj
     result = []
     for od in observed:
         refs = od.get("object_refs")
