@@ -4,6 +4,7 @@
 
     python -m tests.fuzz list
     python -m tests.fuzz run TARGET [--seconds N] [--runs N]
+    python -m tests.fuzz run all --seconds N   # every input through every target
     python -m tests.fuzz merge TARGET     # keep what a run found that adds coverage
 
 ``run`` fuzzes in a child process (libFuzzer ends the process it runs in) over
@@ -56,6 +57,9 @@ INSTRUMENT: dict[str, tuple[str, ...]] = {
     "csv": _LOGS,
     "lists": ("accord.formats._lists", "accord.service._foreign"),
 }
+# Every input through every target, over every corpus: one process, one start, for the
+# short run of the suite (tests/fuzz/test_corpus.py).
+ALL = "all"
 
 
 def _names() -> list[str]:
@@ -86,10 +90,27 @@ def _child(target: str, libfuzzer_args: list[str]) -> None:
 
     from tests.fuzz.targets import TARGETS
 
-    count = _instrument(INSTRUMENT[target])
-    print(f"INFO: instrumented {count} functions of {', '.join(INSTRUMENT[target])}", flush=True)
-    atheris.Setup([sys.argv[0], *libfuzzer_args], TARGETS[target])
+    def every(data: bytes) -> None:
+        for fn in TARGETS.values():
+            fn(data)
+
+    modules = _modules(target)
+    count = _instrument(modules)
+    print(f"INFO: instrumented {count} functions of {', '.join(modules)}", flush=True)
+    atheris.Setup([sys.argv[0], *libfuzzer_args], every if target == ALL else TARGETS[target])
     atheris.Fuzz()
+
+
+def _modules(target: str) -> tuple[str, ...]:
+    if target == ALL:
+        return tuple(sorted({m for mods in INSTRUMENT.values() for m in mods}))
+    return INSTRUMENT[target]
+
+
+def _seeds(target: str) -> list[Path]:
+    if target == ALL:
+        return [SEEDS / name for name in sorted(INSTRUMENT)]
+    return [SEEDS / target]
 
 
 def _corpus_size(folders: list[Path]) -> tuple[int, int]:
@@ -97,10 +118,17 @@ def _corpus_size(folders: list[Path]) -> tuple[int, int]:
     return len(files), sum(f.stat().st_size for f in files)
 
 
-def run(target: str, seconds: int, runs: int | None, timeout: int, max_len: int) -> int:
+def run(
+    target: str,
+    seconds: int,
+    runs: int | None = None,
+    timeout: int = 20,
+    max_len: int = 8192,
+    work_dir: Path = WORK,
+) -> int:
     """Fuzz one target; print and keep the summary; the child's exit code."""
-    seeds, work = SEEDS / target, WORK / "corpus" / target
-    crashes, results = WORK / "crashes" / target, WORK / "results"
+    seeds, work = _seeds(target), work_dir / "corpus" / target
+    crashes, results = work_dir / "crashes" / target, work_dir / "results"
     for d in (work, crashes, results):
         d.mkdir(parents=True, exist_ok=True)
     before = {p.name for p in crashes.iterdir()}
@@ -112,11 +140,11 @@ def run(target: str, seconds: int, runs: int | None, timeout: int, max_len: int)
         "-print_final_stats=1",
         f"-artifact_prefix={crashes}/",
         str(work),
-        str(seeds),
+        *map(str, seeds),
     ]
     if runs is not None:
         args.insert(0, f"-runs={runs}")
-    log = WORK / "logs" / f"{target}.log"
+    log = work_dir / "logs" / f"{target}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     with log.open("wb") as out:
@@ -132,7 +160,7 @@ def run(target: str, seconds: int, runs: int | None, timeout: int, max_len: int)
     text = log.read_text(errors="replace")
     stats = {k: int(v) for k, v in _STAT.findall(text)}
     found = sorted(p.name for p in crashes.iterdir() if p.name not in before)
-    files, size = _corpus_size([work, seeds])
+    files, size = _corpus_size([work, *seeds])
     summary = {
         "target": target,
         "seconds": round(elapsed, 1),
@@ -176,6 +204,7 @@ def main(argv: list[str]) -> int:
     p_run.add_argument("--runs", type=int, default=None, help="stop after this many inputs")
     p_run.add_argument("--timeout", type=int, default=20, help="seconds one input may take")
     p_run.add_argument("--max-len", type=int, default=8192)
+    p_run.add_argument("--work", type=Path, default=WORK, help="corpus, crashes, logs (.fuzz)")
     p_merge = sub.add_parser("merge", help="keep new inputs that add coverage in the seeds")
     p_merge.add_argument("target")
     p_merge.add_argument("--max-len", type=int, default=8192)
@@ -183,10 +212,10 @@ def main(argv: list[str]) -> int:
     if args.command == "list":
         print("\n".join(_names()))
         return 0
-    if args.target not in _names():
+    if args.target not in [*_names(), ALL]:
         parser.error(f"no target {args.target!r}: see `python -m tests.fuzz list`")
     if args.command == "run":
-        return run(args.target, args.seconds, args.runs, args.timeout, args.max_len)
+        return run(args.target, args.seconds, args.runs, args.timeout, args.max_len, args.work)
     return merge(args.target, args.max_len)
 
 

@@ -233,17 +233,29 @@ def taxii_query(data: bytes) -> None:
     assert len(page.items) <= filters.limit
 
 
-def _peer_page(data: bytes, status: int) -> object:
-    def answer(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(status, content=data, headers={"Content-Type": MEDIA_TYPE})
+class _Peer:
+    """One client on a mock transport answering with the body and status set last."""
 
-    client = TaxiiClient(
-        "http://peer.invalid", "/api/", transport=httpx.MockTransport(answer), sleep=lambda s: None
-    )
-    try:
-        return client.get_objects("collection--fuzz", limit=10)
-    finally:
-        client.close()
+    def __init__(self) -> None:
+        self.body, self.status = b"", 200
+        transport = httpx.MockTransport(self.answer)
+        self.client = TaxiiClient(
+            "http://peer.invalid", "/api/", transport=transport, sleep=lambda s: None
+        )
+
+    def answer(self, request: httpx.Request) -> httpx.Response:
+        return httpx.Response(self.status, content=self.body, headers={"Content-Type": MEDIA_TYPE})
+
+
+@functools.cache
+def _peer() -> _Peer:
+    return _Peer()
+
+
+def _peer_page(data: bytes, status: int) -> object:
+    peer = _peer()
+    peer.body, peer.status = data, status
+    return peer.client.get_objects("collection--fuzz", limit=10)
 
 
 def taxii_envelope(data: bytes) -> None:
@@ -289,11 +301,18 @@ CSV_MAPPING = (
 )
 
 
+@functools.cache
+def _matcher() -> Matcher:
+    # One matcher for every input: compiling the indicators costs more than an input.
+    # Its windows keep the last events (bounded), which only the next inputs see.
+    return samples.matcher()
+
+
 def _logs(data: bytes, fmt: Any, mapping: tuple[tuple[str, str], ...] = ()) -> None:
     """Every line fed to a `LogParser`: it never raises, and counts every line."""
     stats = SourceStats()
     parser = LogParser("fuzz", fmt, mapping, stats=stats)
-    matcher = samples.matcher()
+    matcher = _matcher()
     lines = data.splitlines(keepends=True)
     events = 0
     for n, raw in enumerate(lines, 1):

@@ -315,7 +315,7 @@ def _at(version_key: str) -> datetime:
 
 
 _SETTINGS = settings(
-    max_examples=12,
+    max_examples=10,
     stateful_step_count=15,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
