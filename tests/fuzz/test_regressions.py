@@ -215,8 +215,8 @@ def test_a_bundle_of_the_wrong_shape_is_a_pattern_match_error(objects: object) -
     # Found by `pattern_match`: an object without `type` in a bundle raised KeyError
     # out of match() (no `id`, even on the observed-data: KeyError; not a list or not
     # objects: TypeError).
-    bundle = {"type": "bundle", "id": "bundle--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"}
-    bundle["objects"] = objects
+    bundle: dict[str, object] = {"type": "bundle", "objects": objects}
+    bundle["id"] = "bundle--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"
     pattern = "[ipv4-addr:value = '198.51.100.7']"
     targets.pattern_match(pattern.encode() + b"\n" + orjson.dumps([bundle]))
     with pytest.raises(PatternMatchError):
