@@ -238,7 +238,7 @@ def parse_agreement(text: str, source: str, default_name: str) -> Agreement | In
         or not isinstance(embargo, int | float)
         or not 0 <= embargo <= MAX_EMBARGO_HOURS  # NaN and inf fail here too
     ):
-        reason = f"must be a number of hours from 0 to {MAX_EMBARGO_HOURS}, not {embargo!r}"
+        reason = f"must be a number of hours >= 0 (at most {MAX_EMBARGO_HOURS}), not {embargo!r}"
         raise r.error("embargo_hours", reason)
     min_standing = doc.get("min_standing")
     if min_standing is not None and (
