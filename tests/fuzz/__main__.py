@@ -97,7 +97,13 @@ def _child(target: str, libfuzzer_args: list[str]) -> None:
     modules = _modules(target)
     count = _instrument(modules)
     print(f"INFO: instrumented {count} functions of {', '.join(modules)}", flush=True)
-    atheris.Setup([sys.argv[0], *libfuzzer_args], every if target == ALL else TARGETS[target])
+    # libFuzzer runs argv[0] again for -merge: a script that starts this child.
+    again = WORK / f"child-{target}.sh"
+    again.parent.mkdir(parents=True, exist_ok=True)
+    again.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m tests.fuzz _child {target} "$@"\n')
+    again.chmod(0o755)
+    fuzz = every if target == ALL else TARGETS[target]
+    atheris.Setup([str(again), *libfuzzer_args], fuzz)
     atheris.Fuzz()
 
 
