@@ -315,8 +315,8 @@ def _at(version_key: str) -> datetime:
 
 
 _SETTINGS = settings(
-    max_examples=10,
-    stateful_step_count=15,
+    max_examples=50,
+    stateful_step_count=30,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
