@@ -15,6 +15,7 @@ from stix2matcher.matcher import match as reference_match
 
 from accord.exceptions import AgreementInvalid, PatternMatchError, PeerError
 from accord.logsources import LogParser, SourceStats
+from accord.logsources._stixlines import parse_time
 from accord.patterns import match
 from accord.policy import Context, Recipient, decide, parse_agreement
 from accord.service._foreign import decode_list
@@ -233,3 +234,30 @@ def test_a_zeek_separator_that_is_no_escape_is_a_malformed_line(separator: bytes
     events = [parser.feed(raw, n) for n, raw in enumerate(data.splitlines(), 1)]
     assert stats.skipped["malformed"] == 1
     assert events[2] is not None  # the tab separator stays, the data line is read
+
+
+def test_an_eve_event_type_that_is_no_string_is_counted_as_other() -> None:
+    # Found by `eve`: "event_type": {...} raised TypeError (unhashable) out of feed().
+    line = (
+        b'{"timestamp":"2026-12-01T00:00:00.123456+0000","event_type":{"a":1},"src_ip":"10.0.0.5"}'
+    )
+    targets.eve(line)
+    stats = SourceStats()
+    event = LogParser("eve.json", "eve", stats=stats).feed(line, 1)
+    assert event is not None and stats.formats["eve other"] == 1
+
+
+@pytest.mark.parametrize(
+    "ts", [b"1764549720.e07200", b"nan", b"inf", b"1e300", b"-1e20", b"9" * 400]
+)
+def test_a_time_no_stix_timestamp_can_say_is_malformed(ts: bytes) -> None:
+    # Found by `csv`: a time of "1764549720.e07200" (inf) was taken, and building the
+    # event's observed-data raised ValueError (NaN); Zeek's ts and JSON times alike.
+    line = ts + b",198.51.100.7,4444,a.example,https://a.example/\n"
+    targets.csv(line)
+    assert parse_time(ts.decode()) is None
+    stats = SourceStats()
+    parser = LogParser("z.log", "zeek", stats=stats)
+    for n, raw in enumerate([b"#fields\tts\tid.orig_h\n", ts + b"\t10.0.0.5\n"], 1):
+        assert parser.feed(raw, n) is None
+    assert stats.skipped["malformed"] == 1
