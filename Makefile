@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOME_DIR ?= accord-data
 DATA ?= ../shared/data
 
-.PHONY: demo test lint typecheck pytest bench clean dev-setup system-packages
+.PHONY: demo test lint typecheck pytest bench clean dev-setup system-packages fuzz
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -76,5 +76,16 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/load.py --backend postgres --workers 4 $(LOAD_BENCH_ARGS)
 	$(BIN)/python bench/load.py --backend sqlite $(LOAD_BENCH_ARGS)
 
+# Fuzzing (docs/fuzzing.md): each target under atheris for FUZZ_SECONDS, one after
+# the other (FUZZ_TARGETS="stix zeek" for some); stops at the first crash, which is
+# kept in .fuzz/crashes/TARGET/. `make test` runs a short fuzz of every target.
+FUZZ_SECONDS ?= 600
+FUZZ_TARGETS ?= stix pattern_parse pattern_match agreement taxii_query taxii_envelope zeek eve csv lists
+
+fuzz: $(VENV)/.installed-dev
+	@for t in $(FUZZ_TARGETS); do \
+		$(BIN)/python -m tests.fuzz run $$t --seconds $(FUZZ_SECONDS) || exit 1; \
+	done
+
 clean:
-	rm -rf $(VENV) $(HOME_DIR) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(HOME_DIR) .pytest_cache .mypy_cache .ruff_cache .fuzz

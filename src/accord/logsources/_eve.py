@@ -28,6 +28,7 @@ from datetime import datetime
 from typing import Any
 
 from accord.logsources._objects import Keys, addr_key, endpoint_keys, is_addr
+from accord.logsources._stixlines import epoch_time
 
 __all__ = ["eve_keys", "eve_time"]
 
@@ -39,8 +40,8 @@ def eve_time(value: object) -> float | None:
     if not isinstance(value, str):
         return None
     try:
-        return datetime.fromisoformat(value).timestamp()
-    except ValueError:
+        return epoch_time(datetime.fromisoformat(value).timestamp())
+    except (ValueError, OverflowError):
         return None
 
 

@@ -26,7 +26,7 @@ import orjson
 from accord.logsources import _eve, _stats, _zeek
 from accord.logsources._objects import observed_data
 from accord.logsources._stats import SourceStats
-from accord.logsources._stixlines import CsvMapping, observed_keys, parse_time
+from accord.logsources._stixlines import CsvMapping, epoch_time, observed_keys, parse_time
 from accord.logsources._zeek_fast import ZeekHeader, json_extractor
 from accord.patterns import Event
 
@@ -207,8 +207,10 @@ class LogParser:
             parts = [_unescape(p) if "\\x" in p else p for p in parts]
         ts = parts[zeek.ts] if zeek.ts >= 0 else "-"
         try:
-            when = float(ts)
+            when = epoch_time(float(ts))
         except ValueError:
+            when = None
+        if when is None:
             self._skip(line, _stats.MALFORMED, f"ts is not a time: {ts!r}")
             return None
         keys = zeek.extract(parts)
@@ -263,7 +265,8 @@ class LogParser:
             return None
         kind = rec.get("event_type")
         # A label per known type only: an untrusted log could invent millions.
-        self.stats.formats[f"eve {kind}" if kind in _EVE_TYPES else "eve other"] += 1
+        known = isinstance(kind, str) and kind in _EVE_TYPES  # any JSON value: a dict is
+        self.stats.formats[f"eve {kind}" if known else "eve other"] += 1
         return self._done(when, _eve.eve_keys(rec), line)
 
     def _zeek_json(self, rec: dict[str, Any], line: int) -> Event | None:

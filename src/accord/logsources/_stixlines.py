@@ -45,15 +45,25 @@ _INT_PROPS = frozenset(
 )
 
 
+# Epoch seconds of 0001-01-01 and of 9999-12-31T23:59:59: a time outside them (or
+# NaN, inf: "1e400" is a float) has no STIX timestamp (`stix_time`).
+_FIRST_SECOND, _LAST_SECOND = -62135596800.0, 253402300799.0
+
+
+def epoch_time(value: float) -> float | None:
+    """``value`` when it is a time a STIX timestamp can say, else None."""
+    return value if _FIRST_SECOND <= value <= _LAST_SECOND else None  # NaN compares False
+
+
 def parse_time(value: object) -> float | None:
     """Epoch seconds from a number, a numeric string or an ISO 8601 / STIX timestamp."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
+        return epoch_time(float(value))
     if not isinstance(value, str) or not value:
         return None
     try:
-        return float(value)
-    except ValueError:
+        return epoch_time(float(value))
+    except (ValueError, OverflowError):  # OverflowError: an int string past a float
         pass
     try:
         when = datetime.fromisoformat(value)

@@ -52,7 +52,13 @@ class ZeekHeader:
         if line.startswith("#separator"):
             raw = line[len("#separator") :].strip()
             # Written as an escape: "#separator \x09".
-            self.separator = raw.encode().decode("unicode_escape") if raw else "\t"
+            try:
+                separator = raw.encode().decode("unicode_escape") if raw else "\t"
+            except UnicodeDecodeError:  # "\x{": no escape at all: a malformed directive
+                return False
+            if not separator:
+                return False
+            self.separator = separator
             return True
         self._extract = None
         name, sep, value = line.partition(self.separator)

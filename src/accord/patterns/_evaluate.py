@@ -68,6 +68,8 @@ Selector = Callable[[Observation], dict[Any, list[Any]]]
 Test = Callable[[list[Observation]], RootSets]
 Generator = Callable[[list[Observation], Callable[[ObservationExpr], Test]], Iterator[Binding]]
 
+_MAX_SPAN_SECONDS = datetime.timedelta.max // datetime.timedelta(seconds=1)
+
 
 # -- comparisons ------------------------------------------------------------
 
@@ -550,8 +552,8 @@ def _combos(
 
 def _within(intervals: list[tuple[datetime.datetime, datetime.datetime]], span: Any) -> bool:
     start = min(last for _, last in intervals)
-    stop = start + span
-    return all(first <= stop and start <= last for first, last in intervals)
+    # first <= start + span, without the sum (past 9999-12-31 it overflows).
+    return all(first - start <= span and start <= last for first, last in intervals)
 
 
 def _starts_in(
@@ -797,7 +799,10 @@ class CompiledPattern:
             seconds = literal_value(node.args[0])
             if seconds <= 0:
                 raise PatternMatchError(self.text, f"invalid WITHIN value: {seconds}")
-            span = datetime.timedelta(seconds=seconds)
+            # A WITHIN longer than timedelta can hold (some 2.7 million years) takes in
+            # every span between two datetimes, as the reference's float comparison does.
+            big = seconds >= _MAX_SPAN_SECONDS
+            span = datetime.timedelta.max if big else datetime.timedelta(seconds=seconds)
 
             def within(observations: list[Observation]) -> Iterator[Binding]:
                 for b in inner(observations):

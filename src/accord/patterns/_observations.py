@@ -60,11 +60,17 @@ class Observation:
                 "", "observed-data needs number_observed, first_observed and last_observed"
             )
         count = meta["number_observed"]
-        if count < 1:
-            raise PatternMatchError("", f"number_observed must be >= 1, not {count}")
+        if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+            raise PatternMatchError("", f"number_observed must be an integer >= 1, not {count!r}")
         self.count: int = count
-        self.first: datetime.datetime = parse_timestamp(meta["first_observed"])
-        self.last: datetime.datetime = parse_timestamp(meta["last_observed"])
+        # Observed data is untrusted (a log's JSON lines): a bad time is the data's fault.
+        try:
+            self.first: datetime.datetime = parse_timestamp(meta["first_observed"])
+            self.last: datetime.datetime = parse_timestamp(meta["last_observed"])
+        except (TypeError, ValueError) as exc:
+            raise PatternMatchError(
+                "", f"observed-data with a bad observation time: {exc}"
+            ) from None
 
     @property
     def sdo(self) -> dict[str, Any]:
@@ -135,7 +141,13 @@ def observations_of(sdos: list[Any], stix_version: str) -> list[Observation]:
     if stix_version != "2.1" or (sdos and all(_embedded(s) for s in sdos)):
         out = []
         for sdo in sdos:
-            objects = sdo.get("objects", {}) if isinstance(sdo, dict) else {}
+            if not isinstance(sdo, dict):
+                raise PatternMatchError("", "an observed-data must be a JSON object")
+            objects = sdo.get("objects", {})
+            if not isinstance(objects, dict) or not all(
+                isinstance(o, dict) for o in objects.values()
+            ):
+                raise PatternMatchError("", "an observed-data's 'objects' must map keys to objects")
             out.append(Observation(sdo, objects, sdo, v21=False))
         return out
     if not sdos:
@@ -146,19 +158,27 @@ def observations_of(sdos: list[Any], stix_version: str) -> list[Observation]:
         merged = {}
         for bundle in sdos:
             merged = _merge(merged, bundle)
-    if "objects" not in merged:
+    if not isinstance(merged, dict) or "objects" not in merged:
         raise PatternMatchError("", "a STIX 2.1 bundle needs 'objects'")
+    if not isinstance(merged["objects"], list):
+        raise PatternMatchError("", "a STIX 2.1 bundle's 'objects' must be a list")
     observed: list[dict[str, Any]] = []
     scos: dict[Any, Any] = {}
     for obj in merged["objects"]:
+        # Observed data is untrusted (a log's JSON lines): its shape is checked here.
+        if not isinstance(obj, dict) or not isinstance(obj.get("type"), str):
+            raise PatternMatchError("", "each object of a bundle needs a 'type'")
+        if not isinstance(obj.get("id"), str):
+            raise PatternMatchError("", f"a {obj['type']} in a STIX 2.1 bundle needs an 'id'")
         if obj["type"] == "observed-data":
             observed.append(obj)
         else:
             scos[obj["id"]] = obj
     result = []
     for od in observed:
-        if "object_refs" not in od:
-            raise PatternMatchError("", "a STIX 2.1 observed-data needs 'object_refs'")
-        objs = [od, *(scos[r] for r in od["object_refs"] if r in scos)]
+        refs = od.get("object_refs")
+        if not isinstance(refs, list) or not all(isinstance(r, str) for r in refs):
+            raise PatternMatchError("", "a STIX 2.1 observed-data needs 'object_refs' (ids)")
+        objs = [od, *(scos[r] for r in refs if r in scos)]
         result.append(Observation(None, objs, od, v21=True, merged=merged))
     return result

@@ -25,6 +25,9 @@ Attribution = Literal["node", "anonymous"]
 _NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}\Z")
 _JURISDICTION_RE = re.compile(r"[A-Za-z][A-Za-z0-9-]{1,15}\Z")
 _TYPE_RE = re.compile(r"[a-z0-9][a-z0-9-]{1,249}\Z")
+# A century of embargo is "never" in practice; beyond some thousand years the
+# cutoff (`now` minus the embargo) is no date at all.
+MAX_EMBARGO_HOURS = 24 * 365 * 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,8 +233,13 @@ def parse_agreement(text: str, source: str, default_name: str) -> Agreement | In
     ):
         raise r.error("min_confidence", f"must be an integer from 0 to 100, not {min_conf!r}")
     embargo = doc.get("embargo_hours", 0)
-    if isinstance(embargo, bool) or not isinstance(embargo, int | float) or not embargo >= 0:
-        raise r.error("embargo_hours", f"must be a number of hours >= 0, not {embargo!r}")
+    if (
+        isinstance(embargo, bool)
+        or not isinstance(embargo, int | float)
+        or not 0 <= embargo <= MAX_EMBARGO_HOURS  # NaN and inf fail here too
+    ):
+        reason = f"must be a number of hours >= 0 (at most {MAX_EMBARGO_HOURS}), not {embargo!r}"
+        raise r.error("embargo_hours", reason)
     min_standing = doc.get("min_standing")
     if min_standing is not None and (
         isinstance(min_standing, bool)

@@ -136,12 +136,14 @@ def _embargoed(created: str, now: datetime, hours: float) -> str | None:
         try:
             if parse_timestamp(created) + timedelta(hours=hours) <= now:
                 return None
-        except ValueError:
-            pass  # unreadable: embargoed (it cannot be shown to be over)
+        except (ValueError, OverflowError):
+            pass  # unreadable, or ending after 9999: embargoed (it cannot be shown over)
     try:
         until = parse_timestamp(created) + timedelta(hours=hours)
     except ValueError:
         return "an unreadable created time"
+    except OverflowError:  # a created time within the embargo of the year 9999
+        return "after 9999-12-31T23:59:59Z"
     return until.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 

@@ -231,7 +231,12 @@ class ListOptions:
 def decode_list(name: str, data: bytes) -> tuple[list[str], str | None]:
     """A list's lines; and a note when it was not UTF-8 (read as UTF-16 or Latin-1)."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16").splitlines(), f"{name}: UTF-16 (by its byte order mark)"
+        note = f"{name}: UTF-16 (by its byte order mark)"
+        try:
+            return data.decode("utf-16").splitlines(), note
+        except UnicodeDecodeError as exc:  # a cut or corrupt file: its bad units replaced
+            note += f", not all of it (byte {exc.start}: {exc.reason})"
+            return data.decode("utf-16", errors="replace").splitlines(), note
     try:
         return data.decode("utf-8-sig").splitlines(), None
     except UnicodeDecodeError as exc:

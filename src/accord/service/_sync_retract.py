@@ -141,7 +141,9 @@ def retract(node: Node, object_id: str) -> RetractReport:
     versions = list(store.query(Query(ids=(object_id,), all_versions=True, include_revoked=True)))
     if not versions:
         raise NotFound(object_id)
-    current = orjson.loads(versions[-1].data)
+    # The current version is the latest by `modified` (STIX 2.1 §3.6), not the one
+    # stored last: an older version imported after a retraction must not hide it.
+    current = orjson.loads(max(versions, key=lambda v: v.version).data)
     if is_retraction(current):
         return RetractReport(object_id, str(current["modified"]), 0, 0, already=True)
     record = prepare(tombstone(current))

@@ -47,7 +47,7 @@ class RetryPolicy:
 def parse_retry_after(value: str, now: datetime | None = None) -> float | None:
     """Seconds from a ``Retry-After`` value (delay-seconds or an HTTP date); None if invalid."""
     text = value.strip()
-    if text.isdigit():
+    if text.isascii() and text.isdigit():  # RFC 9110 §10.2.3: DIGIT is ASCII ("1²0" is not)
         return float(text)
     try:
         when = parsedate_to_datetime(text)

@@ -207,25 +207,36 @@ class TaxiiClient:
                 str(response.url), f"answer is not JSON: {exc}", response.status_code
             ) from exc
 
+    def _resource(self, response: httpx.Response) -> dict[str, Any]:
+        """The answer as a TAXII resource: a JSON object (a peer's answer is untrusted)."""
+        body = self._json(response)
+        if not isinstance(body, dict):
+            reason = f"answer is not a TAXII resource (a JSON object) but {type(body).__name__}"
+            raise PeerError(str(response.url), reason, response.status_code)
+        return body
+
     # -- resources -------------------------------------------------------------
 
     def discovery(self) -> dict[str, Any]:
         """The server's discovery resource (``/taxii2/``, TAXII 2.1 §4.1)."""
         url = urljoin(self.url.rstrip("/") + "/", "taxii2/")
-        return dict(self._json(self._request("GET", url)))
+        return self._resource(self._request("GET", url))
 
     def api_root(self) -> dict[str, Any]:
         """The API root resource (§4.2)."""
-        return dict(self._json(self._request("GET", self.root)))
+        return self._resource(self._request("GET", self.root))
 
     def collections(self) -> list[dict[str, Any]]:
         """The collections the token may see (§5.1)."""
-        body = self._json(self._request("GET", f"{self.root}collections/"))
-        return list(body.get("collections", []))
+        response = self._request("GET", f"{self.root}collections/")
+        collections = self._resource(response).get("collections", [])
+        if not isinstance(collections, list):
+            raise PeerError(str(response.url), "`collections` is not a list", response.status_code)
+        return collections
 
     def collection(self, collection_id: str) -> dict[str, Any]:
         """One collection (§5.2)."""
-        return dict(self._json(self._request("GET", f"{self.root}collections/{collection_id}/")))
+        return self._resource(self._request("GET", f"{self.root}collections/{collection_id}/"))
 
     def get_objects(
         self,
@@ -245,11 +256,24 @@ class TaxiiClient:
             params["next"] = next_token
         url = f"{self.root}collections/{collection_id}/objects/"
         response = self._request("GET", url, params=params)
-        body = self._json(response) if response.content else {}
+        body = self._resource(response) if response.content else {}
+        objects, more, next_token = (
+            body.get("objects", []),
+            body.get("more", False),
+            body.get("next"),
+        )
+        # TAXII 2.1 §3.7: `objects` a list, `more` a boolean, `next` a string.
+        if not isinstance(objects, list) or not isinstance(more, bool):
+            reason = "not a TAXII envelope: `objects` must be a list and `more` a boolean"
+            raise PeerError(str(response.url), reason, response.status_code)
+        if next_token is not None and not isinstance(next_token, str):
+            raise PeerError(
+                str(response.url), "the envelope's `next` is not a string", response.status_code
+            )
         return ObjectsPage(
-            objects=list(body.get("objects", [])),
-            more=bool(body.get("more", False)),
-            next=body.get("next"),
+            objects=objects,
+            more=more,
+            next=next_token,
             added_first=response.headers.get("X-TAXII-Date-Added-First"),
             added_last=response.headers.get("X-TAXII-Date-Added-Last"),
             receipt=_receipt(response),
@@ -324,11 +348,11 @@ class TaxiiClient:
         url = f"{self.root}collections/{collection_id}/objects/"
         # Add Objects is not idempotent in general, but a STIX version posted twice is
         # stored once (§5.4): a retry after a lost answer is harmless.
-        return dict(self._json(self._request("POST", url, body=body, ok=(200, 201, 202))))
+        return self._resource(self._request("POST", url, body=body, ok=(200, 201, 202)))
 
     def status(self, status_id: str) -> dict[str, Any]:
         """A status resource (§4.3)."""
-        return dict(self._json(self._request("GET", f"{self.root}status/{status_id}/")))
+        return self._resource(self._request("GET", f"{self.root}status/{status_id}/"))
 
     def wait_status(
         self, status: dict[str, Any], *, timeout: float = 300.0, poll: float = 0.5
