@@ -35,6 +35,6 @@ def agree(server: Server, member: str, text: str) -> None:
 @pytest.fixture
 def live(make_node: NodeFactory) -> Iterator[Live]:
     """A node served over real HTTP: see `tests.taxii.helpers.Server` for who may see what."""
-    server = make_server(make_node(), taxii_max_page=2)
+    server = make_server(make_node(), taxii_max_page=2, taxii_max_content_length=1024 * 1024)
     with running(server.app, server.app.state.taxii.settings) as base:
         yield Live(server, base)
