@@ -61,6 +61,7 @@ def _routes(live: Live) -> dict[str, tuple[str, ...]]:
         "/log/cosignature": (member,),
         "/witness/add-checkpoint": (),  # anonymous: the tlog-witness protocol
         f"/api/v21/accord/lookup/{shared}/1/evaluate": (member,),
+        "/console/login": ("Content-Type: application/x-www-form-urlencoded",),
     }
 
 
@@ -90,3 +91,14 @@ def test_an_endless_chunked_body_is_cut_off_at_the_limit(live: Live) -> None:
             answer = _answer(sock)
         assert sent < 1024, path
         assert answer == b"" or _status(answer) == 413, (path, answer[:300])
+
+
+def test_the_console_wants_a_declared_length(live: Live) -> None:
+    head = _head(
+        "POST",
+        "/console/login",
+        "Content-Type: application/x-www-form-urlencoded",
+        "Transfer-Encoding: chunked",
+    )
+    answer = _exchange(live, head, b"5\r\nname=\r\n")
+    assert _status(answer) == 411, answer[:300]
