@@ -9,6 +9,9 @@ limit. Oversized request lines and headers are refused by the HTTP parser.
 from __future__ import annotations
 
 import socket
+import uuid
+
+import pytest
 
 from tests.security.conftest import Live
 from tests.taxii.helpers import TAXII
@@ -102,3 +105,25 @@ def test_the_console_wants_a_declared_length(live: Live) -> None:
     )
     answer = _exchange(live, head, b"5\r\nname=\r\n")
     assert _status(answer) == 411, answer[:300]
+
+
+@pytest.mark.parametrize("where", ["request line", "header"])
+def test_an_oversized_request_line_or_header_is_refused(live: Live, where: str) -> None:
+    long = "a" * (64 * 1024)
+    if where == "request line":
+        head = _head("GET", f"/taxii2/?{long}", "Accept: */*")
+    else:
+        head = _head("GET", "/taxii2/", "Accept: */*", f"X-Long: {long}")
+    answer = _exchange(live, head)
+    assert _status(answer) in (400, 414, 431), answer[:300]
+    # The server is still there for everyone else.
+    assert (
+        _status(_exchange(live, _head("GET", "/taxii2/", "Accept: */*", "Connection: close")))
+        == 200
+    )
+
+
+def test_many_headers_are_refused_too(live: Live) -> None:
+    lines = [f"X-{uuid.uuid4().hex}: {'b' * 40}" for _ in range(1000)]  # 80 KB of headers
+    answer = _exchange(live, _head("GET", "/taxii2/", "Accept: */*", *lines))
+    assert _status(answer) in (400, 431), answer[:300]
