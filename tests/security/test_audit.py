@@ -33,7 +33,7 @@ class _Osv(BaseHTTPRequestHandler):
         name = query["package"]["name"]
         if name in ADVISORIES:
             event = [{"introduced": "0"}, {"fixed": "999.0"}]
-            affected = {"package": {"name": name, "ecosystem": "PyPI"}}
+            affected: dict[str, object] = {"package": {"name": name, "ecosystem": "PyPI"}}
             affected["ranges"] = [{"type": "ECOSYSTEM", "events": event}]
             vuln = {"id": ADVISORIES[name], "summary": "a test", "affected": [affected]}
             answer = {"vulns": [vuln]}
