@@ -156,3 +156,11 @@ def test_a_key_others_may_read_is_refused_and_an_open_directory_warned_of(
     with caplog.at_level(logging.WARNING, logger="accord.node"):
         open_node(settings).close()
     assert "chmod 700" not in caplog.text
+
+
+def test_accord_settings_hides_the_database_password(tmp_path: Path) -> None:
+    url = "postgresql+psycopg://accord:hunter2-not-shown@127.0.0.1:5432/accord"
+    code, out, err = run(tmp_path / "n", "settings", env={"ACCORD_DATABASE_URL": url})
+    assert code == 0, err
+    assert "hunter2-not-shown" not in out + err
+    assert "ACCORD_DATABASE_URL=postgresql+psycopg://accord:***@127.0.0.1:5432/accord" in out
