@@ -17,6 +17,7 @@ from tests.security.conftest import Live
 from tests.taxii.helpers import TAXII
 
 HUGE = 10**12  # a terabyte, never sent
+_REFUSED = {"/witness/add-checkpoint": 400}  # its text answers; 413 everywhere else
 
 
 def _address(live: Live) -> tuple[str, int]:
@@ -72,7 +73,7 @@ def test_a_declared_huge_body_is_refused_before_it_is_sent(live: Live) -> None:
     for path, lines in _routes(live).items():
         head = _head("POST", path, f"Accept: {TAXII}", *lines, f"Content-Length: {HUGE}")
         answer = _exchange(live, head)  # the body never comes
-        assert _status(answer) == 413, (path, answer[:300])
+        assert _status(answer) == _REFUSED.get(path, 413), (path, answer[:300])
 
 
 def test_an_endless_chunked_body_is_cut_off_at_the_limit(live: Live) -> None:
@@ -93,7 +94,7 @@ def test_an_endless_chunked_body_is_cut_off_at_the_limit(live: Live) -> None:
                 pass
             answer = _answer(sock)
         assert sent < 1024, path
-        assert answer == b"" or _status(answer) == 413, (path, answer[:300])
+        assert answer == b"" or _status(answer) == _REFUSED.get(path, 413), (path, answer[:300])
 
 
 def test_the_console_wants_a_declared_length(live: Live) -> None:

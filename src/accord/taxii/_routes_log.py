@@ -177,11 +177,11 @@ def openings(request: Request, member: Requester) -> Response:
 @router.post("/witness/add-checkpoint", summary="tlog-witness add-checkpoint")
 async def add_checkpoint(request: Request) -> Response:
     """Cosign a checkpoint of a log this node witnesses (c2sp.org/tlog-witness)."""
-    try:
+    try:  # refused before it is read; 400 as this route always answered (tlog-witness)
         body = await read_body(request, MAX_NOTE, "the largest note")
     except TaxiiTooLarge as exc:
         return Response(
-            exc.description + "\n", status_code=413, media_type=TEXT, headers=exc.headers
+            exc.description + "\n", status_code=400, media_type=TEXT, headers=exc.headers
         )
     try:
         line = await run_in_threadpool(transparency.add_checkpoint, node_of(request), body)
