@@ -8,6 +8,7 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Annotated, BinaryIO
+from urllib.parse import urlsplit, urlunsplit
 
 import orjson
 import typer
@@ -494,10 +495,20 @@ def serve_cmd(
         serve(settings, host, port, workers)
 
 
+def _without_password(value: str) -> str:
+    """A URL's password as ``***`` (a database URL's, on a shared terminal or in a log)."""
+    parts = urlsplit(value)
+    if "://" not in value or parts.password is None:
+        return value
+    user = parts.username or ""
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+
+
 @app.command("settings")
 def settings_cmd() -> None:
     """Every ACCORD_ setting with its current value and help."""
     for s in SETTINGS:
-        value = os.environ.get(s.name, s.default)
+        value = _without_password(os.environ.get(s.name, s.default))
         out.print(f"{s.name}={value}", markup=False)
         out.print(f"    {s.help}", markup=False)

@@ -2,14 +2,16 @@
 
 ``accord init PATH`` lays out::
 
+    PATH/                mode 0700 (`open_node` warns when others may enter it)
     PATH/node.toml       node id (a STIX identity id), name, creation time
-    PATH/identity.key    Ed25519 private key, PKCS#8 PEM, mode 0600
+    PATH/identity.key    Ed25519 private key, PKCS#8 PEM, mode 0600 (refused when wider)
     PATH/identity.pub    the public key, SubjectPublicKeyInfo PEM
     PATH/accord.db       the SQLite store (unless ACCORD_DATABASE_URL names another)
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import tomllib
 import uuid
@@ -28,6 +30,8 @@ from accord.store import SqlStore, open_store
 NODE_FILE = "node.toml"
 KEY_FILE = "identity.key"
 PUB_FILE = "identity.pub"
+
+log = logging.getLogger("accord.node")
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,8 +80,13 @@ def init_node(settings: Settings, name: str | None = None) -> NodeInfo:
     home = settings.home
     if (home / NODE_FILE).exists():
         raise ConfigError(str(home), "already holds an Accord node (node.toml exists)")
+    created = not home.exists()
     try:
-        home.mkdir(parents=True, exist_ok=True)
+        home.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if created:
+            # Owner only, whatever the umask: the directory holds the store (peers'
+            # tokens, the console's signing key) and the identity key (SECURITY.md).
+            os.chmod(home, 0o700)
     except OSError as exc:
         raise ConfigError(str(home), f"cannot create the directory: {exc.strerror}") from exc
     info = NodeInfo(
@@ -132,9 +141,41 @@ def read_info(home: Path) -> NodeInfo:
         raise ConfigError(str(path), f"not a valid node file: {exc}") from exc
 
 
+def check_permissions(home: Path) -> None:
+    """Refuse an identity key others may read; warn of a directory others may enter.
+
+    The store, when it is the SQLite file of the directory, holds peers' tokens and
+    the console's session key: a directory open to other local users opens them.
+
+    Raises:
+        ConfigError: the identity key is readable or writable by group or others.
+    """
+    if os.name != "posix":
+        return
+    key = home / KEY_FILE
+    if key.exists() and key.stat().st_mode & 0o077:
+        key_mode = oct(key.stat().st_mode & 0o777)
+        raise ConfigError(
+            str(key), f"the identity key is open to other users (mode {key_mode}): chmod 600 it"
+        )
+    home_mode = home.stat().st_mode & 0o777
+    if home_mode & 0o077:
+        log.warning(
+            "the node directory %s is open to other local users (mode %s): chmod 700 it",
+            home,
+            oct(home_mode),
+        )
+
+
 def open_node(settings: Settings) -> Node:
-    """Open the node at ``settings.home`` and its store (migrating it to the head schema)."""
+    """Open the node at ``settings.home`` and its store (migrating it to the head schema).
+
+    Raises:
+        NodeNotFound: there is no node at ``settings.home``.
+        ConfigError: node.toml is not valid, or the identity key is open to others.
+    """
     info = read_info(settings.home)
+    check_permissions(settings.home)
     store = open_store(settings.effective_database_url)
     try:
         store.standing_rules = standing_rules(settings, store)

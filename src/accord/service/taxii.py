@@ -408,6 +408,18 @@ def versions_page(node: Node, access: Access, object_id: str, filters: Filters) 
     return object_page(node, access, object_id, replace(filters, versions=("all",)))
 
 
+def _receivable_versions(node: Node, query: PageQuery, gate: Gate) -> list[str]:
+    """The version keys of the versions ``query`` selects that ``gate`` lets through."""
+    versions: list[str] = []
+    after = None
+    while True:
+        page = _page(node, replace(query, after=after, limit=1000), gate)
+        versions += [i.obj.version for i in page.items]
+        if not page.more or not page.items:
+            return versions
+        after = page.items[-1].date_added
+
+
 def delete_object(node: Node, access: Access, object_id: str, filters: Filters) -> int:
     """Delete An Object (TAXII 2.1 §5.7): take its chosen versions out of the collection.
 
@@ -423,9 +435,17 @@ def delete_object(node: Node, access: Access, object_id: str, filters: Filters) 
     """
     removed = 0
     if is_identifier(object_id):
-        removed = node.store.remove_from_collection(
-            filters.query(access.collection.pk, ids=(object_id,))
-        )
+        query = filters.query(access.collection.pk, ids=(object_id,))
+        gate = _gate(node, access)
+        if gate is None:
+            removed = node.store.remove_from_collection(query)
+        else:
+            # Only the versions the requester may receive: one its agreement withholds
+            # is not there for it (404, as if absent), so it can neither delete it nor
+            # learn from the answer that it exists (SECURITY.md, finding 1).
+            for version in _receivable_versions(node, query, gate):
+                one = replace(query, versions=(version,) if version else ("all",))
+                removed += node.store.remove_from_collection(one)
     if not removed:
         raise TaxiiNotFound(f"no object {object_id!r} (with those filters) in this collection")
     return removed

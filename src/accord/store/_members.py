@@ -165,7 +165,15 @@ class MemberStore(ABC):
         return len(rows)
 
     def member_for_token(self, token: str) -> Member | None:
-        """The member a live token belongs to, or None (unknown or revoked)."""
+        """The member a live token belongs to, or None (unknown or revoked).
+
+        The token is never compared itself: its SHA-256 digest is looked up by
+        equality in the digest column's index. Timing can tell an attacker at
+        most how much of a *digest* its guess shares with a stored one, and with
+        256 random bits behind each token no digest prefix brings it closer to a
+        token (finding a preimage is the only way), so this is as good as
+        ``hmac.compare_digest`` on the secret (SECURITY.md).
+        """
         t, m = s.tokens, s.members
         with self.engine.connect() as conn:
             r = conn.execute(

@@ -33,6 +33,7 @@ from accord.exceptions import (
     LedgerError,
     TaxiiBadRequest,
     TaxiiNotFound,
+    TaxiiTooLarge,
     TaxiiUnauthorized,
     WitnessRefused,
 )
@@ -40,6 +41,7 @@ from accord.ledger import parse_tile_path
 from accord.service import ledger, transparency
 from accord.service.taxii import timestamp_us
 from accord.store import Member
+from accord.taxii._body import read_body
 from accord.taxii._routes_server import Requester
 from accord.taxii._state import node_of
 
@@ -49,6 +51,7 @@ router = APIRouter(tags=["Transparency log"], include_in_schema=False)
 
 TEXT = "text/plain; charset=utf-8"
 MAX_PROOFS = 1000
+MAX_NOTE = 64 * 1024  # cosignatures and tlog-witness bodies are a few hundred bytes
 _IMMUTABLE = "public, max-age=31536000, immutable"
 
 
@@ -131,9 +134,7 @@ def consistency(request: Request, member: Requester) -> Response:
 async def cosignature(request: Request, member: Requester) -> Response:
     """A witness's cosignature/v1 of one of this node's checkpoints (its key pinned per member)."""
     who = _member(member)
-    body = await request.body()
-    if len(body) > 64 * 1024:
-        raise TaxiiBadRequest("the cosignature is over 64 KiB")
+    body = await read_body(request, MAX_NOTE, "the largest note")
     key = request.headers.get("x-accord-witness-key")
     try:
         cp = await run_in_threadpool(
@@ -176,9 +177,12 @@ def openings(request: Request, member: Requester) -> Response:
 @router.post("/witness/add-checkpoint", summary="tlog-witness add-checkpoint")
 async def add_checkpoint(request: Request) -> Response:
     """Cosign a checkpoint of a log this node witnesses (c2sp.org/tlog-witness)."""
-    body = await request.body()
-    if len(body) > 64 * 1024:  # tlog-witness bodies are a few hundred bytes
-        return Response("the body is too large\n", status_code=400, media_type=TEXT)
+    try:  # refused before it is read; 400 as this route always answered (tlog-witness)
+        body = await read_body(request, MAX_NOTE, "the largest note")
+    except TaxiiTooLarge as exc:
+        return Response(
+            exc.description + "\n", status_code=400, media_type=TEXT, headers=exc.headers
+        )
     try:
         line = await run_in_threadpool(transparency.add_checkpoint, node_of(request), body)
     except WitnessRefused as exc:

@@ -12,8 +12,8 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from accord.exceptions import TaxiiTooLarge
 from accord.service import lookup as service
+from accord.taxii._body import read_body
 from accord.taxii._routes_server import Requester
 from accord.taxii._state import API_ROOT, node_of
 
@@ -71,10 +71,8 @@ async def post_evaluate(
     request: Request, collection_id: str, epoch: int, member: Requester
 ) -> Response:
     """Blinded elements in, evaluated elements and one DLEQ proof out."""
-    length = request.headers.get("content-length")
-    if length is not None and length.isdigit() and int(length) > _MAX_BODY:
-        raise TaxiiTooLarge("an evaluation request holds at most 65,535 elements")
-    body = await request.body()
+    # At most 65,535 elements of 32 bytes: a longer body is refused before it is read.
+    body = await read_body(request, _MAX_BODY, "65,535 elements")
     answer, left = await run_in_threadpool(
         service.answer, node_of(request), member, collection_id, epoch, body
     )

@@ -12,12 +12,11 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
-from accord.exceptions import TaxiiBadRequest, TaxiiTooLarge
 from accord.service import taxii as service
 from accord.taxii import _resources as resources
+from accord.taxii._body import read_body
 from accord.taxii._media import TaxiiResponse, require_taxii_accept, require_taxii_body
 from accord.taxii._openapi import parameters, request_body, responses
 from accord.taxii._routes_collections import COLLECTION
@@ -70,40 +69,6 @@ def get_objects(request: Request, collection_id: str, member: Requester) -> Resp
     filters = _filters(request, service.OBJECTS_FILTERS)
     page = service.objects_page(node_of(request), access, filters)
     return _page_response(request, access, "taxii-objects", resources.envelope(page), page)
-
-
-async def read_body(request: Request, limit: int) -> bytes:
-    """The request body, refused with 413 as soon as it is known to be over ``limit``.
-
-    Content-Length is checked first; the bytes are counted as they arrive too,
-    since a chunked body has no length and a declared one can lie.
-
-    Raises:
-        TaxiiTooLarge: over the limit (the connection is then closed).
-        TaxiiBadRequest: a Content-Length that is no length, or a client gone mid-body.
-    """
-    too_large = TaxiiTooLarge(
-        f"the body is over max_content_length ({limit} bytes)",
-        details={"max_content_length": limit},
-        headers={"Connection": "close"},
-    )
-    declared = request.headers.get("content-length")
-    if declared is not None:
-        if not declared.isascii() or not declared.isdigit():
-            raise TaxiiBadRequest(f"Content-Length {declared!r} is not a length")
-        if int(declared) > limit:
-            raise too_large
-    chunks: list[bytes] = []
-    size = 0
-    try:
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                raise too_large
-            chunks.append(chunk)
-    except ClientDisconnect:
-        raise TaxiiBadRequest("the client closed the connection before the body ended") from None
-    return b"".join(chunks)
 
 
 @router.post(

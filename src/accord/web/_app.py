@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
@@ -144,6 +144,26 @@ class Console:
         return out
 
 
+# The most a form without a file may hold (SECURITY.md, finding 3): a report's findings
+# form with thousands of checkboxes stays far below it. Uploads have ACCORD_WEB_MAX_UPLOAD.
+FORM_LIMIT = 1024 * 1024
+UPLOADS = ("/intake", "/intake/report")
+
+
+def body_refusal(request: Request) -> tuple[int, str] | None:
+    """Why a request's body is refused unread (411 without a length, 413 over the limit)."""
+    if request.method not in ("POST", "PUT", "PATCH"):
+        return None
+    if request.url.path.rstrip("/").endswith(UPLOADS):
+        return None  # the upload routes check their length against ACCORD_WEB_MAX_UPLOAD
+    declared = request.headers.get("content-length")
+    if declared is None or not declared.isascii() or not declared.isdigit():
+        return 411, "a console form must declare its Content-Length\n"
+    if int(declared) > FORM_LIMIT:
+        return 413, f"a console form is limited to {FORM_LIMIT:,} bytes\n"
+    return None
+
+
 def console_of(request: Request) -> Console:
     c: Console = request.app.state.console
     return c
@@ -170,6 +190,11 @@ def create_console(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         started = time.perf_counter()
+        refused = body_refusal(request)
+        if refused is not None:
+            # Before anything reads the body: browsers always declare a form's length.
+            status, text = refused
+            return PlainTextResponse(text, status_code=status, headers={"Connection": "close"})
         if not console.warmed:
             # The dashboard's first count starts with the first request (the login page).
             console.warmed = True

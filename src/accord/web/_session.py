@@ -30,6 +30,7 @@ from accord.store import User
 COOKIE = "accord_session"
 LOGIN_COOKIE = "accord_login"  # the CSRF token of the login form, before any session
 WINDOW = 300.0  # seconds over which failed logins are counted
+SWEEP_AT = 10_000  # names and addresses tracked before the stale ones are dropped
 
 Clock = Callable[[], float]
 
@@ -54,6 +55,7 @@ class Sessions:
         self.clock = clock
         self._serializer: URLSafeSerializer | None = None
         self._failures: dict[str, deque[float]] = {}
+        self._sweep_at = SWEEP_AT
         self._lock = threading.Lock()
 
     def serializer(self, node: Node) -> URLSafeSerializer:
@@ -70,17 +72,23 @@ class Sessions:
     # -- login ------------------------------------------------------------------
 
     def _recent(self, key: str, now: float) -> deque[float]:
-        found = self._failures.setdefault(key, deque())
+        found = self._failures.get(key, deque())
         while found and now - found[0] > WINDOW:
             found.popleft()
         return found
+
+    def _count(self, key: str, now: float) -> int:
+        found = self._recent(key, now)
+        if not found:
+            self._failures.pop(key, None)
+        return len(found)
 
     def check_rate(self, name: str, address: str) -> None:
         """Raises TooManyLogins when this name or address failed too often lately."""
         now = self.clock()
         with self._lock:
             for key in (f"user:{name}", f"addr:{address}"):
-                if len(self._recent(key, now)) >= self.settings.web_login_attempts:
+                if self._count(key, now) >= self.settings.web_login_attempts:
                     raise TooManyLogins(
                         "too many failed logins for this user or address: "
                         f"wait {int(WINDOW // 60)} minutes and try again"
@@ -90,7 +98,20 @@ class Sessions:
         now = self.clock()
         with self._lock:
             for key in (f"user:{name}", f"addr:{address}"):
-                self._recent(key, now).append(now)
+                found = self._recent(key, now)
+                found.append(now)
+                self._failures[key] = found
+            if len(self._failures) > self._sweep_at:
+                self._sweep(now)
+
+    def _sweep(self, now: float) -> None:
+        # Names and addresses whose failures are all older than the window: without
+        # this, every name or address ever tried stays in memory (SECURITY.md, finding 6).
+        for key in [k for k, found in self._failures.items() if now - found[-1] > WINDOW]:
+            del self._failures[key]
+        # The next sweep when the count doubles: a spray within one window costs
+        # amortised constant time per failure, never a sweep per failure.
+        self._sweep_at = max(SWEEP_AT, 2 * len(self._failures))
 
     def succeeded(self, name: str) -> None:
         with self._lock:
