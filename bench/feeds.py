@@ -269,6 +269,9 @@ def main() -> None:
     if args.child == "big-event":
         big_event_child(args.source)
         return
+    if args.child == "generate":  # in a child: the parent stays small for the measured ones
+        print(json.dumps({"count": write_stored(args.data, args.limit, args.file)}))
+        return
     if args.child:
         child(args.child, args.source, args.file)
         return
@@ -324,7 +327,10 @@ def main() -> None:
             return
         source = work / "indicators.jsonl"
         log("writing maltrail's entries as stored indicators (untimed)")
-        total = write_stored(args.data, args.limit, source)
+        cmd = [sys.executable, __file__, "--child", "generate", "--file", str(source)]
+        cmd += ["--data", str(args.data), "--limit", str(args.limit)]
+        generated = subprocess.run(cmd, capture_output=True, text=True, check=True)
+        total = json.loads(generated.stdout.strip().splitlines()[-1])["count"]
         log(f"{total:,} indicators, {source.stat().st_size / 2**20:,.0f} MiB")
         base = run_child("none", source, work / "none")
         lines += [

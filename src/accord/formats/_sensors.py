@@ -50,7 +50,8 @@ _CMP = re.compile(
     r"\s*\[?\s*([a-z0-9-]+):([A-Za-z0-9_.'-]+)\s+(=|ISSUBSET)\s+'((?:[^'\\]|\\.)*)'\s*\]?\s*"
 )
 _JOIN = re.compile(r"\s+OR\s+|\]\s*OR\s*\[")
-_ONE = re.compile(r"\[([a-z0-9-]+):([A-Za-z0-9_.'-]+) (=|ISSUBSET) '((?:[^'\\]|\\.)*)'\]")
+# The common case, one comparison: its "object:path operator" (a key of `_KIND_OF`) and value.
+_ONE = re.compile(r"\[([a-z0-9-]+:[A-Za-z0-9_.'-]+ (?:=|ISSUBSET)) '((?:[^'\\]|\\.)*)'\]")
 _KIND = {
     ("ipv4-addr", "value", "="): "ipv4",
     ("ipv6-addr", "value", "="): "ipv6",
@@ -67,6 +68,7 @@ _KIND = {
     ("file", "hashes.SHA256", "="): "sha256",
     ("file", "name", "="): "filename",
 }
+_KIND_OF = {f"{obj}:{path} {op}": kind for (obj, path, op), kind in _KIND.items()}
 _ZEEK_TYPE = {
     "ipv4": "Intel::ADDR",
     "ipv6": "Intel::ADDR",
@@ -118,6 +120,9 @@ class _Indicator(msgspec.Struct):
 _decode_indicator = msgspec.json.Decoder(_Indicator).decode
 
 
+_new_sensed = tuple.__new__
+
+
 def sensed(data: bytes, names: dict[str, str], now: str) -> Sensed | None:
     """The values of one stored indicator; None when it has none a sensor can use.
 
@@ -141,19 +146,20 @@ def sensed(data: bytes, names: dict[str, str], now: str) -> Sensed | None:
     if until and until <= now:
         return None
     pattern = ind.pattern
-    values: list[tuple[str, str]] = []
     single = _ONE.fullmatch(pattern)
+    values: list[tuple[str, str]]
     if single is not None:  # the common case: one comparison
-        obj_type, path, op, value = single.groups()
-        kind = _KIND.get((obj_type, path, op))
+        key, value = single.groups()
+        kind = _KIND_OF.get(key)
         if kind is None:
             return None
-        values.append((kind, _unquote(value) if "\\" in value else value))
+        values = [(kind, _unquote(value) if "\\" in value else value)]
     elif (address := _MISP_ADDRESS.fullmatch(pattern.strip())) is not None:
-        values.append((address.group(1), address.group(2)))
+        values = [(address.group(1), address.group(2))]
     elif not pattern or " AND " in pattern or "FOLLOWEDBY" in pattern:
         return None
     else:
+        values = []
         for part in _JOIN.split(pattern.strip()):
             m = _CMP.fullmatch(part)
             if m is None:
@@ -165,8 +171,13 @@ def sensed(data: bytes, names: dict[str, str], now: str) -> Sensed | None:
     source = names.get(ind.created_by_ref, "")
     if not source:
         source = ind.labels[0] if ind.labels else "accord"
-    url = next((r.url for r in ind.external_references if r.url), "")
-    return Sensed(ind.id, values, source, ind.description or ind.name, url, until)
+    url = ""
+    for ref in ind.external_references:
+        if ref.url:
+            url = ref.url
+            break
+    # tuple.__new__ directly: a NamedTuple's own __new__ is a Python call per indicator.
+    return _new_sensed(Sensed, (ind.id, values, source, ind.description or ind.name, url, until))
 
 
 def _unquote(value: str) -> str:
@@ -335,7 +346,9 @@ class SuricataWriter:
     def _domain(self, item: Sensed, value: str) -> str:
         """The three rules of a domain (DNS query, TLS SNI, HTTP host): one hash, one string."""
         low = value.lower()
-        v = _content(low)
+        # `_content`'s test inlined: most names need no escape, and this is the hot path.
+        plain = low.isascii() and low.isprintable() and _NOT_PLAIN.search(low) is None
+        v = low if plain else _content(low)
         if self.lists:
             self._list("domain", base64.b64encode(low.encode()).decode())
         src = self._sources.get(item.source)
@@ -344,7 +357,7 @@ class SuricataWriter:
             if len(self._sources) < 4096:  # producers are few; a bound all the same
                 self._sources[item.source] = src
         ident = item.id
-        n = _hash(f"{ident}|{value}")
+        n = zlib.crc32(f"{ident}|{value}".encode())  # `_hash`, inlined
         slot = n % _SLOTS
         if slot in self._slots:
             sid = self._free(n)
