@@ -17,11 +17,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from accord.exceptions import PatternError
+from accord.exceptions import PatternError, PatternMatchError
 from accord.patterns import compile_cached, match
 from accord.patterns._ast import ComparisonExpr, SimpleObservation
 from accord.patterns._codegen import compile_expression
-from accord.patterns._match import Prepared, _interpreted, _prepare
+from accord.patterns._match import _interpreted, _prepare
 from accord.patterns._parser import parse
 from tests.patterns.strategies import comparisons
 
@@ -302,8 +302,8 @@ def test_other_shapes_are_left_to_the_evaluator(pattern: str) -> None:
     assert compile_expression(_expr(pattern), pattern, lambda p: []) is None
 
 
-def test_an_input_of_unreadable_objects_goes_to_the_evaluator() -> None:
-    # objects without ids cannot be indexed by type: the evaluator reads them lazily
+def test_an_input_of_objects_without_ids_is_refused_by_both_paths() -> None:
+    # Observed data is untrusted: a STIX 2.1 bundle's objects need ids (found by fuzzing)
     od = {
         "type": "observed-data",
         "first_observed": "2020-01-01T00:00:00Z",
@@ -312,9 +312,11 @@ def test_an_input_of_unreadable_objects_goes_to_the_evaluator() -> None:
         "object_refs": [],
     }
     sdos = [{"type": "bundle", "id": "bundle--1", "objects": [od]}]
-    prepared = _prepare(sdos, "2.1")
-    assert isinstance(prepared, Prepared) and prepared.by_type is None
-    assert _answer(lambda: match("[t:p = 'a']", sdos)) == _evaluator("[t:p = 'a']", sdos, "2.1")
+    with pytest.raises(PatternMatchError, match="needs an 'id'"):
+        _prepare(sdos, "2.1")
+    answer = _answer(lambda: match("[t:p = 'a']", sdos))
+    assert answer[:2] == ("error", "PatternMatchError")
+    assert answer == _evaluator("[t:p = 'a']", sdos, "2.1")
 
 
 def test_one_shape_is_written_once_and_takes_each_pattern_s_values() -> None:

@@ -20,18 +20,21 @@ this process (``memory``, the default on SQLite, served by one process).
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from accord.exceptions import TaxiiTooLarge, TaxiiTooManyRequests
+from accord.exceptions import StoreError, TaxiiTooLarge, TaxiiTooManyRequests
 from accord.limits import MemoryLimits, Rate, client_address, parse_networks, take
 from accord.limits._bucket import US, seconds_until
 from accord.service.node import Node
 from accord.settings import Settings
 from accord.store import Member, MemberLimits, SqlStore
+
+log = logging.getLogger("accord.limits")
 
 # Seconds between reads of the members' own limits (a change reaches every worker
 # within this), and between sweeps of full buckets and lapsed leases.
@@ -224,13 +227,20 @@ class Limiter:
         return Ticket(key, lease)
 
     def leave(self, ticket: Ticket) -> None:
-        """A request ended: give its slot back."""
+        """A request ended: give its slot back.
+
+        Never raises: the answer has gone by now. A slot the database cannot take
+        back (the connection was cut) is freed when its lease expires.
+        """
         if ticket.lease is None:
             return
         if self._memory is not None:
             self._memory.release(ticket.key, ticket.lease)
-        else:
+            return
+        try:
             self._store.release_lease(ticket.lease)
+        except StoreError as exc:
+            log.warning("a request slot of %s waits for its lease to expire: %s", ticket.key, exc)
 
     def refused_credentials(self, address: str) -> None:
         """A request with wrong credentials costs its address a request token.

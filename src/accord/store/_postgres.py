@@ -24,7 +24,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from accord.exceptions import StoreError
 from accord.store import _failures
@@ -100,6 +100,10 @@ class PostgresStore(SqlStore):
                 conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
                 yield conn
         except SQLAlchemyError as exc:
+            # The database's own state (cut, gone, full) stays what it is: 503/507.
+            failure = _failures.classify(exc.orig) if isinstance(exc, DBAPIError) else None
+            if failure is not None:
+                raise failure from exc
             raise StoreError(f"PostgreSQL rate limit update failed: {exc}") from exc
 
     def _lock_key(self, conn: Connection, key: str) -> None:
