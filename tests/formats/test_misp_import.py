@@ -168,8 +168,8 @@ def test_an_event_the_converter_refuses_is_rolled_back_whole(node: Node, tmp_pat
     assert query.stats(node).versions > before
 
 
-# The converter takes about 4 ms an attribute on the shared 2-core machine: a
-# 100,000-attribute event is bench/feeds.py's (--big-event); the suite keeps 5,000.
+# The converter takes about 1 ms an attribute here (4 ms on a shared machine): a
+# 100,000-attribute event is bench/feeds.py's (--big-event: 82 s); the suite keeps 5,000.
 BIG = 5_000
 
 
