@@ -115,23 +115,33 @@ def _repeat(runs: int, row: Row, once: Callable[[int], float]) -> Row:
     return row
 
 
-def bench_sqlite(work: Path, data: Path, runs: int) -> tuple[list[Row], float]:
-    home = work / "sqlite-node"
+def _filled(home: Path, env: dict[str, str], data: Path, backend: str) -> float:
+    """A new node at ``home`` with ``data`` imported into collection ``bench``: seconds."""
     shutil.rmtree(home, ignore_errors=True)
-    env = _env(home)
     _run([ACCORD, "init"], env)
-    log("importing into SQLite")
-    imported = _run([ACCORD, "import", str(data), "--collection", "bench"], env)
-    db = home / "accord.db"
-    rows: list[Row] = []
+    log(f"importing into {backend}")
+    return _run([ACCORD, "import", str(data), "--collection", "bench"], env)
+
+
+def _backups(work: Path, prefix: str, backend: str, env: dict[str, str], runs: int) -> Row:
+    """``accord backup`` of the node of ``env``, ``runs`` times, into work/PREFIX-backup-N."""
 
     def backup(i: int) -> float:
-        dest = work / f"sqlite-backup-{i}"
+        dest = work / f"{prefix}-backup-{i}"
         shutil.rmtree(dest, ignore_errors=True)
         return _run([ACCORD, "backup", str(dest)], env)
 
-    rows.append(_repeat(runs, Row("SQLite", "accord backup"), _own(backup)))
-    rows[-1].mb = _mb(work / "sqlite-backup-0")
+    row = _repeat(runs, Row(backend, "accord backup"), _own(backup))
+    row.mb = _mb(work / f"{prefix}-backup-0")
+    return row
+
+
+def bench_sqlite(work: Path, data: Path, runs: int) -> tuple[list[Row], float]:
+    home = work / "sqlite-node"
+    env = _env(home)
+    imported = _filled(home, env, data, "SQLite")
+    db = home / "accord.db"
+    rows = [_backups(work, "sqlite", "SQLite", env, runs)]
 
     def floor(i: int) -> float:
         dest = work / f"sqlite-floor-{i}.db"
@@ -187,20 +197,9 @@ def bench_postgres(work: Path, data: Path, runs: int) -> tuple[list[Row], float]
     try:
         url = database("node")
         home = work / "pg-node"
-        shutil.rmtree(home, ignore_errors=True)
         env = _env(home, url)
-        _run([ACCORD, "init"], env)
-        log("importing into PostgreSQL")
-        imported = _run([ACCORD, "import", str(data), "--collection", "bench"], env)
-        rows: list[Row] = []
-
-        def backup(i: int) -> float:
-            dest = work / f"pg-backup-{i}"
-            shutil.rmtree(dest, ignore_errors=True)
-            return _run([ACCORD, "backup", str(dest)], env)
-
-        rows.append(_repeat(runs, Row("PostgreSQL", "accord backup"), _own(backup)))
-        rows[-1].mb = _mb(work / "pg-backup-0")
+        imported = _filled(home, env, data, "PostgreSQL")
+        rows = [_backups(work, "pg", "PostgreSQL", env, runs)]
         conninfo = _conninfo(url)
 
         def floor(i: int) -> float:

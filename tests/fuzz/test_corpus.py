@@ -31,6 +31,7 @@ def test_every_target_has_a_corpus_and_its_instrumentation() -> None:
 @pytest.mark.parametrize("name", sorted(TARGETS))
 def test_every_corpus_input_holds_the_contract(name: str) -> None:
     inputs = sorted(p for p in (SEEDS / name).iterdir() if p.is_file())
+    assert inputs, f"no corpus for {name} under {SEEDS / name}"
     for path in inputs:
         TARGETS[name](path.read_bytes())  # raises (AssertionError or other) on a breach
 
