@@ -225,7 +225,7 @@ class SqlStore(
         self.engine = engine
         self.url = engine.url.render_as_string(hide_password=True)
         self._written = 0
-        self._analyze_at = 10_000
+        self._analyze_at = 1_000
         # How standings weigh members (accord.standing.Rules); the node sets its own.
         self.standing_rules = Rules()
 
@@ -317,9 +317,12 @@ class SqlStore(
     def _committed(self, stored: int) -> None:
         """After a committed write of ``stored`` versions (every writer reports here).
 
-        Refreshes the planner's statistics after 10k, 20k, 40k, ... versions
+        Refreshes the planner's statistics after 1k, 2k, 4k, ... versions
         written by this process: a handful of ANALYZEs however big the load,
-        and never a plan made for an empty table.
+        and never a plan made for an empty table. (At 10k, a collection of
+        2,148 objects kept the empty table's plan until autovacuum came by:
+        every page sorted the whole collection, 4.7 ms of the database's time
+        against 0.3 ms.)
         """
         self._written += stored
         if self._written >= self._analyze_at:
