@@ -362,3 +362,24 @@ def test_retracting_again_after_an_older_version_came_back_changes_nothing(
     assert again.already and again.version == done.version
     [record] = [r for r in sync.retractions(node) if r.object_id == first["id"]]
     assert record.version == prepare(tombstone(first, _at(done.version))).version
+
+
+def test_a_page_holding_a_version_twice_stores_the_copy_that_matches(
+    make_node: NodeFactory, backend: str
+) -> None:
+    # Found by the state machine (seed 57189384595448974421701495594366662750, both
+    # backends): a version imported here, then a peer's page holding that version twice,
+    # first with other bytes, then with the bytes stored here. The second copy was taken
+    # for a conflict with the first (refused) one, so the peer's collection lacked it.
+    class Machine(StoreMachine):
+        pass
+
+    Machine.node = make_node("" if backend.startswith("sqlite") else backend)
+    machine = Machine()
+    machine.import_(slot=2, version=2, variant=0)
+    machine.peer_publishes(slot=2, version=2, variant=1)
+    machine.peer_publishes(slot=2, version=2, variant=0)
+    machine.sync_from_peer()
+    assert machine.in_p[machine.ids[2]] == {"2026-01-02T00:00:00.000000000Z"}
+    machine.taxii_readers_see_the_model()
+    machine.stored_versions_are_the_model()

@@ -106,6 +106,7 @@ class SqlWriter(Writer):
         # into duplicates and conflicts against what is stored.
         batch: dict[tuple[str, str], tuple[int, Record]] = {}
         rows: list[tuple[Any, ...]] = []
+        repeats: list[Record] = []  # a version again with other bytes: decided last
         # One clock reading per batch: added = base, base + 1, ... stays unique,
         # increasing and not ahead of real time by more than the batch size in µs.
         added = self._reserve(len(records))
@@ -119,7 +120,7 @@ class SqlWriter(Writer):
                 if first[1][5] == data:
                     result.duplicates += 1
                 else:
-                    result.conflicts.append(Conflict(rid, version, first[0]))
+                    repeats.append(rec)
                 continue
             added += 1
             batch[key] = (added, rec)
@@ -149,6 +150,15 @@ class SqlWriter(Writer):
             said = [(added, rec[5]) for added, rec in new if rec[1] in REMARK_TYPES]
             if said:
                 self._remarks(said)
+            if repeats:
+                self._repeats(
+                    repeats,
+                    {(r[0], r[2]) for _, r in new},
+                    batch,
+                    result,
+                    source_pk,
+                    collection_pks,
+                )
         except SQLAlchemyError as exc:
             raise StoreError(f"writing a batch of {len(records)} objects failed: {exc}") from exc
         return result
@@ -164,6 +174,35 @@ class SqlWriter(Writer):
             withdrawn.extend(gone)
         if remarks or withdrawn:
             self.standings_computed += apply_remarks(self._conn, remarks, withdrawn, rules)
+
+    def _repeats(
+        self,
+        repeats: list[Record],
+        stored: set[tuple[str, str]],
+        batch: dict[tuple[str, str], tuple[int, Record]],
+        result: BatchResult,
+        source_pk: int,
+        collection_pks: Sequence[int],
+    ) -> None:
+        """Versions a batch held twice with other bytes, once its first copies are decided.
+
+        Where the first copy was stored, the repeat conflicts with it. Where the first
+        was refused or was a duplicate, the stored version decides, as if the repeat
+        had come alone: a peer's page of [other bytes, the bytes held here] stores
+        the second as a duplicate, in the collection it was pulled into.
+        """
+        again: list[Record] = []
+        for rec in repeats:
+            key = (rec[0], rec[2])
+            if key in stored:
+                result.conflicts.append(Conflict(key[0], key[1], batch[key][0]))
+            else:
+                again.append(rec)
+        if again:
+            more = self.add(again, source_pk=source_pk, collection_pks=collection_pks)
+            result.stored += more.stored
+            result.duplicates += more.duplicates
+            result.conflicts.extend(more.conflicts)
 
     def _sort_out(
         self,
@@ -223,6 +262,10 @@ class SqlStore(
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # Reads of one statement each, on the hot paths of TAXII (who asks, what
+        # they may see, a page): no transaction around them where the backend
+        # would spend round trips on BEGIN and ROLLBACK (PostgreSQL sets it).
+        self.reads: Engine = engine
         self.url = engine.url.render_as_string(hide_password=True)
         self._written = 0
         self._analyze_at = 1_000
@@ -372,7 +415,7 @@ class SqlStore(
 
     def _collections(self, *where: ColumnElement[bool]) -> list[Collection]:
         t = s.collections
-        with self.engine.connect() as conn:
+        with self.reads.connect() as conn:
             rows = conn.execute(select(t).where(*where).order_by(t.c.pk)).all()
         return [
             Collection(r.pk, r.id, r.title, r.description, r.created, bool(r.anonymous_read))
