@@ -53,6 +53,8 @@ def test_a_restored_node_serves_exactly_what_the_original_served(
     assert c.versions == original.store.stats().versions > 100
     assert c.log.size == original.store.log_size() > 0
     assert c.log.checkpoint_size == c.log.size
+    copy = tmp_path / "b" / made.manifest.database.path
+    assert stat.S_IMODE(copy.stat().st_mode) == made.manifest.database.mode == 0o600
     url = original.settings.database_url
     if url:  # PostgreSQL: the original's schema dropped, restored into it from the dump
         original.close()

@@ -16,10 +16,12 @@ import shutil
 import sqlite3
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, cast
 
+import psycopg
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
@@ -48,6 +50,25 @@ def table_names() -> list[str]:
     return sorted([str(t.name) for t in s.metadata.sorted_tables] + list(s.FREE_TEXT_TABLES))
 
 
+def _chunks(conn: Connection, sql: str) -> Iterator[Sequence[Sequence[object]]]:
+    """The rows of ``sql`` in chunks of `_CHUNK`, streamed in the connection's transaction.
+
+    PostgreSQL: from a server-side cursor of the driver in binary, so that a bytea
+    arrives as its bytes (not as hex text to decode) and rows are the driver's
+    tuples: 8.7 s against 13.5 s for the digest of 1 M objects through SQLAlchemy.
+    """
+    if conn.dialect.name != "postgresql":
+        streamed = conn.execution_options(stream_results=True, yield_per=_CHUNK)
+        yield from streamed.exec_driver_sql(sql).partitions(_CHUNK)
+        return
+    driver = cast("psycopg.Connection[Any]", conn.connection.driver_connection)
+    with driver.cursor(name="accord_backup_digest", binary=True) as cursor:
+        cursor.itersize = _CHUNK
+        cursor.execute(sql)
+        while rows := cursor.fetchmany(_CHUNK):
+            yield rows
+
+
 def contents(conn: Connection) -> Contents:
     """What the database on ``conn`` holds (read in the connection's transaction)."""
     revision = MigrationContext.configure(conn).get_current_revision()
@@ -59,10 +80,9 @@ def contents(conn: Connection) -> Contents:
     }
     ids = int(conn.exec_driver_sql("SELECT count(DISTINCT id) FROM objects").scalar_one())
     digests: dict[str, str] = {}
-    streamed = conn.execution_options(stream_results=True, yield_per=_CHUNK)
     for name, sql in _DIGESTS.items():
         digest = RowDigest()
-        for part in streamed.exec_driver_sql(sql).partitions(_CHUNK):
+        for part in _chunks(conn, sql):
             digest.add_all(part)
         digests[name] = digest.hexdigest()
     size = tables["log_entries"]
@@ -220,7 +240,10 @@ def start_pg_dump(
         f"--file={dest}",
         f"--dbname={conninfo}",
     ]
-    proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # umask: the dump is the node's data, readable by its owner only (0600), as the copy.
+    proc = subprocess.Popen(
+        args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, umask=0o077
+    )
     return proc, version
 
 
