@@ -71,6 +71,7 @@ class MemberStore(ABC):
     """Members, tokens, grants and statuses on a SQLAlchemy engine (a mixin of SqlStore)."""
 
     engine: Engine
+    reads: Engine
 
     @abstractmethod
     def write_tx(self) -> AbstractContextManager[Connection]:
@@ -175,7 +176,7 @@ class MemberStore(ABC):
         ``hmac.compare_digest`` on the secret (SECURITY.md).
         """
         t, m = s.tokens, s.members
-        with self.engine.connect() as conn:
+        with self.reads.connect() as conn:
             r = conn.execute(
                 select(m)
                 .join(t, t.c.member_pk == m.c.pk)
@@ -224,7 +225,7 @@ class MemberStore(ABC):
         stmt = select(g).order_by(g.c.collection_pk, g.c.member_pk)
         if member_pk is not None:
             stmt = stmt.where(g.c.member_pk == member_pk)
-        with self.engine.connect() as conn:
+        with self.reads.connect() as conn:
             rows = conn.execute(stmt).all()
         return [
             Grant(

@@ -236,6 +236,7 @@ class PageStore(ABC):
     """Collection pages and removals (a mixin of SqlStore)."""
 
     engine: Engine
+    reads: Engine
 
     @abstractmethod
     def write_tx(self) -> AbstractContextManager[Connection]:
@@ -249,7 +250,7 @@ class PageStore(ABC):
         driver's tuples with no per-row result processing, and items are made
         with ``tuple.__new__`` (a NamedTuple's own constructor is a Python call).
         """
-        with self.engine.connect() as conn:
+        with self.reads.connect() as conn:
             sql, params = _driver_statement(conn, q)
             with _failures.driver_errors(conn):
                 cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]

@@ -71,9 +71,12 @@ class PostgresStore(SqlStore):
     )
 
     def __init__(self, url: str) -> None:
-        engine = create_engine(url, pool_pre_ping=True)
+        engine = create_engine(url)
         _failures.install(engine)
+        _failures.ping_when_unsure(engine)
         super().__init__(engine)
+        # One statement needs no transaction: autocommit saves BEGIN and ROLLBACK.
+        self.reads = engine.execution_options(isolation_level="AUTOCOMMIT")
 
     def _write_connection(self) -> Iterator[Connection]:
         try:
