@@ -338,6 +338,9 @@ class StoreUnavailable(StoreError, ConnectionError):
     """
 
     _fields = ("reason",)
+    # Seconds a client is asked to wait (Retry-After) before it tries again: a
+    # reconnect, a restart or a failover takes about that long.
+    retry_after = 2
 
     def __init__(self, reason: str) -> None:
         self.reason = reason

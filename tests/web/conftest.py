@@ -7,6 +7,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -189,10 +190,18 @@ def live_console(
     sharing.grant(node, "shared", "partner", read=True, write=False)
     token, _ = sharing.create_token(node, "partner")
     clock = Clock()
+    with serving(node, clock) as url:
+        yield LiveConsole(url, node, clock, home, ids, token)
+    node.close()
+
+
+@contextmanager
+def serving(node: Node, clock: Clock | None = None) -> Iterator[str]:
+    """The node's app (TAXII and the console) on a loopback port in a thread: its URL."""
     port = _free_port()
-    app = create_app(settings, node, clock=clock)
+    app = create_app(node.settings, node, clock=clock or Clock())
     server = uvicorn.Server(
-        server_config(settings, app, host="127.0.0.1", port=port, log_level="warning")
+        server_config(node.settings, app, host="127.0.0.1", port=port, log_level="warning")
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -200,7 +209,8 @@ def live_console(
     while not server.started:
         assert time.monotonic() < deadline, "the console did not start"
         time.sleep(0.05)
-    yield LiveConsole(f"http://127.0.0.1:{port}", node, clock, home, ids, token)
-    server.should_exit = True
-    thread.join(20)
-    node.close()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(20)

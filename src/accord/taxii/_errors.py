@@ -33,10 +33,6 @@ from accord.taxii._media import TaxiiResponse
 
 log = logging.getLogger("accord.taxii")
 
-# Seconds a client is asked to wait when the store is unreachable (a reconnect, a
-# restart or a failover takes about that long).
-UNAVAILABLE_RETRY_AFTER = 2
-
 
 def error_body(exc: TaxiiError) -> bytes:
     """The error message resource; ``http_status`` is a string (§3.6.1)."""
@@ -116,7 +112,7 @@ async def store_unavailable(request: Request, exc: Exception) -> Response:
     log.warning("TAXII %s %s: %s", request.method, request.url.path, exc)
     error = TaxiiUnavailable(
         "the node's database cannot be reached now; nothing of this request was kept, try again",
-        headers={"Retry-After": str(UNAVAILABLE_RETRY_AFTER)},
+        headers={"Retry-After": str(StoreUnavailable.retry_after)},
     )
     return await taxii_error(request, error)
 

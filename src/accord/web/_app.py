@@ -29,6 +29,8 @@ from accord.exceptions import (
     CsrfRefused,
     NotFound,
     StoreError,
+    StoreFull,
+    StoreUnavailable,
 )
 from accord.service import dashboard as boards
 from accord.service import users
@@ -221,6 +223,34 @@ def create_console(
             title=exc.title,
             message=exc.message,
             login=exc.status == 401,
+        )
+
+    @app.exception_handler(StoreUnavailable)
+    async def store_unavailable(request: Request, exc: StoreUnavailable) -> HTMLResponse:
+        # No session is read: the database it lives in is what failed.
+        page = console.render(
+            request,
+            "error.html",
+            None,
+            503,
+            title="Try again shortly",
+            message="The node's database cannot be reached now; nothing of this request"
+            " was kept. Try again in a moment.",
+            login=False,
+        )
+        page.headers["Retry-After"] = str(exc.retry_after)
+        return page
+
+    @app.exception_handler(StoreFull)
+    async def store_full(request: Request, exc: StoreFull) -> HTMLResponse:
+        return console.render(
+            request,
+            "error.html",
+            None,
+            507,
+            title="The node's disk is full",
+            message="Nothing of this request was kept; tell the node's operator.",
+            login=False,
         )
 
     @app.exception_handler(NotFound)
