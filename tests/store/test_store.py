@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, select
 
 from accord.exceptions import StoreError, UnknownCollection
 from accord.stix import Record
-from accord.store import PageQuery, Query, SqlStore, _migrate, open_store
+from accord.store import Grant, PageQuery, Query, SqlStore, _migrate, open_store
 from accord.store._schema import FREE_TEXT_TABLES, metadata
 from accord.store._schema import objects as objects_table
 
@@ -360,3 +360,21 @@ def test_big_writes_refresh_postgres_statistics(postgres_url: str) -> None:
             assert conn.execute(count).scalar_one() == 1
     finally:
         store.close()
+
+
+def test_collection_grant_is_the_collection_and_that_members_grant(store: SqlStore) -> None:
+    shared = store.create_collection("shared")
+    other = store.create_collection("other")
+    alice, bob = store.create_member("alice"), store.create_member("bob")
+    store.set_grant(shared.pk, alice.pk, can_read=True, can_write=False)
+    store.set_grant(shared.pk, bob.pk, can_read=False, can_write=True)
+    found = store.collection_grant(shared.id, alice.pk)
+    assert found is not None
+    assert found[0] == shared
+    assert found[1] == Grant(shared.pk, alice.pk, can_read=True, can_write=False)
+    bobs = store.collection_grant(shared.id, bob.pk)
+    assert bobs is not None and bobs[1] == Grant(shared.pk, bob.pk, False, True)
+    assert store.collection_grant(other.id, alice.pk) == (other, None)  # no grant there
+    assert store.collection_grant(shared.id, None) == (shared, None)  # anonymous
+    assert store.collection_grant("no-such-collection", alice.pk) is None
+    assert store.collection_grant(shared.title, alice.pk) is None  # by id only

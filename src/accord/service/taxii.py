@@ -43,7 +43,7 @@ from accord.service.ingest import ingest_objects
 from accord.service.limits import Limiter
 from accord.service.node import Node
 from accord.stix import is_identifier, is_type_name, parse_timestamp, version_key
-from accord.store import Collection, Member, PageItem, PageQuery
+from accord.store import Collection, Grant, Member, PageItem, PageQuery
 
 # TAXII 2.1 §1.6.8: the media types of TAXII resources and of the STIX content.
 TAXII_MEDIA_TYPE = "application/taxii+json;version=2.1"
@@ -98,18 +98,19 @@ def authenticate(node: Node, token: str, username: str | None = None) -> Member:
     return member
 
 
+def _access(c: Collection, g: Grant | None, member: Member | None) -> Access | None:
+    """What a grant (or none) lets the requester do with a collection; None: nothing."""
+    can_read = c.anonymous_read or (g is not None and g.can_read)
+    can_write = g is not None and g.can_write
+    return Access(c, can_read, can_write, member) if can_read or can_write else None
+
+
 def collections_for(node: Node, member: Member | None) -> list[Access]:
     """Every collection the requester may see (``None``: an anonymous requester)."""
     store = node.store
     grants = {g.collection_pk: g for g in store.grants(member.pk)} if member else {}
-    seen: list[Access] = []
-    for c in store.collections():
-        g = grants.get(c.pk)
-        can_read = c.anonymous_read or (g is not None and g.can_read)
-        can_write = g is not None and g.can_write
-        if can_read or can_write:
-            seen.append(Access(c, can_read, can_write, member))
-    return seen
+    seen = (_access(c, grants.get(c.pk), member) for c in store.collections())
+    return [a for a in seen if a is not None]
 
 
 def collection_for(node: Node, member: Member | None, collection_id: str) -> Access:
@@ -120,9 +121,10 @@ def collection_for(node: Node, member: Member | None, collection_id: str) -> Acc
         TaxiiUnauthorized: an anonymous requester reaches for a collection that
             is not open to anonymous reading (existing or not).
     """
-    for access in collections_for(node, member):
-        if access.collection.id == collection_id:
-            return access
+    found = node.store.collection_grant(collection_id, member.pk if member else None)
+    access = _access(*found, member) if found is not None else None
+    if access is not None:
+        return access
     if member is None:
         raise TaxiiUnauthorized("this collection needs credentials (HTTP Basic or Bearer)")
     raise TaxiiNotFound(f"no collection {collection_id!r} in this API root")

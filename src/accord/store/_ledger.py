@@ -173,6 +173,24 @@ class _ConnReader:
         return [found[i] for i in indexes]
 
 
+# Rows per INSERT of the log's tables (SQLite allows 32,766 parameters a statement).
+_ROWS_PER_INSERT = 500
+
+
+def _insert(conn: Connection, mark: str, into: str, rows: Sequence[tuple[Any, ...]]) -> None:
+    """INSERT rows with one multi-row VALUES a chunk: one round trip each.
+
+    A TAXII page appends one entry (its leaf and the tree's new inner hashes, its
+    opening): executemany would pipeline each row on PostgreSQL, a Python-side cost
+    larger than the statement's.
+    """
+    for at in range(0, len(rows), _ROWS_PER_INSERT):
+        chunk = rows[at : at + _ROWS_PER_INSERT]
+        row = "(" + ", ".join([mark] * len(chunk[0])) + ")"
+        params = tuple(value for r in chunk for value in r)
+        conn.exec_driver_sql(f"INSERT INTO {into} VALUES {', '.join([row] * len(chunk))}", params)
+
+
 class LedgerStore(ABC):
     """The log's tables on a SQLAlchemy engine."""
 
@@ -246,20 +264,9 @@ class LedgerStore(ABC):
             if o is not None:
                 openings.append((idx, o.recipient, o.salt, o.agreement, o.versions))
         m = self._mark
-        conn.exec_driver_sql(
-            f"INSERT INTO log_entries (idx, type, entry, recorded) VALUES ({m}, {m}, {m}, {m})",
-            entries,
-        )
-        conn.exec_driver_sql(
-            f"INSERT INTO log_hashes (idx, hash) VALUES ({m}, {m})",
-            hashes,
-        )
-        if openings:
-            conn.exec_driver_sql(
-                "INSERT INTO log_openings (idx, recipient, salt, agreement, versions)"
-                f" VALUES ({m}, {m}, {m}, {m}, {m})",
-                openings,
-            )
+        _insert(conn, m, "log_entries (idx, type, entry, recorded)", entries)
+        _insert(conn, m, "log_hashes (idx, hash)", hashes)
+        _insert(conn, m, "log_openings (idx, recipient, salt, agreement, versions)", openings)
         return list(range(size, size + len(items))), (appender.size, appender.edge())
 
     # -- reading -----------------------------------------------------------------------

@@ -52,7 +52,7 @@ from accord.store._feeds import FeedStore
 from accord.store._ledger import LedgerStore
 from accord.store._limits import LimitStore
 from accord.store._lookup import LookupStore
-from accord.store._members import MemberStore
+from accord.store._members import Grant, MemberStore
 from accord.store._pages import PageStore
 from accord.store._peers import PeerStore
 from accord.store._standing import REMARK_TYPES, Remark, StandingStore, apply_remarks, remarks_of
@@ -424,6 +424,24 @@ class SqlStore(
 
     def collections(self) -> list[Collection]:
         return self._collections()
+
+    def collection_grant(
+        self, collection_id: str, member_pk: int | None
+    ) -> tuple[Collection, Grant | None] | None:
+        """One collection by id and the member's grant on it, in one query (the TAXII
+        routes' first step); None when there is no such collection."""
+        c, g = s.collections, s.grants
+        stmt = select(c, g.c.can_read, g.c.can_write, g.c.can_lookup, g.c.member_pk)
+        joined = c.outerjoin(g, and_(g.c.collection_pk == c.c.pk, g.c.member_pk == member_pk))
+        with self.reads.connect() as conn:
+            r = conn.execute(stmt.select_from(joined).where(c.c.id == collection_id)).first()
+        if r is None:
+            return None
+        found = Collection(r.pk, r.id, r.title, r.description, r.created, bool(r.anonymous_read))
+        if r.member_pk is None:
+            return found, None
+        grant = Grant(r.pk, r.member_pk, bool(r.can_read), bool(r.can_write), bool(r.can_lookup))
+        return found, grant
 
     def collection(self, ref: str) -> Collection:
         t = s.collections
