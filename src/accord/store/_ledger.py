@@ -221,7 +221,7 @@ class LedgerStore(ABC):
     def append_log(self, items: Sequence[Append]) -> list[int]:
         """Append entries in one transaction of their own; their indexes."""
         with self.log_tx() as conn:
-            indexes, edge = self._append(conn, items)
+            indexes, edge = self._append(conn, items, locked=True)
         self._log_edge = edge  # committed: the next append may start from it
         return indexes
 
@@ -244,11 +244,12 @@ class LedgerStore(ABC):
         return dict(zip(indexes, _ConnReader(conn).read_hashes(indexes), strict=True))
 
     def _append(
-        self, conn: Connection, items: Sequence[Append]
+        self, conn: Connection, items: Sequence[Append], *, locked: bool = False
     ) -> tuple[list[int], tuple[int, dict[int, bytes]] | None]:
         if not items:
             return [], self._log_edge
-        self.lock_log(conn)
+        if not locked:  # log_tx() holds the lock already; a writer's transaction does not
+            self.lock_log(conn)
         row = conn.exec_driver_sql("SELECT max(idx) FROM log_entries").first()
         size = 0 if row is None or row[0] is None else int(row[0]) + 1
         appender = Appender(size, self._edge(conn, size))
