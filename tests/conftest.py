@@ -69,6 +69,20 @@ def postgres_url(postgres_server: str) -> Iterator[str]:
         conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
+def terminate_backends(server: str, application_name: str) -> int:
+    """``pg_terminate_backend`` of every connection with this application_name: how many.
+
+    Only a test's own connections carry its name: others share the server.
+    """
+    with psycopg.connect(server, autocommit=True) as admin:
+        row = admin.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE application_name = %s",
+            (application_name,),
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A database URL for each backend: a SQLite file in tmp_path, a PostgreSQL schema."""

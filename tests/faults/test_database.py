@@ -22,10 +22,10 @@ from pathlib import Path
 
 import httpx
 import orjson
-import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
+from tests.conftest import terminate_backends
 from tests.faults.served import MEDIA, Load, Served, check_store, indicator, make_site
 
 ANSWERS = {"200", "202", "503"}
@@ -47,15 +47,9 @@ def test_pg_terminate_backend_under_load(
     try:
         load = Load(served.url, site, writers=2, readers=3).start()
         time.sleep(0.5)
-        with psycopg.connect(postgres_server, autocommit=True) as admin:
-            for _ in range(12):  # only this node's connections: others share the server
-                row = admin.execute(
-                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-                    " WHERE application_name = %s",
-                    (name,),
-                ).fetchone()
-                cut += int(row[0]) if row else 0
-                time.sleep(0.15)
+        for _ in range(12):  # only this node's connections: others share the server
+            cut += terminate_backends(postgres_server, name)
+            time.sleep(0.15)
         load.stop()
         # Recovered by itself: no restart, every request answered again.
         after = Load(served.url, site, writers=1, readers=1).start()

@@ -13,12 +13,12 @@ import time
 import uuid
 from collections.abc import Iterator
 
-import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
 from accord.exceptions import StoreUnavailable
 from accord.store import SqlStore, _failures, open_store
+from tests.conftest import terminate_backends
 
 pytestmark = pytest.mark.postgres
 
@@ -36,14 +36,9 @@ def named(postgres_url: str) -> Iterator[tuple[SqlStore, str]]:
 
 
 def _cut(server: str, name: str) -> int:
-    with psycopg.connect(server, autocommit=True) as admin:
-        row = admin.execute(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-            " WHERE application_name = %s",
-            (name,),
-        ).fetchone()
+    cut = terminate_backends(server, name)
     time.sleep(0.1)  # the backends are gone once their sockets are closed
-    return int(row[0]) if row else 0
+    return cut
 
 
 def _backend_pid(store: SqlStore) -> int:

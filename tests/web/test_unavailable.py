@@ -6,12 +6,11 @@ import time
 import uuid
 
 import httpx
-import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
 from accord.service import users
-from tests.conftest import NodeFactory
+from tests.conftest import NodeFactory, terminate_backends
 from tests.web.conftest import PASSWORD, csrf_of, serving
 
 pytestmark = pytest.mark.postgres
@@ -29,13 +28,7 @@ def test_a_cut_database_is_a_503_page_and_the_console_recovers(
         login = {"csrf": token, "name": "admin", "password": PASSWORD}
         assert client.post("/console/login", data=login, follow_redirects=False).status_code == 303
         assert client.get("/console/").status_code == 200
-        with psycopg.connect(postgres_server, autocommit=True) as admin:
-            row = admin.execute(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-                " WHERE application_name = %s",
-                (name,),
-            ).fetchone()
-        assert row is not None and row[0] > 0
+        assert terminate_backends(postgres_server, name) > 0
         time.sleep(0.1)
         # The pooled connection was used a moment ago: the page's first statement meets
         # the cut, and the console says so instead of failing.
